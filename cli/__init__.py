@@ -1,0 +1,1 @@
+"""The ``lmbayes`` command-line application (installed as ``lmbayes.cli``)."""

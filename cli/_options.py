@@ -1,0 +1,146 @@
+"""Shared click options and the translation of library errors into one-line CLI errors."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from lmbayes import networks
+from lmbayes.errors import FindingError, LmbayesError
+from lmbayes.findings import parse_assignment
+from lmbayes.network import load_network
+from lmbayes.spec import MAX_TAPS
+
+
+class UserInputError(click.ClickException):
+    """A one-line error about what the user typed: exit code 2."""
+
+    exit_code = 2
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Turn library errors into one-line click errors: input problems exit 2, others 1."""
+    try:
+        yield
+    except FindingError as exc:
+        raise UserInputError(str(exc)) from None
+    except LmbayesError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+class FindingType(click.ParamType):
+    """``NODE=STATE``, checked for form here and against the network later."""
+
+    name = "NODE=STATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, str]:
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_assignment(value)
+        except FindingError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class NetworkType(click.ParamType):
+    """A shipped network name or the path of a network file."""
+
+    name = "NAME|PATH"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        try:
+            path = networks.resolve(value)
+        except LmbayesError as exc:
+            self.fail(str(exc), param, ctx)
+        if not path.is_file():
+            self.fail(f"no network file at '{value}'; shipped networks: {', '.join(networks.available())}", param, ctx)
+        return path
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON with stable keys instead of text.")
+
+network_option = click.option(
+    "--network",
+    "network_path",
+    type=NetworkType(),
+    default=networks.DEFAULT,
+    show_default=True,
+    help="Shipped network name or path of a network file.",
+)
+
+
+def network_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --network, --max-taps, --setting and --pretest; pass the loaded ``net``."""
+
+    @network_option
+    @click.option(
+        "--max-taps",
+        type=click.IntRange(1, MAX_TAPS),
+        default=None,
+        help=f"Number of CSF taps the network models (default from the file; at most {MAX_TAPS}).",
+    )
+    @click.option(
+        "--setting",
+        default=None,
+        metavar="NAME",
+        help="A documented population for the pre-test probability (see `lmbayes network show`).",
+    )
+    @click.option(
+        "--pretest",
+        type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+        default=None,
+        metavar="P",
+        help="Your own pre-test probability of LM, before any finding (0 < P < 1).",
+    )
+    @functools.wraps(f)
+    def wrapper(network_path: Path, max_taps: int | None, setting: str | None, pretest: float | None, **kwargs: Any) -> Any:
+        with reported():
+            net = load_network(network_path, taps=max_taps, setting=setting, pretest=pretest)
+        return f(net=net, **kwargs)
+
+    return wrapper
+
+
+def findings_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Add -e NODE=STATE (repeatable) and --csf RESULTS; pass ``evidence`` and ``csf``."""
+
+    @click.option(
+        "-e",
+        "--evidence",
+        "evidence",
+        type=FindingType(),
+        multiple=True,
+        help="A finding, e.g. -e mri=normal (repeatable; `lmbayes network show` lists nodes).",
+    )
+    @click.option(
+        "--csf",
+        default="",
+        metavar="RESULTS",
+        help="CSF cytology results in tap order, e.g. --csf negative,negative (neg, pos, equiv accepted).",
+    )
+    @functools.wraps(f)
+    def wrapper(evidence: tuple[tuple[str, str], ...], csf: str, **kwargs: Any) -> Any:
+        seen: dict[str, str] = {}
+        for node, state in evidence:
+            if node in seen:
+                raise UserInputError(f"'{node}' is given twice (-e {node}={seen[node]} and -e {node}={state}); give it once")
+            seen[node] = state
+        results = [r.strip() for r in csf.split(",")] if csf.strip() else []
+        if any(not r for r in results):
+            raise UserInputError(f"empty result in --csf '{csf}': expected e.g. negative,negative")
+        return f(evidence=seen, csf=results, **kwargs)
+
+    return wrapper
+
+
+def query_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of every query command: network, findings and --json."""
+    return network_options(findings_options(json_option(f)))
+
+

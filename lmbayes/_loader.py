@@ -1,0 +1,362 @@
+"""Read a network file (YAML) into a checked :class:`~lmbayes.spec.NetworkSpec`.
+
+Every error is a :class:`~lmbayes.errors.NetworkFileError` naming the file, the node and the
+field, e.g. ``breast.yaml: node 'headache', field 'leak.value': 1.3 is outside [0, 1]``.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lmbayes.calibration import CalibrationError, calibrate
+from lmbayes.errors import NetworkFileError
+from lmbayes.spec import (
+    CAUSE_KINDS,
+    FILE_KINDS,
+    MAX_TAPS,
+    SHEDDING,
+    NetworkSpec,
+    Node,
+    Parameter,
+    Setting,
+    tap_nodes,
+)
+
+__all__ = ["load_spec"]
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_PARAM_FIELDS = {"value", "range", "sources", "judgement", "note"}
+_CYTOLOGY_PARAMS = (
+    "one_tap",
+    "three_taps",
+    "false_positive",
+    "equivocal_with_cells",
+    "equivocal_without_cells",
+)
+
+
+class _Where:
+    """Builds error messages that name the file, the node and the field."""
+
+    def __init__(self, file: str, node: str | None = None) -> None:
+        self.file, self.node = file, node
+
+    def at(self, node: str) -> _Where:
+        return _Where(self.file, node)
+
+    def error(self, field: str, problem: str) -> NetworkFileError:
+        where = f"node '{self.node}', " if self.node else ""
+        return NetworkFileError(f"{self.file}: {where}field '{field}': {problem}")
+
+
+def load_spec(path: str | Path) -> NetworkSpec:
+    """Read and check the network file at ``path``."""
+    path = Path(path)
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NetworkFileError(f"{path}: no such network file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NetworkFileError(f"{path}: cannot read the network file ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f", line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "malformed YAML"
+        raise NetworkFileError(f"{name}{line}: not valid YAML ({problem})") from None
+    return _parse(data, _Where(name), str(path))
+
+
+def _parse(data: Any, where: _Where, path: str) -> NetworkSpec:
+    if not isinstance(data, dict):
+        raise NetworkFileError(f"{where.file}: expected a mapping of fields (name, nodes, ...)")
+    _require(data, ("name", "title", "population", "target", "nodes", "cytology", "sources"), where)
+    sources = data["sources"]
+    if not isinstance(sources, dict) or not sources:
+        raise where.error("sources", "expected a mapping of source key to full citation")
+    source_keys = frozenset(str(k) for k in sources)
+
+    raw_nodes = data["nodes"]
+    if not isinstance(raw_nodes, dict) or not raw_nodes:
+        raise where.error("nodes", "expected a mapping of node id to node")
+    parameters: dict[str, Parameter] = {}
+    nodes: dict[str, Node] = {}
+    for node_id, raw in raw_nodes.items():
+        node_id = str(node_id)
+        nodes[node_id] = _node(node_id, raw, where.at(node_id), source_keys, parameters)
+    _check_references(nodes, parameters, where)
+
+    target = str(data["target"])
+    if target not in nodes or nodes[target].kind != "target":
+        raise where.error("target", f"'{target}' is not a node of kind 'target'")
+    if len(nodes[target].states) != 2:
+        raise where.at(target).error("states", "the target needs two states (absent, present)")
+
+    n_taps, tap_states, tap_label = _cytology(data["cytology"], where.at("cytology"), source_keys, parameters)
+    shedding = Node(
+        id=SHEDDING,
+        kind="latent",
+        label="Tumour cells shed into the sampled CSF",
+        description="Latent: whether this patient's CSF carries detectable tumour cells on a tap.",
+        states=("no", "yes"),
+        parents=(target,),
+    )
+    ordered = _topological(nodes, where)
+    settings = _settings(data.get("settings") or {}, where, source_keys)
+    return NetworkSpec(
+        name=_text(data, "name", where),
+        title=_text(data, "title", where),
+        population=_text(data, "population", where),
+        path=path,
+        target=target,
+        nodes=ordered + (shedding,) + tap_nodes(n_taps, tap_states, tap_label),
+        parameters=parameters,
+        settings=settings,
+        sources={str(k): str(v) for k, v in sources.items()},
+        n_taps=n_taps,
+        tap_states=tap_states,
+        tap_label=tap_label,
+    )
+
+
+def _require(data: Mapping[str, Any], fields: tuple[str, ...], where: _Where) -> None:
+    for field in fields:
+        if field not in data:
+            raise where.error(field, "missing")
+
+
+def _text(data: Mapping[str, Any], field: str, where: _Where) -> str:
+    value = data.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise where.error(field, "expected a non-empty text")
+    return value.strip()
+
+
+def _node(
+    node_id: str, raw: Any, where: _Where, source_keys: frozenset[str], params: dict[str, Parameter]
+) -> Node:
+    if not _ID.match(node_id) or node_id == SHEDDING or re.match(r"^csf_\d+$", node_id):
+        raise where.error("id", "expected a snake_case id (not 'shedding' or 'csf_N', which are generated)")
+    if not isinstance(raw, dict):
+        raise where.error("node", "expected a mapping with kind, label, states, ...")
+    _require(raw, ("kind", "label", "description", "states"), where)
+    kind = raw["kind"]
+    if kind not in FILE_KINDS:
+        raise where.error("kind", f"'{kind}' is not one of {', '.join(FILE_KINDS)}")
+    states = _states(raw["states"], where)
+    if len(states) != 2:
+        raise where.error("states", f"expected two states, got {len(states)}")
+    observable = raw.get("observable", kind in ("sign", "test"))
+    if not isinstance(observable, bool):
+        raise where.error("observable", "expected true or false")
+    allowed = {"kind", "label", "description", "states", "observable"}
+    parents: tuple[str, ...] = ()
+    if kind in CAUSE_KINDS:
+        allowed |= {"prior", "prior_given"}
+        if ("prior" in raw) == ("prior_given" in raw):
+            raise where.error("prior", "give exactly one of 'prior' or 'prior_given'")
+        if "prior" in raw:
+            params[f"{node_id}.prior"] = _parameter(raw["prior"], where, "prior", source_keys)
+        else:
+            given = raw["prior_given"]
+            if not isinstance(given, dict) or set(given) != {"parent", "values"}:
+                raise where.error("prior_given", "expected 'parent' and 'values'")
+            if not isinstance(given["values"], dict) or not given["values"]:
+                raise where.error("prior_given.values", "expected a mapping of parent state to parameter")
+            parents = (str(given["parent"]),)
+            for state, value in given["values"].items():
+                path = f"prior_given.values.{state}"
+                params[f"{node_id}.prior.{state}"] = _parameter(value, where, path, source_keys)
+    elif kind == "sign":
+        allowed |= {"leak", "causes"}
+        _require(raw, ("leak", "causes"), where)
+        leak = params[f"{node_id}.leak"] = _parameter(raw["leak"], where, "leak", source_keys)
+        causes = raw["causes"]
+        if not isinstance(causes, dict) or not causes:
+            raise where.error("causes", "expected a mapping of cause id to frequency")
+        parents = tuple(str(c) for c in causes)
+        for cause, value in causes.items():
+            p = _parameter(value, where, f"causes.{cause}", source_keys)
+            if p.value < leak.value:
+                raise where.error(
+                    f"causes.{cause}.value",
+                    f"{p.value:g} is below the leak ({leak.value:g}): a noisy-OR cause cannot "
+                    "make a sign rarer; lower the leak or drop the cause",
+                )
+            params[f"{node_id}.causes.{cause}"] = p
+    else:  # test
+        allowed |= {"target", "sensitivity", "specificity"}
+        _require(raw, ("target", "sensitivity", "specificity"), where)
+        parents = (str(raw["target"]),)
+        for field in ("sensitivity", "specificity"):
+            params[f"{node_id}.{field}"] = _parameter(raw[field], where, field, source_keys)
+    unknown = set(raw) - allowed
+    if unknown:
+        raise where.error(sorted(unknown)[0], f"unknown field for a node of kind '{kind}'")
+    return Node(
+        id=node_id,
+        kind=kind,
+        label=str(raw["label"]),
+        description=str(raw["description"]),
+        states=states,
+        parents=parents,
+        observable=observable,
+    )
+
+
+def _states(raw: Any, where: _Where) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(s, str) and _ID.match(s) for s in raw):
+        raise where.error("states", "expected a list of snake_case state names")
+    if len(set(raw)) != len(raw):
+        raise where.error("states", "duplicate state names")
+    return tuple(raw)
+
+
+def _number(raw: Any, where: _Where, field: str) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise where.error(field, f"expected a number, got {raw!r}")
+    value = float(raw)
+    if not 0.0 <= value <= 1.0:
+        raise where.error(field, f"{value:g} is outside [0, 1]")
+    return value
+
+
+def _parameter(raw: Any, where: _Where, field: str, source_keys: frozenset[str]) -> Parameter:
+    if not isinstance(raw, dict):
+        raise where.error(field, "expected {value: ..., range: [low, high], sources: [...]}")
+    unknown = set(raw) - _PARAM_FIELDS
+    if unknown:
+        raise where.error(f"{field}.{sorted(unknown)[0]}", f"unknown field; expected {', '.join(sorted(_PARAM_FIELDS))}")
+    if "value" not in raw:
+        raise where.error(f"{field}.value", "missing")
+    value = _number(raw["value"], where, f"{field}.value")
+    rng = raw.get("range")
+    if not isinstance(rng, list) or len(rng) != 2:
+        raise where.error(f"{field}.range", "expected [low, high]")
+    low = _number(rng[0], where, f"{field}.range")
+    high = _number(rng[1], where, f"{field}.range")
+    if not low <= value <= high:
+        raise where.error(f"{field}.range", f"the value {value:g} is outside its range [{low:g}, {high:g}]")
+    sources = raw.get("sources", [])
+    if not isinstance(sources, list):
+        raise where.error(f"{field}.sources", "expected a list of source keys")
+    for key in sources:
+        if str(key) not in source_keys:
+            raise where.error(f"{field}.sources", f"unknown source key '{key}'; add it to 'sources'")
+    judgement = raw.get("judgement", False)
+    if not isinstance(judgement, bool):
+        raise where.error(f"{field}.judgement", "expected true or false")
+    if not sources and not judgement:
+        raise where.error(field, "cite a source key or flag it 'judgement: true'")
+    return Parameter(
+        value=value,
+        low=low,
+        high=high,
+        sources=tuple(str(s) for s in sources),
+        judgement=judgement,
+        note=str(raw.get("note", "")),
+    )
+
+
+def _check_references(
+    nodes: Mapping[str, Node], params: Mapping[str, Parameter], where: _Where
+) -> None:
+    for node in nodes.values():
+        w = where.at(node.id)
+        field = {"sign": "causes", "test": "target"}.get(node.kind, "prior_given.parent")
+        for parent in node.parents:
+            if parent not in nodes:
+                raise w.error(field, f"unknown node '{parent}'")
+            if nodes[parent].kind not in CAUSE_KINDS:
+                raise w.error(field, f"'{parent}' is a {nodes[parent].kind}, not a cause")
+        if node.kind in CAUSE_KINDS and node.parents:
+            parent = nodes[node.parents[0]]
+            given = {p.rsplit(".", 1)[1] for p in params if p.startswith(f"{node.id}.prior.")}
+            if given != set(parent.states):
+                raise w.error(
+                    "prior_given.values",
+                    f"expected one value for each state of '{parent.id}': {', '.join(parent.states)}",
+                )
+
+
+def _topological(nodes: Mapping[str, Node], where: _Where) -> tuple[Node, ...]:
+    """Parents before children; otherwise the order of the file."""
+    try:
+        graphlib.TopologicalSorter({n.id: n.parents for n in nodes.values()}).prepare()
+    except graphlib.CycleError as exc:
+        cycle = " -> ".join(exc.args[1])
+        raise where.at(exc.args[1][0]).error("parents", f"the network has a cycle: {cycle}") from None
+    order: dict[str, None] = {}
+
+    def visit(node_id: str) -> None:
+        if node_id not in order:
+            for parent in nodes[node_id].parents:
+                visit(parent)
+            order[node_id] = None
+
+    for node_id in nodes:
+        visit(node_id)
+    return tuple(nodes[i] for i in order)
+
+
+def _cytology(
+    raw: Any, where: _Where, source_keys: frozenset[str], params: dict[str, Parameter]
+) -> tuple[int, tuple[str, ...], str]:
+    if not isinstance(raw, dict):
+        raise where.error("cytology", "expected a mapping with taps, states and the calibration figures")
+    n_taps = raw.get("taps")
+    if isinstance(n_taps, bool) or not isinstance(n_taps, int) or not 1 <= n_taps <= MAX_TAPS:
+        raise where.error("taps", f"expected a whole number from 1 to {MAX_TAPS}")
+    states = _states(raw.get("states"), where)
+    if states[0] != "negative" or states[-1] != "positive" or not set(states) <= {"negative", "equivocal", "positive"}:
+        raise where.error("states", "expected [negative, positive] or [negative, equivocal, positive]")
+    needed = [p for p in _CYTOLOGY_PARAMS if "equivocal" in states or not p.startswith("equivocal")]
+    for field in needed:
+        if field not in raw:
+            raise where.error(field, "missing")
+        params[f"cytology.{field}"] = _parameter(raw[field], where, field, source_keys)
+    unknown = set(raw) - {"taps", "states", "label", *_CYTOLOGY_PARAMS}
+    if unknown:
+        raise where.error(sorted(unknown)[0], "unknown field")
+    try:
+        cal = calibrate(
+            params["cytology.one_tap"].value,
+            params["cytology.three_taps"].value,
+            params["cytology.false_positive"].value,
+        )
+    except CalibrationError as exc:
+        raise where.error("three_taps", str(exc)) from None
+    if "equivocal" in states:
+        if cal.per_tap + params["cytology.equivocal_with_cells"].value > 1.0:
+            raise where.error("equivocal_with_cells", "per-tap detection plus equivocal exceeds 1")
+        if params["cytology.false_positive"].value + params["cytology.equivocal_without_cells"].value > 1.0:
+            raise where.error("equivocal_without_cells", "false positive plus equivocal exceeds 1")
+    return n_taps, states, str(raw.get("label", "CSF cytology"))
+
+
+def _settings(raw: Any, where: _Where, source_keys: frozenset[str]) -> dict[str, Setting]:
+    if not isinstance(raw, dict):
+        raise where.error("settings", "expected a mapping of setting name to {description, p_lm}")
+    settings = {}
+    for name, body in raw.items():
+        w = where.at(f"settings.{name}")
+        if not isinstance(body, dict) or "description" not in body or "p_lm" not in body:
+            raise w.error("p_lm", "expected description and p_lm")
+        p = _parameter(body["p_lm"], w, "p_lm", source_keys)
+        if not 0.0 < p.value < 1.0:
+            raise w.error("p_lm.value", "a pre-test probability must lie strictly between 0 and 1")
+        settings[str(name)] = Setting(
+            name=str(name),
+            description=str(body["description"]),
+            p_lm=p,
+            includes_signs=bool(body.get("includes_signs", False)),
+        )
+    return settings

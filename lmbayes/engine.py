@@ -1,0 +1,91 @@
+"""Exact inference with numpy: the fast engine behind every command-line query.
+
+A posterior is a ratio of sums of products of the probability tables:
+
+.. math::
+
+    P(X = x \\mid e) = \\frac{\\sum_{\\text{others}} \\prod_v P(v \\mid \\text{pa}(v))\\,[e]}
+                          {\\sum_{\\text{all}} \\prod_v P(v \\mid \\text{pa}(v))\\,[e]}
+
+Evidence selects a slice of each table; nodes that are neither queried, observed nor an
+ancestor of either sum to one and are dropped (barren nodes). :func:`numpy.einsum` with
+``optimize="greedy"`` chooses the elimination order and contracts the rest, which is variable
+elimination without importing pgmpy (about 3-5 s here). :mod:`lmbayes._pgmpy` builds the
+reference model from the same tables; the tests hold the two to 1e-10.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from lmbayes.tables import Tables
+
+__all__ = ["Engine"]
+
+#: numpy.einsum labels axes with the 52 letters a-z, A-Z.
+_MAX_LABELS = 52
+
+
+class Engine:
+    """Exact queries over :class:`~lmbayes.tables.Tables`; evidence maps node to state index."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    def _ancestral(self, nodes: Iterable[str]) -> list[str]:
+        keep = set()
+        stack = list(nodes)
+        while stack:
+            v = stack.pop()
+            if v not in keep:
+                keep.add(v)
+                stack.extend(self.tables.parents[v])
+        return [v for v in self.tables.variables if v in keep]
+
+    def _contract(self, evidence: Mapping[str, int], out: tuple[str, ...]) -> np.ndarray:
+        """Sum of the product of the tables, evidence fixed, over all but ``out``."""
+        t = self.tables
+        relevant = self._ancestral([*evidence, *out])
+        if not relevant:
+            return np.array(1.0)
+        free = [v for v in relevant if v not in evidence]
+        if len(free) > _MAX_LABELS:
+            raise NotImplementedError(f"{len(free)} unobserved variables; at most {_MAX_LABELS}")
+        label = {v: i for i, v in enumerate(free)}
+        operands: list[object] = []
+        for v in relevant:
+            axes = (*t.parents[v], v)
+            index = tuple(evidence.get(a, slice(None)) for a in axes)
+            operands += [t.cpts[v][index], [label[a] for a in axes if a not in evidence]]
+        return np.einsum(*operands, [label[v] for v in out], optimize="greedy")
+
+    def joint(self, nodes: tuple[str, ...], evidence: Mapping[str, int] | None = None) -> np.ndarray:
+        """The unnormalised joint ``P(nodes, evidence)``, one axis per node (none observed)."""
+        return self._contract(evidence or {}, nodes)
+
+    def probability(self, evidence: Mapping[str, int]) -> float:
+        """``P(evidence)``."""
+        return float(self._contract(evidence, ()))
+
+    def posteriors(
+        self, evidence: Mapping[str, int], nodes: Iterable[str]
+    ) -> tuple[dict[str, np.ndarray], float]:
+        """``P(node | evidence)`` for each node, and ``P(evidence)``.
+
+        An observed node gets its observed state with probability one. When ``P(evidence)`` is
+        zero the posteriors are undefined: the caller must check the returned probability.
+        """
+        z = self.probability(evidence)
+        result = {}
+        for v in nodes:
+            if v in evidence:
+                dist = np.zeros(len(self.tables.states[v]))
+                dist[evidence[v]] = 1.0
+            elif z > 0.0:
+                dist = self._contract(evidence, (v,)) / z
+            else:
+                dist = np.full(len(self.tables.states[v]), np.nan)
+            result[v] = dist
+        return result, z

@@ -1,0 +1,51 @@
+"""One error family: every problem lmbayes reports is an :class:`LmbayesError`.
+
+The command line turns these into a one-line message and an exit code: problems with what the
+user typed (:class:`FindingError`) exit 2, everything else exits 1.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "FindingError",
+    "ImpossibleEvidenceError",
+    "LmbayesError",
+    "NetworkFileError",
+    "did_you_mean",
+]
+
+
+class LmbayesError(Exception):
+    """Base class for every error lmbayes raises on purpose."""
+
+
+class NetworkFileError(LmbayesError):
+    """A network file is missing, unreadable or invalid; the message names file, node and field."""
+
+
+class FindingError(LmbayesError):
+    """A finding names an unknown node or state, or is malformed."""
+
+
+class ImpossibleEvidenceError(LmbayesError):
+    """The findings have probability zero under the network."""
+
+    def __init__(self, message: str, conflicting: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.conflicting = conflicting
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""``.
+
+    >>> did_you_mean("cranial_nerve", ["cranial_nerve_palsy", "headache"])
+    " (did you mean 'cranial_nerve_palsy'?)"
+    """
+    choices = list(choices)
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not close:
+        close = [c for c in choices if c.startswith(word) or word.startswith(c)][:1]
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -1,0 +1,239 @@
+"""The notebook-facing API: load a network, give findings, get posteriors and the tap table.
+
+>>> from lmbayes import load_network
+>>> net = load_network("breast")
+>>> post = net.posterior({"cranial_nerve_palsy": "present", "limb_weakness": "present"})
+>>> f"{post.p_target:.3f}"
+'0.302'
+>>> table = net.taps({"cranial_nerve_palsy": "present"}, csf=["negative"])
+>>> [step.tap for step in table.steps]
+[2, 3, 4, 5, 6]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from lmbayes import networks
+from lmbayes._loader import load_spec
+from lmbayes.engine import Engine
+from lmbayes.errors import FindingError, ImpossibleEvidenceError
+from lmbayes.findings import resolve_findings
+from lmbayes.spec import CAUSE_KINDS, NetworkSpec, tap_id
+from lmbayes.tables import Tables, build_tables
+from lmbayes.taps import TapStep, TapTable, apply_likelihood_ratio
+
+if TYPE_CHECKING:
+    from pgmpy.models import DiscreteBayesianNetwork
+
+__all__ = ["Network", "Posterior", "load_network"]
+
+Evidence = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """Posterior and prior distributions of the summary nodes given ``findings``."""
+
+    target: str
+    findings: Mapping[str, str]
+    posterior: Mapping[str, Mapping[str, float]]
+    prior: Mapping[str, Mapping[str, float]]
+    p_findings: float
+
+    @property
+    def p_target(self) -> float:
+        """P(target present | findings): the target's last state."""
+        return list(self.posterior[self.target].values())[-1]
+
+
+class Network:
+    """A network ready for queries: its spec, its probability tables and the numpy engine.
+
+    ``pretest`` replaces the prior probability of the target before any finding;
+    ``setting`` picks a documented population from the network file (see
+    :func:`lmbayes.tables.scale_to_marginal`).
+    """
+
+    def __init__(
+        self, spec: NetworkSpec, *, pretest: float | None = None, setting: str | None = None
+    ) -> None:
+        if pretest is not None and setting is not None:
+            raise FindingError("give either a setting or a pre-test probability, not both")
+        if setting is not None and setting not in spec.settings:
+            names = ", ".join(spec.settings) or "none"
+            raise FindingError(f"unknown setting '{setting}'; this network's settings: {names}")
+        if pretest is not None and not 0.0 < pretest < 1.0:
+            raise FindingError(f"a pre-test probability must lie strictly between 0 and 1, not {pretest:g}")
+        self.spec = spec
+        self.setting = setting
+        self.pretest = spec.settings[setting].p_lm.value if setting else pretest
+        self.tables: Tables = build_tables(spec, self.pretest)
+        self.engine = Engine(self.tables)
+
+    def __repr__(self) -> str:
+        return f"<Network {self.spec.name!r}: {len(self.spec.nodes)} nodes, {self.spec.n_taps} taps>"
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def target(self) -> str:
+        return self.spec.target
+
+    @property
+    def summary_nodes(self) -> tuple[str, ...]:
+        """The target first, then the other causes and context nodes."""
+        others = [n.id for n in self.spec.nodes if n.kind in CAUSE_KINDS and n.id != self.target]
+        return (self.target, *others)
+
+    def with_taps(self, n_taps: int) -> Network:
+        """The same network modelling ``n_taps`` CSF taps (1 to 10)."""
+        return Network(self.spec.with_taps(n_taps), pretest=None if self.setting else self.pretest, setting=self.setting)
+
+    def findings(self, evidence: Evidence | None = None, csf: Sequence[str] = ()) -> dict[str, str]:
+        """Check findings and return them as ``{node: state}`` (see :mod:`lmbayes.findings`)."""
+        findings = resolve_findings(self.spec, evidence, csf)
+        if self.setting and self.spec.settings[self.setting].includes_signs:
+            signs = [n for n in findings if self.spec.node(n).kind == "sign"]
+            if signs:
+                raise FindingError(
+                    f"the setting '{self.setting}' already includes the clinical signs; drop "
+                    f"{', '.join(signs)} or choose another setting"
+                )
+        return findings
+
+    def _indices(self, findings: Mapping[str, str]) -> dict[str, int]:
+        return {n: self.tables.state_index(n, s) for n, s in findings.items()}
+
+    def _p_target(self, evidence: Mapping[str, int]) -> float:
+        dists, _ = self.engine.posteriors(evidence, [self.target])
+        return float(dists[self.target][-1])
+
+    def _check_possible(self, findings: Mapping[str, str]) -> float:
+        """P(findings); an :class:`ImpossibleEvidenceError` naming a minimal conflict if zero."""
+        z = self.engine.probability(self._indices(findings))
+        if z > 0.0:
+            return z
+        conflict = dict(findings)
+        for node in list(findings):
+            trial = {n: s for n, s in conflict.items() if n != node}
+            if self.engine.probability(self._indices(trial)) == 0.0:
+                conflict = trial
+        names = " and ".join(f"{n}={s}" for n, s in conflict.items())
+        raise ImpossibleEvidenceError(
+            f"impossible findings: {names} cannot occur together under the network "
+            "(probability 0); remove or correct one of them",
+            tuple(conflict),
+        )
+
+    def posterior(
+        self,
+        evidence: Evidence | None = None,
+        *,
+        csf: Sequence[str] = (),
+        nodes: Sequence[str] | None = None,
+    ) -> Posterior:
+        """P(node | findings) and P(node) for the target and the competing causes."""
+        findings = self.findings(evidence, csf)
+        z = self._check_possible(findings)
+        nodes = tuple(nodes) if nodes is not None else self.summary_nodes
+        for node in nodes:
+            self.spec.node(node)
+        post, _ = self.engine.posteriors(self._indices(findings), nodes)
+        prior, _ = self.engine.posteriors({}, nodes)
+
+        def named(dists: Mapping[str, object]) -> Mapping[str, Mapping[str, float]]:
+            return MappingProxyType({
+                n: MappingProxyType(dict(zip(self.tables.states[n], map(float, dists[n]))))  # type: ignore[call-overload]
+                for n in nodes
+            })
+
+        return Posterior(self.target, MappingProxyType(findings), named(post), named(prior), z)
+
+    def taps(self, evidence: Evidence | None = None, *, csf: Sequence[str] = ()) -> TapTable:
+        """The tap table: P(LM) after each further tap (see :mod:`lmbayes.taps`)."""
+        findings = self.findings(evidence, csf)
+        self._check_possible(findings)
+        base = self._indices(findings)
+        done = 0
+        while done < self.spec.n_taps and tap_id(done + 1) in base:
+            done += 1
+        negative, positive = 0, len(self.spec.tap_states) - 1
+        lm_absent, lm_present = {self.target: 0}, {self.target: 1}
+
+        single = self.engine.posteriors(lm_present, [tap_id(1)])[0][tap_id(1)][negative]
+        single = float(single / self.engine.posteriors(lm_absent, [tap_id(1)])[0][tap_id(1)][negative])
+        current = self._p_target(base)
+
+        steps = []
+        prefix = dict(base)
+        before = current
+        for k in range(done + 1, self.spec.n_taps + 1):
+            node = tap_id(k)
+            if node in prefix:  # a later tap already given with -e: it is not "further"
+                break
+            p_tap = self.engine.posteriors(prefix, [node])[0][node]
+            # a positive result that cannot happen leaves P(LM) where it was
+            if_positive = self._p_target({**prefix, node: positive}) if p_tap[positive] > 0 else before
+            after = self._p_target({**prefix, node: negative})
+            steps.append(
+                TapStep(
+                    tap=k,
+                    p_positive=float(p_tap[positive]),
+                    p_lm_if_positive=if_positive,
+                    p_lm_if_negative=after,
+                    change=after - before,
+                    likelihood_ratio=self._negative_lr(prefix, node, negative),
+                    p_lm_if_negative_independent=apply_likelihood_ratio(current, single, k - done),
+                )
+            )
+            prefix[node] = negative
+            before = after
+
+        joint = self.engine.joint((self.target, "shedding"), base)
+        floor = joint[1, 0] / (joint[1, 0] + joint[0].sum())
+        return TapTable(
+            prior=self._p_target({}),
+            current=current,
+            taps_done=done,
+            n_taps=self.spec.n_taps,
+            single_tap_lr=float(single),
+            floor=float(floor),
+            steps=tuple(steps),
+        )
+
+    def _negative_lr(self, prefix: Mapping[str, int], node: str, negative: int) -> float | None:
+        """P(tap negative | LM, prefix) / P(tap negative | no LM, prefix), or None if undefined."""
+        if self.target in prefix:
+            return None
+        p = [self.engine.posteriors({**prefix, self.target: s}, [node]) for s in (1, 0)]
+        if p[0][1] == 0.0 or p[1][1] == 0.0:
+            return None
+        return float(p[0][0][node][negative] / p[1][0][node][negative])
+
+    def to_pgmpy(self) -> DiscreteBayesianNetwork:
+        """The reference pgmpy model built from the same tables (imports pgmpy: seconds)."""
+        from lmbayes._pgmpy import to_pgmpy
+
+        return to_pgmpy(self.tables)
+
+
+def load_network(
+    name_or_path: str | Path = networks.DEFAULT,
+    *,
+    taps: int | None = None,
+    setting: str | None = None,
+    pretest: float | None = None,
+) -> Network:
+    """Load a shipped network by name (``"breast"``) or a network file by path."""
+    spec = load_spec(networks.resolve(name_or_path))
+    if taps is not None:
+        spec = spec.with_taps(taps)
+    return Network(spec, pretest=pretest, setting=setting)
+

@@ -1,0 +1,42 @@
+"""The shipped network files, discovered by name: ``breast`` is ``breast.yaml`` here.
+
+>>> "breast" in available()
+True
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from lmbayes.errors import NetworkFileError, did_you_mean
+
+__all__ = ["DEFAULT", "available", "resolve"]
+
+#: The network used when none is named.
+DEFAULT = "breast"
+
+
+def available() -> dict[str, Path]:
+    """Shipped network names and their files."""
+    folder = resources.files(__name__)
+    return {
+        Path(entry.name).stem: Path(str(entry))
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith((".yaml", ".yml"))
+    }
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """The file of a shipped network name, or ``name_or_path`` itself if it is a path."""
+    shipped = available()
+    text = str(name_or_path)
+    if text in shipped:
+        return shipped[text]
+    path = Path(text)
+    if path.suffix in (".yaml", ".yml") or path.exists() or "/" in text:
+        return path
+    raise NetworkFileError(
+        f"unknown network '{text}'{did_you_mean(text, shipped)}; shipped networks: "
+        f"{', '.join(shipped)}, or give the path of a network file"
+    )
