@@ -30,6 +30,8 @@ from lmbayes.spec import (
 
 __all__ = ["load_spec"]
 
+# libyaml's parser when PyYAML was built with it: about 60 ms faster per command here.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _PARAM_FIELDS = {"value", "range", "sources", "judgement", "note"}
 _CYTOLOGY_PARAMS = (
@@ -66,7 +68,7 @@ def load_spec(path: str | Path) -> NetworkSpec:
     except (OSError, UnicodeDecodeError) as exc:
         raise NetworkFileError(f"{path}: cannot read the network file ({exc})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f", line {mark.line + 1}" if mark is not None else ""

@@ -27,7 +27,7 @@ substituting into the second and dividing ``g**3 - q**3`` by ``g - q`` leaves a 
     q^2 + g q + g^2 - \\frac{s_3 - 1 + g^3}{s_1 - f} = 0 ,
 
 whose positive root is ``q``. With ``f = 0`` this is ``p = (3 - sqrt(4 r - 3)) / 2`` with
-``r = s_3 / s_1``: for 0.50 and 0.85, ``p = 0.5253`` and ``pi = 0.9519``; the implied two-tap
+``r = s_3 / s_1``: for 0.50 and 0.85, ``p = 0.5253`` and ``pi = 0.9518``; the implied two-tap
 figure is 0.737 and the plateau (the share of LM patients cytology can ever find) is ``pi``.
 
 A solution exists exactly when ``1 - (1 - s_1) g**2 < s_3 <= 1 - (1 - s_1)**3``: the upper bound
@@ -55,7 +55,7 @@ class Calibration:
 
     >>> c = calibrate(0.50, 0.85)
     >>> round(c.per_tap, 4), round(c.shedding_share, 4), round(c.cumulative(2), 3)
-    (0.5253, 0.9519, 0.737)
+    (0.5253, 0.9518, 0.737)
     """
 
     one_tap: float

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import lmbayes
+from lmbayes import networks
+
+#: The case behind this project, as findings (CSF results separately, in tap order).
+CASE = {
+    "systemic_status": "active_recurrence",
+    "cranial_nerve_palsy": "present",
+    "limb_weakness": "present",
+    "bladder_bowel": "present",
+    "mri": "normal",
+    "mri_compression": "absent",
+    "antibody_panel": "negative",
+}
+
+
+@pytest.fixture(scope="session")
+def breast() -> lmbayes.Network:
+    return lmbayes.load_network("breast")
+
+
+@pytest.fixture
+def case_findings() -> dict[str, str]:
+    return dict(CASE)
+
+
+@pytest.fixture(scope="session")
+def breast_pgmpy(breast):
+    return breast.to_pgmpy()
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def breast_text() -> str:
+    return networks.available()["breast"].read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def edited_network(tmp_path: Path, breast_text: str) -> Callable[..., Path]:
+    """Write a copy of the breast network with regex substitutions applied; return its path."""
+
+    def edit(*substitutions: tuple[str, str], name: str = "edited.yaml") -> Path:
+        text = breast_text
+        for pattern, replacement in substitutions:
+            text, n = re.subn(pattern, replacement, text, count=1, flags=re.M)
+            assert n == 1, f"pattern {pattern!r} not found in the breast network"
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return edit

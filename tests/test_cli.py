@@ -1,0 +1,182 @@
+"""The command line, through click's CliRunner: exact output, JSON keys, errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from lmbayes.cli.main import cli
+
+CASE_ARGS = [
+    "-e", "systemic_status=active_recurrence",
+    "-e", "cranial_nerve_palsy=present",
+    "-e", "limb_weakness=present",
+    "-e", "bladder_bowel=present",
+    "-e", "mri=normal",
+    "-e", "mri_compression=absent",
+    "-e", "antibody_panel=negative",
+]  # fmt: skip
+
+CASE_TAPS = """\
+Network: breast (Leptomeningeal metastasis after breast cancer); prior from the network file.
+For planning and teaching; not a medical device.
+Findings: systemic_status=active_recurrence, cranial_nerve_palsy=present,
+  limb_weakness=present, bladder_bowel=present, mri=normal, mri_compression=absent,
+  antibody_panel=negative, csf_1=negative, csf_2=negative
+P(LM): 1.3% before any finding, 22.4% now (2 taps done).
+
+tap    P(tap +)  P(LM) if +  P(LM) if -      change       LR(-)  if independent
+  3       10.0%       88.4%       13.7%    -8.7 pts        0.55       11.0%
+  4        5.3%       75.4%        9.7%    -4.0 pts        0.68        5.0%
+  5        3.1%       55.8%        8.1%    -1.7 pts        0.81        2.2%
+  6        2.1%       35.2%        7.4%    -0.7 pts        0.91        1.0%
+
+After 3 more negative taps P(LM) falls from 22.4% to 8.1%; each further tap changes it
+by less than 1 point. Independent taps would claim 2.2%; however many taps are negative,
+P(LM) stays above 6.9% (patients who shed no cells).
+'if independent' multiplies the odds by the single-tap LR(-) of 0.43 per negative tap,
+as a Fagan nomogram would.
+"""
+
+PARANEOPLASTIC_POSTERIOR = """\
+Network: breast (Leptomeningeal metastasis after breast cancer); prior from the network file.
+For planning and teaching; not a medical device.
+Findings: cranial_nerve_palsy=present, limb_weakness=present, antibody_panel=positive
+
+                                                                 prior      now
+Leptomeningeal metastasis = present                               1.3%     5.8%  █▏
+Systemic disease status = active_recurrence                      30.0%    33.6%  ██████▊
+Paraneoplastic neurological syndrome = present                    1.0%    92.7%  ██████████████████▌
+Epidural spinal cord or cauda equina compression = present        2.8%     5.0%  █
+Degenerative spine disease or peripheral neuropathy = present    25.0%    34.2%  ██████▉
+
+Sources and ranges of every number: `lmbayes network show`.
+"""
+
+
+def run(runner, *args):
+    result = runner.invoke(cli, list(args))
+    assert "Traceback" not in result.output
+    assert not re.search(r"\bnan\b", result.output, re.IGNORECASE)
+    return result
+
+
+def test_taps_for_the_case_exact_output(runner):
+    result = run(runner, "taps", *CASE_ARGS, "--csf", "neg,neg")
+    assert result.exit_code == 0
+    assert result.output == CASE_TAPS
+
+
+def test_posterior_exact_output_shows_explaining_away(runner):
+    result = run(runner, "posterior", "-e", "cranial_nerve_palsy=present", "-e", "limb_weakness=present", "-e", "antibody_panel=positive")
+    assert result.exit_code == 0
+    assert result.output == PARANEOPLASTIC_POSTERIOR
+
+
+def test_taps_json_matches_the_library(runner, breast, case_findings):
+    result = run(runner, "taps", *CASE_ARGS, "--csf", "negative,negative", "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    table = breast.taps(case_findings, csf=["negative", "negative"])
+    assert data["prior"] == table.prior and data["current"] == table.current
+    assert [s["tap"] for s in data["steps"]] == [3, 4, 5, 6]
+    for step, ours in zip(data["steps"], table.steps):
+        assert set(step) >= {"tap", "p_positive", "p_lm_if_positive", "p_lm_if_negative", "p_lm_if_negative_independent"}
+        assert step["p_lm_if_negative"] == ours.p_lm_if_negative
+        assert step["p_lm_if_negative_independent"] == ours.p_lm_if_negative_independent
+    assert data["findings"]["csf_2"] == "negative"
+
+
+def test_posterior_json(runner, breast):
+    result = run(runner, "posterior", "-e", "headache=present", "--json")
+    data = json.loads(result.output)
+    assert set(data["posterior"]) == set(breast.summary_nodes)
+    assert data["posterior"]["lm"]["present"] == breast.posterior({"headache": "present"}).p_target
+    assert sum(data["posterior"]["lm"].values()) == pytest.approx(1.0, abs=1e-15)
+    assert data["prior"]["lm"]["present"] == pytest.approx(0.0126, abs=1e-12)
+
+
+def test_network_show_json(runner, breast):
+    data = json.loads(run(runner, "network", "show", "--json").output)
+    ids = [n["id"] for n in data["nodes"]]
+    assert ids == list(breast.spec.node_ids)
+    observable = {n["id"]: n["observable"] for n in data["nodes"]}
+    assert observable["lm"] is False and observable["csf_1"] is True and observable["mri"] is True
+    assert data["calibration"]["one_tap"] == 0.5 and data["calibration"]["three_taps"] == 0.85
+    assert data["parameters"]["headache.causes.lm"]["sources"] == ["kaplan1990"]
+    assert data["parameters"]["bladder_bowel.causes.lm"]["judgement"] is True
+
+
+def test_network_show_text_lists_sources_and_calibration(runner):
+    out = run(runner, "network", "show").output
+    assert "kaplan1990: Kaplan et al. J Neurooncol 1990;9:225. n=63" in out
+    assert "implied: 0.7372 after two taps; plateau 0.9485" in out
+    assert "JUDGEMENT" in out and "not a medical device" in out
+
+
+def test_setting_and_pretest_change_the_prior(runner):
+    data = json.loads(run(runner, "taps", "--pretest", "0.3", "--json").output)
+    assert data["prior"] == pytest.approx(0.3, abs=1e-12)
+    data = json.loads(run(runner, "taps", "--setting", "metastatic_breast_cancer", "--json").output)
+    assert data["prior"] == pytest.approx(0.035, abs=1e-12)
+
+
+def test_max_taps(runner):
+    data = json.loads(run(runner, "taps", "--max-taps", "10", "--csf", "n,n,n", "--json").output)
+    assert [s["tap"] for s in data["steps"]] == list(range(4, 11))
+
+
+def test_all_taps_done(runner):
+    out = run(runner, "taps", "--max-taps", "2", "--csf", "neg,neg").output
+    assert "All 2 modelled taps are done" in out
+
+
+BAD_INPUT = [
+    (["posterior", "-e", "cranial_nerve=present"], 2, "did you mean 'cranial_nerve_palsy'?"),
+    (["posterior", "-e", "headache=yes"], 2, "unknown state 'yes' for 'headache'; valid states: absent, present"),
+    (["posterior", "-e", "headache"], 2, "expected NODE=STATE"),
+    (["taps", "--csf", ",".join(["neg"] * 7)], 2, "use --max-taps 7"),
+    (["taps", "--csf", ",".join(["neg"] * 11), "--max-taps", "10"], 2, "at most 10 taps"),
+    (["taps", "--csf", "neg,,neg"], 2, "empty result in --csf"),
+    (["taps", "--csf", "p,x"], 2, "unknown state 'x' for 'csf_2'"),
+    (["posterior", "-e", "lm=absent", "-e", "shedding=yes"], 1, "impossible findings: lm=absent and shedding=yes"),
+    (["posterior", "--network", "brest"], 2, "did you mean 'breast'?"),
+    (["posterior", "--pretest", "1.5"], 2, "1.5 is not in the range"),
+    (["posterior", "--pretest", "0"], 2, "0.0 is not in the range"),
+    (["posterior", "--setting", "foo"], 2, "unknown setting 'foo'"),
+    (["posterior", "--pretest", "0.2", "--setting", "suspected_lm"], 2, "not both"),
+    (["taps", "--max-taps", "11"], 2, "11 is not in the range"),
+    (["posterior", "-e", "mri=normal", "-e", "mri=typical_enhancement"], 2, "'mri' is given twice"),
+]
+
+
+@pytest.mark.parametrize("args, code, message", BAD_INPUT, ids=[m for _, _, m in BAD_INPUT])
+def test_bad_input_gives_one_clear_line(runner, args, code, message):
+    result = run(runner, *args)
+    assert result.exit_code == code
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and message in errors[0]
+
+
+def test_malformed_network_file(runner, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("nodes: [\n")
+    result = run(runner, "taps", "--network", str(bad))
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: bad.yaml, line 2: not valid YAML")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_invalid_network_file_names_node_and_field(runner, edited_network):
+    path = edited_network((r"(specificity: \{value: )0.77", r"\g<1>1.77"))
+    result = run(runner, "posterior", "--network", str(path))
+    assert result.exit_code == 1
+    assert result.output == "Error: edited.yaml: node 'mri', field 'specificity.value': 1.77 is outside [0, 1]\n"
+
+
+def test_help_says_what_the_tool_is_not(runner):
+    out = run(runner, "--help").output
+    assert "not a medical device" in out
+    assert "lmbayes network show" in out
