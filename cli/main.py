@@ -29,7 +29,10 @@ def cli() -> None:
     pass
 
 
-@cli.command()
+EPILOG = f"{_format.DISCLAIMER} Sources of every number: `lmbayes network show`."
+
+
+@cli.command(epilog=EPILOG)
 @query_options
 def posterior(net: Network, evidence: dict[str, str], csf: Sequence[str], as_json: bool) -> None:
     """P(LM) and the competing causes given the findings, with their priors."""
@@ -38,7 +41,7 @@ def posterior(net: Network, evidence: dict[str, str], csf: Sequence[str], as_jso
     click.echo(_format.posterior_json(net, post) if as_json else _format.posterior_text(net, post))
 
 
-@cli.command()
+@cli.command(epilog=EPILOG)
 @query_options
 def taps(net: Network, evidence: dict[str, str], csf: Sequence[str], as_json: bool) -> None:
     """How each further lumbar puncture would move P(LM).
@@ -54,12 +57,12 @@ def taps(net: Network, evidence: dict[str, str], csf: Sequence[str], as_json: bo
     click.echo(_format.taps_json(net, findings, table) if as_json else _format.taps_text(net, findings, table))
 
 
-@cli.group()
+@cli.group(epilog=EPILOG)
 def network() -> None:
     """Inspect network files."""
 
 
-@network.command("show")
+@network.command("show", epilog=EPILOG)
 @network_options
 @json_option
 def show(net: Network, as_json: bool) -> None:

@@ -1,0 +1,94 @@
+"""The documentation is tested: README examples reproduce, doctests pass, every command is documented."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+import re
+import shlex
+from pathlib import Path
+
+import click
+import pytest
+
+import lmbayes
+from lmbayes.cli.main import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def console_examples() -> list[tuple[str, str]]:
+    """(command, expected output) for each ```console block of the README."""
+    examples = []
+    for block in re.findall(r"```console\n(.*?)```", README, re.S):
+        lines = block.splitlines()
+        command = lines.pop(0)
+        while command.endswith("\\"):
+            command = command[:-1] + lines.pop(0)
+        assert command.startswith("$ lmbayes ")
+        examples.append((command[len("$ lmbayes ") :], "\n".join(lines) + "\n"))
+    return examples
+
+
+EXAMPLES = console_examples()
+
+
+@pytest.mark.parametrize("command, expected", EXAMPLES, ids=[c[:50] for c, _ in EXAMPLES])
+def test_readme_console_examples_are_real_output(runner, command, expected):
+    result = runner.invoke(cli, shlex.split(command))
+    assert result.output == expected
+
+
+def test_readme_python_example():
+    blocks = re.findall(r"```pycon\n(.*?)```", README, re.S)
+    assert blocks
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    for i, block in enumerate(blocks):
+        runner.run(parser.get_doctest(block, {}, f"README-{i}", "README.md", 0))
+    assert runner.failures == 0
+
+
+MODULES = sorted(
+    m.name for m in pkgutil.walk_packages(lmbayes.__path__, "lmbayes.") if m.name != "lmbayes._pgmpy"
+) + ["lmbayes", "lmbayes.cli", "lmbayes.networks"]
+
+
+@pytest.mark.parametrize("name", sorted(set(MODULES)))
+def test_doctests(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+
+
+def all_commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in group.commands.items():
+        found.append((f"{prefix}{name}", command))
+        if isinstance(command, click.Group):
+            found += all_commands(command, f"{prefix}{name} ")
+    return found
+
+
+@pytest.mark.parametrize("name, command", all_commands(cli), ids=[n for n, _ in all_commands(cli)])
+def test_every_command_has_help_and_is_in_the_readme(name, command):
+    assert command.help and len(command.help) > 20
+    assert f"lmbayes {name}" in README
+
+
+def test_readme_parameter_table_matches_the_network(breast):
+    for path, p in breast.spec.parameters.items():
+        row = f"| `{path}` | {p.value:g} | {p.low:g}–{p.high:g} |"
+        assert row in README, row
+
+
+def test_readme_and_ci_use_the_same_commands():
+    test_command = "python3 -m venv .venv && .venv/bin/pip install '.[test]' && .venv/bin/pytest"
+    assert test_command in README
+    assert "python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/lmbayes taps" in README
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert re.search(r"pip\"? install [^\n]*'\.\[test\]'", ci), "CI must install as the README says"
+    assert "--editable" not in ci and " -e " not in ci
+    assert re.search(r"/bin/pytest\"?\s*$", ci), "CI must end with the README's test command"
