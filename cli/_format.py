@@ -22,7 +22,7 @@ def bar(p: float, width: int = 20) -> str:
     >>> bar(0.5, 4)
     '██'
     >>> bar(0.3, 4)
-    '█▏'
+    '█▎'
     """
     eighths = round(p * width * 8)
     full, part = divmod(eighths, 8)

@@ -51,12 +51,16 @@ def test_readme_python_example():
     assert runner.failures == 0
 
 
-MODULES = sorted(
-    m.name for m in pkgutil.walk_packages(lmbayes.__path__, "lmbayes.") if m.name != "lmbayes._pgmpy"
-) + ["lmbayes", "lmbayes.cli", "lmbayes.networks"]
+PACKAGES = [lmbayes, importlib.import_module("lmbayes.cli"), importlib.import_module("lmbayes.networks")]
+MODULES = [p.__name__ for p in PACKAGES] + [
+    m.name
+    for p in PACKAGES
+    for m in pkgutil.iter_modules(p.__path__, f"{p.__name__}.")
+    if m.name not in ("lmbayes._pgmpy", "lmbayes.cli", "lmbayes.networks")
+]
 
 
-@pytest.mark.parametrize("name", sorted(set(MODULES)))
+@pytest.mark.parametrize("name", MODULES)
 def test_doctests(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
