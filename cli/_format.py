@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lmbayes.network import Network, Posterior
+from lmbayes.plan import Plan
 from lmbayes.spec import Parameter
 from lmbayes.taps import TapTable, percent
 
@@ -210,4 +211,54 @@ def show_json(net: Network) -> str:
         },
         "settings": {s.name: {"description": s.description, "includes_signs": s.includes_signs, **_param_json(s.p_lm)} for s in spec.settings.values()},
         "sources": dict(spec.sources),
+    })
+
+
+def plan_text(net: Network, csf: Sequence[str], evidence: Mapping[str, str], plan: Plan) -> str:
+    findings = net.findings(evidence, csf)
+    t = plan.thresholds
+    lines = header(net, findings)
+    lines.append(
+        f"P(LM) now {percent(plan.current)}. Thresholds: rule out below {percent(t.rule_out)}, "
+        f"treat above {percent(t.treat)} ({t.source})."
+    )
+    lines += ["", f"{'test':<52} {'info':>9} {'E|change|':>10}  changes management"]
+    for option in plan.tests:
+        name = option.label + (f", {_short_way(option.technique)}" if option.technique else "")
+        lines.append(
+            f"{name:<52} {option.information_bits:>5.3f} bit {100 * option.expected_change:>6.1f} pts  "
+            f"{'yes' if option.changes_management else 'no'}"
+        )
+        for o in option.outcomes:
+            mark = {"rule_out": "  (rule out)", "treat": "  (treat)"}.get(o.zone, "")
+            lines.append(f"    {o.state:<20} {percent(o.probability):>7}  ->  P(LM) {percent(o.p_lm):>6}{mark}")
+    lines += ["", textwrap.fill("Advice: " + plan.advice, WIDTH)]
+    return "\n".join(lines)
+
+
+def _short_way(technique: str) -> str:
+    return {"the usual way": "usual"}.get(technique, "to the standard" if technique.startswith("to the") else technique)
+
+
+def plan_json(net: Network, plan: Plan) -> str:
+    return dumps({
+        "network": net.name,
+        "current": plan.current,
+        "zone": plan.zone,
+        "thresholds": {"rule_out": plan.thresholds.rule_out, "treat": plan.thresholds.treat, "source": plan.thresholds.source},
+        "tests": [
+            {
+                "test": o.test,
+                "label": o.label,
+                "technique": o.technique,
+                "outcomes": [{"state": x.state, "probability": x.probability, "p_lm": x.p_lm, "zone": x.zone} for x in o.outcomes],
+                "expected_change": o.expected_change,
+                "information_bits": o.information_bits,
+                "changes_management": o.changes_management,
+            }
+            for o in plan.tests
+        ],
+        "taps_to_rule_out": [{"technique": c.technique, "taps": c.taps, "p_lm_after": c.p_lm_after} for c in plan.taps_to_rule_out],
+        "floor": plan.floor,
+        "advice": plan.advice,
     })

@@ -11,10 +11,11 @@ from typing import Any
 import click
 
 from lmbayes import networks
-from lmbayes.errors import FindingError, LmbayesError
+from lmbayes.errors import FindingError, InputError, LmbayesError
 from lmbayes.findings import parse_assignment
 from lmbayes.network import load_network
 from lmbayes.spec import MAX_TAPS
+from lmbayes.technique import Technique, parse_next_tap
 
 
 class UserInputError(click.ClickException):
@@ -28,7 +29,7 @@ def reported() -> Iterator[None]:
     """Turn library errors into one-line click errors: input problems exit 2, others 1."""
     try:
         yield
-    except FindingError as exc:
+    except InputError as exc:
         raise UserInputError(str(exc)) from None
     except LmbayesError as exc:
         raise click.ClickException(str(exc)) from None
@@ -61,6 +62,20 @@ class NetworkType(click.ParamType):
         if not path.is_file():
             self.fail(f"no network file at '{value}'; shipped networks: {', '.join(networks.available())}", param, ctx)
         return path
+
+
+class NextTapType(click.ParamType):
+    """``volume=12,delay=15,site=cisternal,away=yes`` or ``standard``."""
+
+    name = "FIELD=VALUE,..."
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Technique:
+        if isinstance(value, Technique):
+            return value
+        try:
+            return parse_next_tap(value)
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON with stable keys instead of text.")
@@ -122,7 +137,10 @@ def findings_options(f: Callable[..., Any]) -> Callable[..., Any]:
         "--csf",
         default="",
         metavar="RESULTS",
-        help="CSF cytology results in tap order, e.g. --csf negative,negative (neg, pos, equiv accepted).",
+        help=(
+            "CSF cytology results in tap order, e.g. --csf negative,negative (neg, pos, equiv "
+            "accepted); add a tap's technique after @, e.g. negative@5ml+45min."
+        ),
     )
     @functools.wraps(f)
     def wrapper(evidence: tuple[tuple[str, str], ...], csf: str, **kwargs: Any) -> Any:

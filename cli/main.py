@@ -7,8 +7,10 @@ from collections.abc import Sequence
 import click
 
 from lmbayes.cli import _format
-from lmbayes.cli._options import json_option, network_options, query_options, reported
+from lmbayes.cli._options import NextTapType, UserInputError, json_option, network_options, query_options, reported
 from lmbayes.network import Network
+from lmbayes.plan import Thresholds, plan_workup
+from lmbayes.technique import Technique
 
 HELP = f"""Probability of leptomeningeal metastasis (LM) from signs, MRI and serial CSF taps.
 
@@ -55,6 +57,53 @@ def taps(net: Network, evidence: dict[str, str], csf: Sequence[str], as_json: bo
         findings = net.findings(evidence, csf)
         table = net.taps(evidence, csf=csf)
     click.echo(_format.taps_json(net, findings, table) if as_json else _format.taps_text(net, findings, table))
+
+
+PROBABILITY = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
+
+
+@cli.command(epilog=EPILOG)
+@query_options
+@click.option("--rule-out-below", type=PROBABILITY, default=None, metavar="P", help="Set LM aside below this P(LM) [default: 0.05].")
+@click.option("--treat-above", type=PROBABILITY, default=None, metavar="P", help="Treat above this P(LM) [default: 0.80].")
+@click.option("--benefit", type=click.FloatRange(0.0, min_open=True), default=None, help="Net benefit of treating a patient with LM (derives the thresholds).")
+@click.option("--harm", type=click.FloatRange(0.0, min_open=True), default=None, help="Net harm of treating a patient without LM (same units).")
+@click.option("--test-harm", type=click.FloatRange(0.0), default=0.0, show_default=True, help="Harm of a lumbar puncture itself (same units).")
+@click.option("--next-tap", type=NextTapType(), default=None, help="Technique of the next tap, e.g. volume=12,delay=15 (compared with the usual way).")
+def plan(
+    net: Network,
+    evidence: dict[str, str],
+    csf: Sequence[str],
+    as_json: bool,
+    rule_out_below: float | None,
+    treat_above: float | None,
+    benefit: float | None,
+    harm: float | None,
+    test_harm: float,
+    next_tap: Technique | None,
+) -> None:
+    """Which test next, how many more taps, and when to stop.
+
+    Ranks every test not yet done (MRI, antibody panel, the next tap done the usual way and to
+    the handling standard) by the information it carries about LM, shows P(LM) after each
+    result, and says whether any result crosses the thresholds. Thresholds come from
+    --rule-out-below and --treat-above, or from --benefit and --harm by the threshold approach.
+    """
+    if (benefit is None) != (harm is None):
+        raise UserInputError("give --benefit and --harm together")
+    if benefit is not None and (rule_out_below is not None or treat_above is not None):
+        raise UserInputError("give thresholds either directly or through --benefit and --harm, not both")
+    with reported():
+        thresholds = None if benefit is not None else Thresholds(
+            rule_out=0.05 if rule_out_below is None else rule_out_below,
+            treat=0.80 if treat_above is None else treat_above,
+            source="teaching defaults" if rule_out_below is None and treat_above is None else "given",
+        )
+        result = plan_workup(
+            net, evidence, csf=csf, thresholds=thresholds, next_technique=next_tap,
+            benefit_harm=None if benefit is None or harm is None else (benefit, harm, test_harm),
+        )
+    click.echo(_format.plan_json(net, result) if as_json else _format.plan_text(net, csf, evidence, result))
 
 
 @cli.group(epilog=EPILOG)

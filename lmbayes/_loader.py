@@ -27,6 +27,7 @@ from lmbayes.spec import (
     Setting,
     tap_nodes,
 )
+from lmbayes.technique import PARAMETERS as TECHNIQUE_PARAMETERS
 
 __all__ = ["load_spec"]
 
@@ -325,7 +326,20 @@ def _cytology(
         if field not in raw:
             raise where.error(field, "missing")
         params[f"cytology.{field}"] = _parameter(raw[field], where, field, source_keys)
-    unknown = set(raw) - {"taps", "states", "label", *_CYTOLOGY_PARAMS}
+    if "technique" in raw:
+        technique = raw["technique"]
+        if not isinstance(technique, dict):
+            raise where.error("technique", f"expected a mapping with {', '.join(TECHNIQUE_PARAMETERS)}")
+        for field in TECHNIQUE_PARAMETERS:
+            if field not in technique:
+                raise where.error(f"technique.{field}", "missing")
+            params[f"cytology.technique.{field}"] = _parameter(technique[field], where, f"technique.{field}", source_keys)
+        extra = set(technique) - set(TECHNIQUE_PARAMETERS)
+        if extra:
+            raise where.error(f"technique.{sorted(extra)[0]}", "unknown field")
+        if params["cytology.technique.usual_shortfall"].high >= 1.0:
+            raise where.error("technique.usual_shortfall", "must stay below 1")
+    unknown = set(raw) - {"taps", "states", "label", "technique", *_CYTOLOGY_PARAMS}
     if unknown:
         raise where.error(sorted(unknown)[0], "unknown field")
     try:

@@ -62,8 +62,19 @@ class Engine:
         return np.einsum(*operands, [label[v] for v in out], optimize="greedy")
 
     def joint(self, nodes: tuple[str, ...], evidence: Mapping[str, int] | None = None) -> np.ndarray:
-        """The unnormalised joint ``P(nodes, evidence)``, one axis per node (none observed)."""
-        return self._contract(evidence or {}, nodes)
+        """The unnormalised joint ``P(nodes, evidence)``, one axis per node.
+
+        An observed node's axis holds the whole mass at its observed state.
+        """
+        evidence = evidence or {}
+        free = tuple(v for v in nodes if v not in evidence)
+        result = self._contract(evidence, free)
+        for axis, v in enumerate(nodes):
+            if v in evidence:
+                one_hot = np.zeros(len(self.tables.states[v]))
+                one_hot[evidence[v]] = 1.0
+                result = np.moveaxis(np.multiply.outer(result, one_hot), -1, axis)
+        return result
 
     def probability(self, evidence: Mapping[str, int]) -> float:
         """``P(evidence)``."""

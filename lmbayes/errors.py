@@ -1,7 +1,7 @@
 """One error family: every problem lmbayes reports is an :class:`LmbayesError`.
 
 The command line turns these into a one-line message and an exit code: problems with what the
-user typed (:class:`FindingError`) exit 2, everything else exits 1.
+user typed (:class:`InputError`) exit 2, everything else exits 1.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "FindingError",
+    "InputError",
     "ImpossibleEvidenceError",
     "LmbayesError",
     "NetworkFileError",
@@ -26,7 +27,11 @@ class NetworkFileError(LmbayesError):
     """A network file is missing, unreadable or invalid; the message names file, node and field."""
 
 
-class FindingError(LmbayesError):
+class InputError(LmbayesError):
+    """Something the user asked for is invalid: a finding, a threshold, a technique (exit 2)."""
+
+
+class FindingError(InputError):
     """A finding names an unknown node or state, or is malformed."""
 
 

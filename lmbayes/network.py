@@ -16,21 +16,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lmbayes import networks
 from lmbayes._loader import load_spec
 from lmbayes.engine import Engine
 from lmbayes.errors import FindingError, ImpossibleEvidenceError
 from lmbayes.findings import resolve_findings
-from lmbayes.spec import CAUSE_KINDS, NetworkSpec, tap_id
+from lmbayes.spec import CAUSE_KINDS, SHEDDING, NetworkSpec, tap_id
 from lmbayes.tables import Tables, build_tables
 from lmbayes.taps import TapStep, TapTable, apply_likelihood_ratio
+from lmbayes.technique import Technique, split_result
 
 if TYPE_CHECKING:
     from pgmpy.models import DiscreteBayesianNetwork
 
-__all__ = ["Network", "Posterior", "load_network"]
+__all__ = ["Case", "Network", "Posterior", "load_network"]
 
 Evidence = Mapping[str, str]
 
@@ -49,6 +50,58 @@ class Posterior:
     def p_target(self) -> float:
         """P(target present | findings): the target's last state."""
         return list(self.posterior[self.target].values())[-1]
+
+
+@dataclass(frozen=True)
+class Case:
+    """Checked findings, their tap techniques and the engine whose tables fit them."""
+
+    spec: NetworkSpec
+    engine: Engine
+    findings: Mapping[str, str]
+    techniques: Mapping[str, Technique]
+
+    @property
+    def evidence(self) -> dict[str, int]:
+        """The findings as state indices."""
+        return {n: self.engine.tables.state_index(n, s) for n, s in self.findings.items()}
+
+    @property
+    def taps_done(self) -> int:
+        """The number of consecutive taps from the first that have a result."""
+        done = 0
+        while done < self.spec.n_taps and tap_id(done + 1) in self.findings:
+            done += 1
+        return done
+
+    def p_target(self, evidence: Mapping[str, int]) -> float:
+        """P(target present | evidence)."""
+        dists, _ = self.engine.posteriors(evidence, [self.spec.target])
+        return float(dists[self.spec.target][-1])
+
+    def floor(self) -> float:
+        """P(LM) after infinitely many further negative taps (see :mod:`lmbayes.taps`)."""
+        joint = self.engine.joint((self.spec.target, SHEDDING), self.evidence)
+        return float(joint[1, 0] / (joint[1, 0] + joint[0].sum()))
+
+    def check_possible(self) -> float:
+        """P(findings); an :class:`ImpossibleEvidenceError` naming a minimal conflict if zero."""
+        index = self.engine.tables.state_index
+        probability = self.engine.probability
+        z = probability(self.evidence)
+        if z > 0.0:
+            return z
+        conflict = dict(self.findings)
+        for node in list(self.findings):
+            trial = {n: s for n, s in conflict.items() if n != node}
+            if probability({n: index(n, s) for n, s in trial.items()}) == 0.0:
+                conflict = trial
+        names = " and ".join(f"{n}={s}" for n, s in conflict.items())
+        raise ImpossibleEvidenceError(
+            f"impossible findings: {names} cannot occur together under the network "
+            "(probability 0); remove or correct one of them",
+            tuple(conflict),
+        )
 
 
 class Network:
@@ -97,8 +150,30 @@ class Network:
         return Network(self.spec.with_taps(n_taps), pretest=None if self.setting else self.pretest, setting=self.setting)
 
     def findings(self, evidence: Evidence | None = None, csf: Sequence[str] = ()) -> dict[str, str]:
-        """Check findings and return them as ``{node: state}`` (see :mod:`lmbayes.findings`)."""
-        findings = resolve_findings(self.spec, evidence, csf)
+        """Check findings and return them as ``{node: state}`` (see :mod:`lmbayes.findings`).
+
+        A CSF result may carry its technique: ``"negative@5ml+45min"`` (see
+        :mod:`lmbayes.technique`).
+        """
+        return self.case(evidence, csf).findings
+
+    def case(
+        self,
+        evidence: Evidence | None = None,
+        csf: Sequence[str] = (),
+        techniques: Mapping[str, Technique] | None = None,
+    ) -> Case:
+        """Checked findings with the engine that fits their tap techniques.
+
+        ``techniques`` adds techniques of taps not yet done (for planning), by tap node id.
+        """
+        results, done_techniques = [], {}
+        for k, item in enumerate(csf, start=1):
+            result, technique = split_result(item)
+            results.append(result)
+            if technique is not None:
+                done_techniques[tap_id(k)] = technique
+        findings = resolve_findings(self.spec, evidence, results)
         if self.setting and self.spec.settings[self.setting].includes_signs:
             signs = [n for n in findings if self.spec.node(n).kind == "sign"]
             if signs:
@@ -106,31 +181,13 @@ class Network:
                     f"the setting '{self.setting}' already includes the clinical signs; drop "
                     f"{', '.join(signs)} or choose another setting"
                 )
-        return findings
-
-    def _indices(self, findings: Mapping[str, str]) -> dict[str, int]:
-        return {n: self.tables.state_index(n, s) for n, s in findings.items()}
-
-    def _p_target(self, evidence: Mapping[str, int]) -> float:
-        dists, _ = self.engine.posteriors(evidence, [self.target])
-        return float(dists[self.target][-1])
-
-    def _check_possible(self, findings: Mapping[str, str]) -> float:
-        """P(findings); an :class:`ImpossibleEvidenceError` naming a minimal conflict if zero."""
-        z = self.engine.probability(self._indices(findings))
-        if z > 0.0:
-            return z
-        conflict = dict(findings)
-        for node in list(findings):
-            trial = {n: s for n, s in conflict.items() if n != node}
-            if self.engine.probability(self._indices(trial)) == 0.0:
-                conflict = trial
-        names = " and ".join(f"{n}={s}" for n, s in conflict.items())
-        raise ImpossibleEvidenceError(
-            f"impossible findings: {names} cannot occur together under the network "
-            "(probability 0); remove or correct one of them",
-            tuple(conflict),
-        )
+        all_techniques = {**done_techniques, **(techniques or {})}
+        engine = self.engine
+        if all_techniques:
+            engine = Engine(build_tables(self.spec, self.pretest, all_techniques))
+        case = Case(self.spec, engine, MappingProxyType(findings), MappingProxyType(all_techniques))
+        case.check_possible()
+        return case
 
     def posterior(
         self,
@@ -140,36 +197,41 @@ class Network:
         nodes: Sequence[str] | None = None,
     ) -> Posterior:
         """P(node | findings) and P(node) for the target and the competing causes."""
-        findings = self.findings(evidence, csf)
-        z = self._check_possible(findings)
+        case = self.case(evidence, csf)
         nodes = tuple(nodes) if nodes is not None else self.summary_nodes
         for node in nodes:
             self.spec.node(node)
-        post, _ = self.engine.posteriors(self._indices(findings), nodes)
-        prior, _ = self.engine.posteriors({}, nodes)
+        post, z = case.engine.posteriors(case.evidence, nodes)
+        prior, _ = case.engine.posteriors({}, nodes)
 
-        def named(dists: Mapping[str, object]) -> Mapping[str, Mapping[str, float]]:
+        def named(dists: Mapping[str, Any]) -> Mapping[str, Mapping[str, float]]:
             return MappingProxyType({
-                n: MappingProxyType(dict(zip(self.tables.states[n], map(float, dists[n]))))  # type: ignore[call-overload]
+                n: MappingProxyType(dict(zip(self.tables.states[n], map(float, dists[n]))))
                 for n in nodes
             })
 
-        return Posterior(self.target, MappingProxyType(findings), named(post), named(prior), z)
+        return Posterior(self.target, case.findings, named(post), named(prior), z)
 
-    def taps(self, evidence: Evidence | None = None, *, csf: Sequence[str] = ()) -> TapTable:
-        """The tap table: P(LM) after each further tap (see :mod:`lmbayes.taps`)."""
-        findings = self.findings(evidence, csf)
-        self._check_possible(findings)
-        base = self._indices(findings)
-        done = 0
-        while done < self.spec.n_taps and tap_id(done + 1) in base:
-            done += 1
+    def taps(
+        self,
+        evidence: Evidence | None = None,
+        *,
+        csf: Sequence[str] = (),
+        next_technique: Technique | None = None,
+    ) -> TapTable:
+        """The tap table: P(LM) after each further tap (see :mod:`lmbayes.taps`).
+
+        ``next_technique``, if given, is the technique of every further tap.
+        """
+        case = self.case(evidence, csf)
+        if next_technique is not None:
+            further = {t: next_technique for t in self.spec.taps[case.taps_done :]}
+            case = self.case(evidence, csf, further)
+        engine, base = case.engine, case.evidence
+        done = case.taps_done
         negative, positive = 0, len(self.spec.tap_states) - 1
-        lm_absent, lm_present = {self.target: 0}, {self.target: 1}
-
-        single = self.engine.posteriors(lm_present, [tap_id(1)])[0][tap_id(1)][negative]
-        single = float(single / self.engine.posteriors(lm_absent, [tap_id(1)])[0][tap_id(1)][negative])
-        current = self._p_target(base)
+        single = float(self._negative_lr(self.engine, {}, tap_id(1), negative) or 1.0)
+        current = case.p_target(base)
 
         steps = []
         prefix = dict(base)
@@ -178,10 +240,10 @@ class Network:
             node = tap_id(k)
             if node in prefix:  # a later tap already given with -e: it is not "further"
                 break
-            p_tap = self.engine.posteriors(prefix, [node])[0][node]
+            p_tap = engine.posteriors(prefix, [node])[0][node]
             # a positive result that cannot happen leaves P(LM) where it was
-            if_positive = self._p_target({**prefix, node: positive}) if p_tap[positive] > 0 else before
-            after = self._p_target({**prefix, node: negative})
+            if_positive = case.p_target({**prefix, node: positive}) if p_tap[positive] > 0 else before
+            after = case.p_target({**prefix, node: negative})
             steps.append(
                 TapStep(
                     tap=k,
@@ -189,30 +251,28 @@ class Network:
                     p_lm_if_positive=if_positive,
                     p_lm_if_negative=after,
                     change=after - before,
-                    likelihood_ratio=self._negative_lr(prefix, node, negative),
+                    likelihood_ratio=self._negative_lr(engine, prefix, node, negative),
                     p_lm_if_negative_independent=apply_likelihood_ratio(current, single, k - done),
                 )
             )
             prefix[node] = negative
             before = after
 
-        joint = self.engine.joint((self.target, "shedding"), base)
-        floor = joint[1, 0] / (joint[1, 0] + joint[0].sum())
         return TapTable(
-            prior=self._p_target({}),
+            prior=case.p_target({}),
             current=current,
             taps_done=done,
             n_taps=self.spec.n_taps,
-            single_tap_lr=float(single),
-            floor=float(floor),
+            single_tap_lr=single,
+            floor=case.floor(),
             steps=tuple(steps),
         )
 
-    def _negative_lr(self, prefix: Mapping[str, int], node: str, negative: int) -> float | None:
+    def _negative_lr(self, engine: Engine, prefix: Mapping[str, int], node: str, negative: int) -> float | None:
         """P(tap negative | LM, prefix) / P(tap negative | no LM, prefix), or None if undefined."""
         if self.target in prefix:
             return None
-        p = [self.engine.posteriors({**prefix, self.target: s}, [node]) for s in (1, 0)]
+        p = [engine.posteriors({**prefix, self.target: s}, [node]) for s in (1, 0)]
         if p[0][1] == 0.0 or p[1][1] == 0.0:
             return None
         return float(p[0][0][node][negative] / p[1][0][node][negative])

@@ -34,8 +34,10 @@ from types import MappingProxyType
 import numpy as np
 
 from lmbayes.calibration import Calibration, calibrate
-from lmbayes.errors import FindingError, did_you_mean
+from lmbayes.errors import FindingError, InputError, did_you_mean
 from lmbayes.spec import CAUSE_KINDS, NetworkSpec
+from lmbayes.technique import PARAMETERS as TECHNIQUE_PARAMETERS
+from lmbayes.technique import Technique
 
 __all__ = ["Tables", "build_tables", "noisy_or", "scale_to_marginal"]
 
@@ -112,16 +114,21 @@ def scale_to_marginal(rows: np.ndarray, weights: np.ndarray, target: float) -> n
     return 1.0 / (1.0 + np.exp(-(logit + (lo + hi) / 2.0)))
 
 
-def build_tables(spec: NetworkSpec, pretest: float | None = None) -> Tables:
+def build_tables(
+    spec: NetworkSpec,
+    pretest: float | None = None,
+    techniques: Mapping[str, Technique] | None = None,
+) -> Tables:
     """Build the probability tables of ``spec``.
 
     ``pretest``, if given, replaces the target's prior probability before any finding, keeping
-    the odds ratios of its parent (see :func:`scale_to_marginal`).
+    the odds ratios of its parent (see :func:`scale_to_marginal`). ``techniques`` gives the
+    technique of some taps by node id (see :mod:`lmbayes.technique`); the others are taps done
+    the usual way.
     """
     par = spec.parameters
     cal_args = [par[f"cytology.{k}"].value for k in ("one_tap", "three_taps", "false_positive")]
     cal = calibrate(*cal_args)
-    equivocal = "equivocal" in spec.tap_states
     cpts: dict[str, np.ndarray] = {}
     for node in spec.nodes:
         if node.kind in CAUSE_KINDS:
@@ -140,13 +147,8 @@ def build_tables(spec: NetworkSpec, pretest: float | None = None) -> Tables:
         elif node.kind == "latent":
             cpts[node.id] = np.array([[1.0, 0.0], [1.0 - cal.shedding_share, cal.shedding_share]])
         elif node.kind == "tap":
-            p, f = cal.per_tap, cal.false_positive
-            if equivocal:
-                e1 = par["cytology.equivocal_with_cells"].value
-                e0 = par["cytology.equivocal_without_cells"].value
-                cpts[node.id] = np.array([[1.0 - f - e0, e0, f], [1.0 - p - e1, e1, p]])
-            else:
-                cpts[node.id] = np.array([[1.0 - f, f], [1.0 - p, p]])
+            technique = (techniques or {}).get(node.id)
+            cpts[node.id] = _tap_cpt(spec, cal, technique)
     tables = Tables(
         variables=spec.node_ids,
         states={n.id: n.states for n in spec.nodes},
@@ -157,6 +159,27 @@ def build_tables(spec: NetworkSpec, pretest: float | None = None) -> Tables:
     if pretest is None:
         return tables
     return _with_pretest(tables, spec.target, pretest)
+
+
+def _tap_cpt(spec: NetworkSpec, cal: Calibration, technique: Technique | None) -> np.ndarray:
+    """Rows: no shedding ``[1 - f - e0, e0, f]``, shedding ``[1 - p - e1, e1, p]``."""
+    par = spec.parameters
+    equivocal = "equivocal" in spec.tap_states
+    e1 = par["cytology.equivocal_with_cells"].value if equivocal else 0.0
+    e0 = par["cytology.equivocal_without_cells"].value if equivocal else 0.0
+    p, f = cal.per_tap, cal.false_positive
+    if technique is not None:
+        try:
+            effects = {k: par[f"cytology.technique.{k}"].value for k in TECHNIQUE_PARAMETERS}
+        except KeyError:
+            raise InputError(
+                f"the network '{spec.name}' does not model tap technique (no cytology.technique "
+                "in its file); give the results without @..."
+            ) from None
+        p = technique.detection(p, effects, ceiling=1.0 - e1)
+    if equivocal:
+        return np.array([[1.0 - f - e0, e0, f], [1.0 - p - e1, e1, p]])
+    return np.array([[1.0 - f, f], [1.0 - p, p]])
 
 
 def _with_pretest(tables: Tables, target: str, pretest: float) -> Tables:

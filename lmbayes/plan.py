@@ -1,0 +1,319 @@
+"""Plan the workup: which test next, how many more taps, and when to stop.
+
+For findings ``E`` with ``P(LM | E) = p`` and each test ``T`` not yet done (MRI, antibody
+panel, the next tap done the usual way or to a stated technique):
+
+* ``P(T = t | E)`` and ``P(LM | E, T = t)`` for each result ``t``; these average back to ``p``:
+  :math:`\\sum_t P(t \\mid E) P(LM \\mid E, t) = p`;
+* the expected absolute change :math:`\\sum_t P(t \\mid E) \\, |P(LM \\mid E, t) - p|`;
+* the information the test carries about LM, the mutual information in bits
+
+  .. math:: I(LM; T \\mid E) = \\sum_{l, t} P(l, t \\mid E) \\log_2
+            \\frac{P(l, t \\mid E)}{P(l \\mid E) P(t \\mid E)} \\ge 0 ;
+
+* whether a result moves P(LM) into another management zone: below ``rule_out`` LM is set
+  aside, above ``treat`` it is treated, in between testing goes on.
+
+Thresholds by the threshold approach (Pauker and Kassirer, N Engl J Med 1980): with ``B`` the
+net benefit of treating a patient who has LM, ``H`` the net harm of treating one who does not,
+``R`` the harm of the test itself (same units), and the test's sensitivity and specificity,
+
+.. math::
+
+    T_{treat} = \\frac{H}{B + H}, \\quad
+    T_{test} = \\frac{(1 - Sp) H + R}{(1 - Sp) H + Se\\, B}, \\quad
+    T_{test/treat} = \\frac{Sp\\, H - R}{Sp\\, H + (1 - Se) B} .
+
+Below the testing threshold neither test nor treat; above the test-treatment threshold treat
+without testing; in between, test. lmbayes uses the next usual tap's sensitivity and
+specificity given the findings so far.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from lmbayes.errors import InputError
+from lmbayes.network import Case, Evidence, Network
+from lmbayes.spec import MAX_TAPS, tap_id
+from lmbayes.taps import percent
+from lmbayes.technique import STANDARD, Technique
+
+__all__ = [
+    "Outcome",
+    "Plan",
+    "TapCount",
+    "TestOption",
+    "Thresholds",
+    "plan_workup",
+    "testing_thresholds",
+    "value_of_test",
+    "way",
+]
+
+RULE_OUT, TEST, TREAT = "rule_out", "test", "treat"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Management thresholds on P(LM): set aside below ``rule_out``, treat above ``treat``.
+
+    The defaults (5% and 80%) are judgements for teaching; set your own.
+    """
+
+    rule_out: float = 0.05
+    treat: float = 0.80
+    source: str = "teaching defaults"
+
+    def __post_init__(self) -> None:
+        for name in ("rule_out", "treat"):
+            value = getattr(self, name)
+            if not 0.0 < value < 1.0:
+                raise InputError(f"the {name.replace('_', '-')} threshold must lie strictly between 0 and 1, not {value:g}")
+        if self.rule_out > self.treat:
+            raise InputError(
+                f"the rule-out threshold ({self.rule_out:g}) must not exceed the treatment threshold ({self.treat:g})"
+            )
+
+    def zone(self, p: float) -> str:
+        """``rule_out``, ``test`` or ``treat``."""
+        return RULE_OUT if p < self.rule_out else TREAT if p > self.treat else TEST
+
+
+def testing_thresholds(
+    benefit: float, harm: float, test_harm: float, sensitivity: float, specificity: float
+) -> tuple[float, float, float]:
+    """The testing, treatment and test-treatment thresholds (formulas in the module doc).
+
+    >>> [round(t, 4) for t in testing_thresholds(1.0, 0.1, 0.0, 0.5, 0.985)]
+    [0.003, 0.0909, 0.1646]
+    """
+    if benefit <= 0 or harm <= 0 or test_harm < 0:
+        raise InputError("benefit and harm must be positive and the test's harm at least 0")
+    treat = harm / (benefit + harm)
+    test = ((1 - specificity) * harm + test_harm) / ((1 - specificity) * harm + sensitivity * benefit)
+    test_treat = (specificity * harm - test_harm) / (specificity * harm + (1 - sensitivity) * benefit)
+    return test, treat, test_treat
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str
+    probability: float
+    p_lm: float
+    zone: str
+
+
+@dataclass(frozen=True)
+class TestOption:
+    """One test not yet done, with what each of its results would do to P(LM)."""
+
+    test: str
+    label: str
+    technique: str | None
+    outcomes: tuple[Outcome, ...]
+    expected_change: float
+    information_bits: float
+    changes_management: bool
+
+
+@dataclass(frozen=True)
+class TapCount:
+    """How many more negative taps, done a given way, bring P(LM) below the rule-out threshold."""
+
+    technique: str
+    taps: int | None
+    p_lm_after: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    current: float
+    zone: str
+    thresholds: Thresholds
+    tests: tuple[TestOption, ...]
+    taps_to_rule_out: tuple[TapCount, ...]
+    floor: float
+    advice: str
+
+
+def plan_workup(
+    network: Network,
+    evidence: Evidence | None = None,
+    *,
+    csf: tuple[str, ...] | list[str] = (),
+    thresholds: Thresholds | None = None,
+    next_technique: Technique | None = None,
+    benefit_harm: tuple[float, float, float] | None = None,
+) -> Plan:
+    """Rank the tests not yet done and advise (see the module docstring).
+
+    ``benefit_harm = (B, H, R)`` derives the thresholds from the next usual tap instead of
+    ``thresholds``. ``next_technique`` is compared with a tap done the usual way; without it, a
+    tap done to the handling standard is.
+    """
+    net = network if network.spec.n_taps == MAX_TAPS else network.with_taps(MAX_TAPS)
+    case = net.case(evidence, csf)
+    current = case.p_target(case.evidence)
+    next_tap = tap_id(case.taps_done + 1) if case.taps_done < MAX_TAPS else None
+    if next_tap in case.findings:
+        next_tap = None
+    if benefit_harm is not None:
+        thresholds = _derived_thresholds(case, next_tap, benefit_harm)
+    thresholds = thresholds or Thresholds()
+
+    options = [value_of_test(case, node, None, thresholds, current) for node in _tests_not_done(case)]
+    counts: list[TapCount] = []
+    floor = case.floor()
+    if next_tap is not None:
+        other = next_technique or STANDARD
+        for technique in (None, other):
+            tap_case = case if technique is None else net.case(evidence, csf, {next_tap: technique})
+            options.append(value_of_test(tap_case, next_tap, technique, thresholds, current))
+            counts.append(_taps_to_rule_out(net, evidence, csf, technique, thresholds, current))
+    options.sort(key=lambda o: -o.information_bits)
+    zone = thresholds.zone(current)
+    result = Plan(current, zone, thresholds, tuple(options), tuple(counts), floor, "")
+    return Plan(current, zone, thresholds, tuple(options), tuple(counts), floor, _advice(result))
+
+
+def _tests_not_done(case: Case) -> list[str]:
+    return [n.id for n in case.spec.nodes if n.kind == "test" and n.observable and n.id not in case.findings]
+
+
+def _derived_thresholds(case: Case, next_tap: str | None, benefit_harm: tuple[float, float, float]) -> Thresholds:
+    if next_tap is None:
+        raise InputError("thresholds from benefit and harm need a further tap to test with; all taps are done")
+    target, ev = case.spec.target, case.evidence
+    positive = len(case.spec.tap_states) - 1
+    if target in ev:
+        raise InputError("thresholds from benefit and harm cannot be derived when LM itself is a finding")
+    sens = case.engine.posteriors({**ev, target: 1}, [next_tap])[0][next_tap][positive]
+    spec = 1.0 - case.engine.posteriors({**ev, target: 0}, [next_tap])[0][next_tap][positive]
+    test, _, test_treat = testing_thresholds(*benefit_harm, float(sens), float(spec))
+    if test >= test_treat:
+        raise InputError(
+            f"with these benefit and harm figures the next tap is never worth doing (testing threshold "
+            f"{test:.3f} >= test-treatment threshold {test_treat:.3f}); lower the test's harm"
+        )
+    return Thresholds(rule_out=max(test, 1e-9), treat=min(test_treat, 1 - 1e-9), source="benefit and harm (threshold approach)")
+
+
+def value_of_test(
+    case: Case, node: str, technique: Technique | None, thresholds: Thresholds, current: float
+) -> TestOption:
+    """What test ``node`` would do to P(LM) given the case (a test already done carries 0 bits)."""
+    ev = case.evidence
+    target = case.spec.target
+    joint = case.engine.joint((target, node), ev)
+    joint = joint / joint.sum()
+    p_results = joint.sum(axis=0)
+    p_lm = joint.sum(axis=1)
+    outcomes = []
+    for i, state in enumerate(case.spec.node(node).states):
+        p = float(p_results[i])
+        after = float(joint[1, i] / p) if p > 0 else current
+        outcomes.append(Outcome(state, p, after, thresholds.zone(after)))
+    info = sum(
+        joint[l, t] * math.log2(joint[l, t] / (p_lm[l] * p_results[t]))
+        for l in range(joint.shape[0])
+        for t in range(joint.shape[1])
+        if joint[l, t] > 0
+    )
+    zone = thresholds.zone(current)
+    label = case.spec.node(node).label
+    if case.spec.node(node).kind == "tap":
+        label = f"CSF cytology, tap {node.split('_')[1]}"
+    return TestOption(
+        test=node,
+        label=label,
+        technique=None if case.spec.node(node).kind != "tap" else way(technique),
+        outcomes=tuple(outcomes),
+        expected_change=float(sum(o.probability * abs(o.p_lm - current) for o in outcomes)),
+        information_bits=max(float(info), 0.0),
+        changes_management=any(o.probability > 0 and o.zone != zone for o in outcomes),
+    )
+
+
+def _taps_to_rule_out(
+    net: Network, evidence: Evidence | None, csf: tuple[str, ...] | list[str], technique: Technique | None,
+    thresholds: Thresholds, current: float,
+) -> TapCount:
+    name = way(technique)
+    if current < thresholds.rule_out:
+        return TapCount(name, 0, current)
+    table = net.taps(evidence, csf=csf, next_technique=technique)
+    for n, step in enumerate(table.steps, start=1):
+        if step.p_lm_if_negative < thresholds.rule_out:
+            return TapCount(name, n, step.p_lm_if_negative)
+    last = table.steps[-1].p_lm_if_negative if table.steps else current
+    return TapCount(name, None, last)
+
+
+def _advice(plan: Plan) -> str:
+    t = plan.thresholds
+    now = f"P(LM) is {percent(plan.current)}"
+    movers = [o for o in plan.tests if o.changes_management]
+    if plan.zone != TEST:
+        where = f"below the rule-out threshold ({percent(t.rule_out)})" if plan.zone == RULE_OUT else f"above the treatment threshold ({percent(t.treat)})"
+        if not movers:
+            return f"{now}, {where}, and no result of any available test can change management: stop testing."
+        best = movers[0]
+        crossing = [o for o in best.outcomes if o.zone != plan.zone and o.probability > 0]
+        return f"{now}, {where}; but {_crossing_text(best, crossing[0])}, so testing could still change management."
+    parts = [f"{now}, between the rule-out ({percent(t.rule_out)}) and treatment ({percent(t.treat)}) thresholds."]
+    if movers:
+        best = movers[0]
+        crossing = [o for o in best.outcomes if o.zone != TEST and o.probability > 0]
+        parts.append(f"Next: {_test_name(best)}; " + "; ".join(_crossing_text(best, o, named=False) for o in crossing) + ".")
+    else:
+        parts.append("No single result of any available test crosses a threshold.")
+    parts.append(_count_text(plan))
+    return " ".join(parts)
+
+
+def way(technique: Technique | None) -> str:
+    """How a tap is done, as the end of "done ...".
+
+    >>> way(None), way(Technique(volume_ml=5, delay_min=60))
+    ('the usual way', 'with 5 mL, processed after 60 min, lumbar')
+    """
+    if technique is None:
+        return "the usual way"
+    if technique == STANDARD:
+        return "to the handling standard (>= 10 mL, processed within 30 min)"
+    return f"with {technique.describe()}"
+
+
+def _test_name(option: TestOption) -> str:
+    technique = f", done {option.technique}" if option.technique else ""
+    return f"{option.label}{technique}"
+
+
+def _crossing_text(option: TestOption, outcome: Outcome, named: bool = True) -> str:
+    what = f"{outcome.state.replace('_', ' ')} {_test_name(option)}" if named else f"a {outcome.state.replace('_', ' ')} result"
+    if outcome.zone == TEST:
+        target = "back between the thresholds"
+    else:
+        target = "below the rule-out threshold" if outcome.zone == RULE_OUT else "above the treatment threshold"
+    return f"{what} would bring P(LM) {target} (P = {percent(outcome.p_lm)}, probability {percent(outcome.probability)})"
+
+
+def _count_text(plan: Plan) -> str:
+    if not plan.taps_to_rule_out:
+        return "All taps the network can model are done."
+    usual = plan.taps_to_rule_out[0]
+    if usual.taps is None and plan.floor >= plan.thresholds.rule_out:
+        return (
+            f"No number of negative taps brings P(LM) below {percent(plan.thresholds.rule_out)}: patients "
+            f"with LM who shed no cells keep it above {percent(plan.floor)} however many taps are done."
+        )
+    texts = []
+    for count in plan.taps_to_rule_out:
+        if count.taps is None:
+            texts.append(f"more than {MAX_TAPS} taps done {count.technique}")
+        else:
+            taps = f"{count.taps} more negative tap{'s' if count.taps != 1 else ''}"
+            texts.append(f"{taps} done {count.technique} (P = {percent(count.p_lm_after)})")
+    return f"To rule out: {' or '.join(texts)}."

@@ -1,0 +1,193 @@
+"""The workup planner: value of each test, thresholds, taps to rule out, advice."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import lmbayes
+from lmbayes.cli.main import cli
+from lmbayes.errors import InputError
+from lmbayes.plan import Thresholds, plan_workup, value_of_test
+from lmbayes.plan import testing_thresholds as pauker_kassirer
+from lmbayes.technique import STANDARD, Technique
+
+CASE_EXTRA = {"mri": "normal", "mri_compression": "absent", "antibody_panel": "negative"}
+
+
+def entropy(p: np.ndarray) -> float:
+    p = p[p > 0]
+    return float(-(p * np.log2(p)).sum())
+
+
+def random_findings(net, rng):
+    findings = {
+        n: net.spec.node(n).states[rng.integers(2)]
+        for n in net.spec.observable
+        if not n.startswith("csf_") and rng.random() < 0.4
+    }
+    csf = [("negative", "equivocal", "positive")[rng.integers(3)] for _ in range(rng.integers(0, 4))]
+    return findings, csf
+
+
+def test_results_sum_to_one_and_average_back_to_the_current_probability(breast):
+    rng = np.random.default_rng(3)
+    for _ in range(60):
+        findings, csf = random_findings(breast, rng)
+        plan = plan_workup(breast, findings, csf=csf)
+        assert plan.tests, "there is always a test not yet done"
+        for option in plan.tests:
+            total = sum(o.probability for o in option.outcomes)
+            mean = sum(o.probability * o.p_lm for o in option.outcomes)
+            assert abs(total - 1) < 1e-12
+            assert abs(mean - plan.current) < 1e-12
+            assert option.information_bits >= 0
+
+
+def test_information_is_the_entropy_reduction(breast, case_findings):
+    """I(LM; T) = H(LM) - sum_t P(t) H(LM | t), computed from the listed outcomes."""
+    plan = plan_workup(breast, case_findings, csf=["negative"])
+    h_now = entropy(np.array([1 - plan.current, plan.current]))
+    for option in plan.tests:
+        h_after = sum(o.probability * entropy(np.array([1 - o.p_lm, o.p_lm])) for o in option.outcomes)
+        assert option.information_bits == pytest.approx(h_now - h_after, abs=1e-12)
+
+
+def test_a_test_already_done_carries_no_information(breast):
+    case = breast.case({"mri": "normal"}, ["negative"])
+    current = case.p_target(case.evidence)
+    for node in ("mri", "csf_1"):
+        option = value_of_test(case, node, None, Thresholds(), current)
+        assert abs(option.information_bits) < 1e-12
+        assert abs(option.expected_change) < 1e-12
+    tested = {o.test for o in plan_workup(breast, {"mri": "normal"}, csf=["negative"]).tests}
+    assert "mri" not in tested and "csf_1" not in tested and "csf_2" in tested
+
+
+def test_threshold_formulas_by_hand():
+    b, h, r, se, sp = 1.0, 0.1, 0.002, 0.5, 0.985
+    test, treat, test_treat = pauker_kassirer(b, h, r, se, sp)
+    assert treat == pytest.approx(0.1 / 1.1, abs=1e-15)
+    assert test == pytest.approx((0.015 * 0.1 + 0.002) / (0.015 * 0.1 + 0.5 * 1.0), abs=1e-15)
+    assert test_treat == pytest.approx((0.985 * 0.1 - 0.002) / (0.985 * 0.1 + 0.5 * 1.0), abs=1e-15)
+    assert test < treat < test_treat
+    # a perfect, harmless test: always worth doing; a useless one: never
+    assert pauker_kassirer(1, 0.1, 0, 1, 1)[0::2] == (0.0, 1.0)
+    useless = pauker_kassirer(1, 0.1, 0, 0.3, 0.7)
+    assert useless[0] == pytest.approx(useless[1]) and useless[2] == pytest.approx(useless[1])
+
+
+def test_derived_thresholds_use_the_next_taps_sensitivity_and_specificity(breast):
+    plan = plan_workup(breast, {}, benefit_harm=(1.0, 0.1, 0.002))
+    se = breast.tables.calibration.cumulative(1)
+    sp = 1 - breast.tables.calibration.false_positive
+    test, _, test_treat = pauker_kassirer(1.0, 0.1, 0.002, se, sp)
+    assert plan.thresholds.rule_out == pytest.approx(test, abs=1e-14)
+    assert plan.thresholds.treat == pytest.approx(test_treat, abs=1e-14)
+
+
+@pytest.mark.parametrize(
+    "rule_out, treat, message",
+    [(0.0, 0.5, "between 0 and 1"), (0.5, 1.0, "between 0 and 1"), (0.6, 0.4, "must not exceed")],
+    ids=["zero", "one", "crossed"],
+)
+def test_bad_thresholds(rule_out, treat, message):
+    with pytest.raises(InputError, match=message):
+        Thresholds(rule_out, treat)
+
+
+def test_a_tap_to_the_standard_is_worth_more_than_a_usual_or_a_poor_one(breast, case_findings):
+    case = breast.case(case_findings, ["negative"])
+    now = case.p_target(case.evidence)
+
+    def bits(technique):
+        c = case if technique is None else breast.case(case_findings, ["negative"], {"csf_2": technique})
+        return value_of_test(c, "csf_2", technique, Thresholds(), now).information_bits
+
+    poor = Technique(volume_ml=4, delay_min=120)
+    assert bits(poor) < bits(None) < bits(STANDARD) < bits(Technique(site="cisternal"))
+
+
+def test_taps_to_rule_out_agree_with_the_tap_table(breast, case_findings):
+    findings = {**case_findings, **CASE_EXTRA}
+    plan = plan_workup(breast, findings, csf=["neg", "neg"], thresholds=Thresholds(0.10, 0.8))
+    steps = breast.with_taps(10).taps(findings, csf=["neg", "neg"]).steps
+    expected = next(i for i, s in enumerate(steps, start=1) if s.p_lm_if_negative < 0.10)
+    usual = plan.taps_to_rule_out[0]
+    assert usual.technique == "the usual way"
+    assert usual.taps == expected == 2
+    assert usual.p_lm_after == pytest.approx(steps[1].p_lm_if_negative, abs=1e-15)
+    assert "To rule out: 2 more negative taps done the usual way" in plan.advice
+
+
+def test_the_floor_is_named_when_rule_out_cannot_be_reached(breast, case_findings):
+    plan = plan_workup(breast, {**case_findings, **CASE_EXTRA}, csf=["neg", "neg"])
+    assert plan.taps_to_rule_out[0].taps is None
+    assert plan.floor > plan.thresholds.rule_out
+    assert "shed no cells keep it above 6.9%" in plan.advice
+    assert "a positive result would bring P(LM) above the treatment threshold (P = 89.4%" in plan.advice
+
+
+def test_stop_testing_when_no_result_can_change_management(breast):
+    findings = {"mri": "normal", "mri_compression": "absent", "antibody_panel": "negative"}
+    plan = plan_workup(breast, findings, csf=["neg", "neg", "neg"])
+    assert plan.zone == "rule_out"
+    assert not any(o.changes_management for o in plan.tests)
+    assert plan.advice.endswith("no result of any available test can change management: stop testing.")
+
+
+def test_plan_json_and_text(runner, case_findings):
+    args = ["plan", *sum((["-e", f"{k}={v}"] for k, v in {**case_findings, **CASE_EXTRA}.items()), []), "--csf", "neg,neg"]
+    data = json.loads(runner.invoke(cli, [*args, "--json"]).output)
+    assert set(data) >= {"current", "tests", "advice", "thresholds", "taps_to_rule_out", "floor"}
+    first = data["tests"][0]
+    assert set(first) >= {"test", "outcomes", "expected_change", "information_bits"}
+    assert set(first["outcomes"][0]) >= {"state", "probability", "p_lm"}
+    assert [t["information_bits"] for t in data["tests"]] == sorted((t["information_bits"] for t in data["tests"]), reverse=True)
+    text = runner.invoke(cli, args).output
+    assert "Advice: P(LM) is 22.4%" in text
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--rule-out-below", "1.5"], "1.5 is not in the range"),
+        (["--rule-out-below", "0.9", "--treat-above", "0.5"], "must not exceed"),
+        (["--next-tap", "colour=red"], "unknown technique field 'colour'"),
+        (["--next-tap", "volume=-5"], "CSF volume must be more than 0"),
+        (["--next-tap", "volume=lots"], "'lots' is not a number"),
+        (["--next-tap", "site=spinal"], "unknown site 'spinal'"),
+        (["--csf", "neg@-5ml"], "cannot read the technique '-5ml'"),
+        (["--csf", "neg@5litres"], "cannot read the technique '5litres'"),
+        (["--benefit", "1"], "give --benefit and --harm together"),
+        (["--benefit", "1", "--harm", "0.1", "--treat-above", "0.7"], "not both"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_plan_bad_input(runner, args, message):
+    result = runner.invoke(cli, ["plan", *args])
+    assert result.exit_code == 2
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and message in errors[0], result.output
+
+
+def test_technique_changes_the_posterior_in_the_sourced_direction(breast, case_findings):
+    usual = breast.posterior(case_findings, csf=["neg", "neg"]).p_target
+    poor = breast.posterior(case_findings, csf=["neg@4ml+90min", "neg@4ml+90min"]).p_target
+    good = breast.posterior(case_findings, csf=["neg@12ml+15min", "neg@12ml+15min"]).p_target
+    assert good < usual < poor  # a poor negative tap rules out less (glantz1998)
+    assert math.isfinite(poor)
+
+
+def test_standard_detection_by_hand(breast):
+    par = {k: p.value for k, p in breast.spec.parameters.items()}
+    usual = breast.tables.calibration.per_tap
+    standard = usual / (1 - par["cytology.technique.usual_shortfall"])
+    poor = standard * (1 - par["cytology.technique.low_volume_loss"]) * (1 - par["cytology.technique.late_processing_loss"])
+    for technique, p in [(STANDARD, standard), (Technique(volume_ml=4, delay_min=90), poor)]:
+        tables = lmbayes.tables.build_tables(breast.spec, techniques={"csf_1": technique})
+        assert tables.cpts["csf_1"][1, 2] == pytest.approx(p, abs=1e-15)
+        assert tables.cpts["csf_2"][1, 2] == pytest.approx(usual, abs=1e-15)
