@@ -37,12 +37,14 @@ shedders.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
 
 from lmbayes.errors import LmbayesError
 
-__all__ = ["Calibration", "CalibrationError", "calibrate"]
+__all__ = ["Calibration", "CalibrationError", "calibrate", "reachable", "solve"]
 
 
 class CalibrationError(LmbayesError):
@@ -80,6 +82,29 @@ class Calibration:
         return self.shedding_share
 
 
+def reachable(one_tap: ArrayLike, false_positive: ArrayLike = 0.0) -> tuple[ArrayLike, ArrayLike]:
+    """The open-closed interval of three-tap figures a shedding model can reproduce.
+
+    >>> low, high = reachable(0.5)
+    >>> float(low), float(high)
+    (0.5, 0.875)
+    """
+    g = 1.0 - np.asarray(false_positive)
+    s1 = np.asarray(one_tap)
+    return 1.0 - (1.0 - s1) * g**2, 1.0 - (1.0 - s1) ** 3
+
+
+def solve(one_tap: ArrayLike, three_taps: ArrayLike, false_positive: ArrayLike = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """``(pi, p)`` from the quadratic in the module docstring; vectorised, no checks."""
+    s1, s3, f = (np.asarray(x, dtype=float) for x in (one_tap, three_taps, false_positive))
+    g = 1.0 - f
+    c = g * g - (s3 - 1.0 + g**3) / (s1 - f)
+    q = (-g + np.sqrt(np.maximum(g * g - 4.0 * c, 0.0))) / 2.0
+    p = 1.0 - np.clip(q, 0.0, 1.0 - s1)
+    pi = np.minimum((s1 - f) / (p - f), 1.0)
+    return pi, p
+
+
 def calibrate(one_tap: float, three_taps: float, false_positive: float = 0.0) -> Calibration:
     """Solve the shedding share and per-tap detection from ``S(1)`` and ``S(3)``.
 
@@ -96,9 +121,7 @@ def calibrate(one_tap: float, three_taps: float, false_positive: float = 0.0) ->
         raise CalibrationError(
             f"the one-tap figure ({s1:g}) must lie between the false-positive rate ({f:g}) and 1"
         )
-    g = 1.0 - f
-    high = 1.0 - (1.0 - s1) ** 3
-    low = 1.0 - (1.0 - s1) * g**2
+    low, high = (float(x) for x in reachable(s1, f))
     if s3 > high + 1e-15:
         raise CalibrationError(
             f"a three-tap figure of {s3:g} is above what the model can reach with a one-tap "
@@ -109,11 +132,7 @@ def calibrate(one_tap: float, three_taps: float, false_positive: float = 0.0) ->
             f"a three-tap figure of {s3:g} must exceed {low:.4g} (the one-tap figure {s1:g} "
             "with false positives): later taps must find more"
         )
-    c = g * g - (s3 - 1.0 + g**3) / (s1 - f)
-    q = (-g + math.sqrt(g * g - 4.0 * c)) / 2.0
-    q = min(max(q, 0.0), 1.0 - s1)
-    p = 1.0 - q
-    pi = (s1 - f) / (p - f)
+    pi, p = solve(s1, s3, f)
     return Calibration(
-        one_tap=s1, three_taps=s3, false_positive=f, shedding_share=min(pi, 1.0), per_tap=p
+        one_tap=s1, three_taps=s3, false_positive=f, shedding_share=float(pi), per_tap=float(p)
     )

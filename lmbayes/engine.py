@@ -45,58 +45,56 @@ class Engine:
         return [v for v in self.tables.variables if v in keep]
 
     def _contract(self, evidence: Mapping[str, int], out: tuple[str, ...]) -> np.ndarray:
-        """Sum of the product of the tables, evidence fixed, over all but ``out``."""
+        """Sum of the product of the tables, evidence fixed, over all but ``out`` (and draws)."""
         t = self.tables
+        lead = (slice(None),) if t.batch else ()
         relevant = self._ancestral([*evidence, *out])
         if not relevant:
-            return np.array(1.0)
+            return np.ones((t.batch,)) if t.batch else np.array(1.0)
         free = [v for v in relevant if v not in evidence]
-        if len(free) > _MAX_LABELS:
-            raise NotImplementedError(f"{len(free)} unobserved variables; at most {_MAX_LABELS}")
-        label = {v: i for i, v in enumerate(free)}
+        if len(free) + 1 > _MAX_LABELS:
+            raise NotImplementedError(f"{len(free)} unobserved variables; at most {_MAX_LABELS - 1}")
+        label = {v: i for i, v in enumerate(free, start=1)}  # label 0: the draws
+        batch = [0] if t.batch else []
         operands: list[object] = []
         for v in relevant:
             axes = (*t.parents[v], v)
-            index = tuple(evidence.get(a, slice(None)) for a in axes)
-            operands += [t.cpts[v][index], [label[a] for a in axes if a not in evidence]]
-        return np.einsum(*operands, [label[v] for v in out], optimize="greedy")
+            index = lead + tuple(evidence.get(a, slice(None)) for a in axes)
+            operands += [t.cpts[v][index], batch + [label[a] for a in axes if a not in evidence]]
+        return np.einsum(*operands, batch + [label[v] for v in out], optimize="greedy")
 
     def joint(self, nodes: tuple[str, ...], evidence: Mapping[str, int] | None = None) -> np.ndarray:
-        """The unnormalised joint ``P(nodes, evidence)``, one axis per node.
+        """The unnormalised joint ``P(nodes, evidence)``, one axis per node (after the draws).
 
         An observed node's axis holds the whole mass at its observed state.
         """
         evidence = evidence or {}
+        lead = 1 if self.tables.batch else 0
         free = tuple(v for v in nodes if v not in evidence)
         result = self._contract(evidence, free)
-        for axis, v in enumerate(nodes):
+        for axis, v in enumerate(nodes, start=lead):
             if v in evidence:
                 one_hot = np.zeros(len(self.tables.states[v]))
                 one_hot[evidence[v]] = 1.0
                 result = np.moveaxis(np.multiply.outer(result, one_hot), -1, axis)
         return result
 
-    def probability(self, evidence: Mapping[str, int]) -> float:
-        """``P(evidence)``."""
-        return float(self._contract(evidence, ()))
+    def probability(self, evidence: Mapping[str, int]) -> np.ndarray:
+        """``P(evidence)``: a 0-d array, or one value per draw."""
+        return np.asarray(self._contract(evidence, ()))
 
     def posteriors(
         self, evidence: Mapping[str, int], nodes: Iterable[str]
-    ) -> tuple[dict[str, np.ndarray], float]:
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """``P(node | evidence)`` for each node, and ``P(evidence)``.
 
-        An observed node gets its observed state with probability one. When ``P(evidence)`` is
-        zero the posteriors are undefined: the caller must check the returned probability.
+        An observed node gets its observed state with probability one. Where ``P(evidence)``
+        is zero the posteriors are undefined (NaN): the caller must check the probability.
         """
         z = self.probability(evidence)
         result = {}
         for v in nodes:
-            if v in evidence:
-                dist = np.zeros(len(self.tables.states[v]))
-                dist[evidence[v]] = 1.0
-            elif z > 0.0:
-                dist = self._contract(evidence, (v,)) / z
-            else:
-                dist = np.full(len(self.tables.states[v]), np.nan)
-            result[v] = dist
+            joint = self.joint((v,), evidence)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                result[v] = joint / z[..., None] if v not in evidence else joint / joint.sum(axis=-1, keepdims=True)
         return result, z

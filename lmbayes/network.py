@@ -88,7 +88,7 @@ class Case:
         """P(findings); an :class:`ImpossibleEvidenceError` naming a minimal conflict if zero."""
         index = self.engine.tables.state_index
         probability = self.engine.probability
-        z = probability(self.evidence)
+        z = float(probability(self.evidence))
         if z > 0.0:
             return z
         conflict = dict(self.findings)
@@ -210,7 +210,7 @@ class Network:
                 for n in nodes
             })
 
-        return Posterior(self.target, case.findings, named(post), named(prior), z)
+        return Posterior(self.target, case.findings, named(post), named(prior), float(z))
 
     def taps(
         self,

@@ -25,6 +25,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from lmbayes.errors import InputError
 
@@ -68,8 +71,11 @@ class Technique:
         parts.append(self.site + (", away from the symptomatic site" if self.away else ""))
         return ", ".join(parts)
 
-    def detection(self, usual: float, parameters: Mapping[str, float], ceiling: float) -> float:
-        """Per-tap detection among shedders for this technique (formula in the module doc)."""
+    def detection(self, usual: Any, parameters: Mapping[str, Any], ceiling: Any) -> Any:
+        """Per-tap detection among shedders for this technique (formula in the module doc).
+
+        Works on floats and on arrays of draws alike.
+        """
         p = usual / (1.0 - parameters["usual_shortfall"])
         if self.volume_ml is not None and self.volume_ml < MIN_VOLUME_ML:
             p *= 1.0 - parameters["low_volume_loss"]
@@ -79,7 +85,7 @@ class Technique:
             p *= 1.0 - parameters["off_site_loss"]
         if self.site != "lumbar":
             p *= 1.0 + parameters["extra_lumbar_gain"]
-        return min(p, ceiling)
+        return np.minimum(p, ceiling)
 
 
 #: A tap done to the EANO-ESMO handling standard.
