@@ -9,6 +9,8 @@ from typing import Any
 
 from lmbayes.network import Network, Posterior
 from lmbayes.plan import Plan
+from lmbayes.sensitivity import Swing
+from lmbayes.uncertainty import Draws, Interval, PlanIntervals, TapIntervals
 from lmbayes.spec import Parameter
 from lmbayes.taps import TapTable, percent
 
@@ -50,32 +52,77 @@ def header(net: Network, findings: Mapping[str, str]) -> list[str]:
     ]
 
 
-def posterior_text(net: Network, post: Posterior) -> str:
+def _interval(i: Interval) -> str:
+    return f"{percent(i.low)}-{percent(i.high)}"
+
+
+def _interval_json(i: Interval) -> dict[str, float]:
+    return {"median": i.median, "low": i.low, "high": i.high}
+
+
+def _draws_line(draws: Draws, seed: int) -> str:
+    return (
+        f"Uncertainty: {draws.n:,} draws of every parameter (seed {seed}); "
+        f"{100 * draws.acceptance:.0f}% of cytology draws reproducible by a shedding model."
+    )
+
+
+def _draws_json(draws: Draws, seed: int) -> dict[str, Any]:
+    return {"draws": draws.n, "seed": seed, "acceptance": draws.acceptance}
+
+
+def posterior_text(
+    net: Network,
+    post: Posterior,
+    intervals: Mapping[str, Interval] | None = None,
+    draws: Draws | None = None,
+    seed: int = 0,
+) -> str:
     lines = header(net, post.findings) + [""]
     rows = []
     for node, dist in post.posterior.items():
         state = list(dist)[-1]
-        rows.append((f"{net.spec.node(node).label} = {state}", post.prior[node][state], dist[state]))
-    width = max(len(r[0]) for r in rows)
-    lines.append(f"{'':{width}}  {'prior':>7}  {'now':>7}")
-    for label, p0, p in rows:
-        lines.append(f"{label:<{width}}  {percent(p0):>7}  {percent(p):>7}  {bar(p)}")
+        rows.append((node, f"{net.spec.node(node).label} = {state}", post.prior[node][state], dist[state]))
+    width = max(len(r[1]) for r in rows)
+    extra = f"  {'95% interval':>13}" if intervals else ""
+    lines.append(f"{'':{width}}  {'prior':>7}  {'now':>7}{extra}")
+    for node, label, p0, p in rows:
+        interval = f"  {_interval(intervals[node]):>13}" if intervals else ""
+        lines.append(f"{label:<{width}}  {percent(p0):>7}  {percent(p):>7}{interval}  {bar(p)}")
+    if intervals and draws:
+        lines += ["", _draws_line(draws, seed)]
     lines += ["", "Sources and ranges of every number: `lmbayes network show`."]
     return "\n".join(lines)
 
 
-def posterior_json(net: Network, post: Posterior) -> str:
-    return dumps({
+def posterior_json(
+    net: Network,
+    post: Posterior,
+    intervals: Mapping[str, Interval] | None = None,
+    draws: Draws | None = None,
+    seed: int = 0,
+) -> str:
+    data: dict[str, Any] = {
         "network": net.name,
         "target": net.target,
         "findings": dict(post.findings),
         "posterior": {n: dict(d) for n, d in post.posterior.items()},
         "prior": {n: dict(d) for n, d in post.prior.items()},
         "p_findings": post.p_findings,
-    })
+    }
+    if intervals and draws:
+        data["uncertainty"] = {**_draws_json(draws, seed), "posterior": {n: _interval_json(i) for n, i in intervals.items()}}
+    return dumps(data)
 
 
-def taps_text(net: Network, findings: Mapping[str, str], table: TapTable) -> str:
+def taps_text(
+    net: Network,
+    findings: Mapping[str, str],
+    table: TapTable,
+    intervals: TapIntervals | None = None,
+    draws: Draws | None = None,
+    seed: int = 0,
+) -> str:
     lines = header(net, findings)
     done = f"{table.taps_done} tap{'s' if table.taps_done != 1 else ''} done"
     lines.append(f"P(LM): {percent(table.prior)} before any finding, {percent(table.current)} now ({done}).")
@@ -102,11 +149,27 @@ def taps_text(net: Network, findings: Mapping[str, str], table: TapTable) -> str
             WIDTH,
         )
     )
+    if intervals and draws:
+        lines += ["", f"P(LM) now {percent(table.current)}, 95% interval {_interval(intervals.current)}."]
+        lines.append(f"{'tap':>3}  {'P(LM) if +':>10}  {'95% interval':>13}  {'P(LM) if -':>10}  {'95% interval':>13}")
+        for s, i in zip(table.steps, intervals.steps):
+            lines.append(
+                f"{s.tap:>3}  {percent(s.p_lm_if_positive):>10}  {_interval(i.p_lm_if_positive):>13}  "
+                f"{percent(s.p_lm_if_negative):>10}  {_interval(i.p_lm_if_negative):>13}"
+            )
+        lines.append(_draws_line(draws, seed))
     return "\n".join(lines)
 
 
-def taps_json(net: Network, findings: Mapping[str, str], table: TapTable) -> str:
-    return dumps({
+def taps_json(
+    net: Network,
+    findings: Mapping[str, str],
+    table: TapTable,
+    intervals: TapIntervals | None = None,
+    draws: Draws | None = None,
+    seed: int = 0,
+) -> str:
+    data: dict[str, Any] = {
         "network": net.name,
         "findings": dict(findings),
         "prior": table.prior,
@@ -127,7 +190,21 @@ def taps_json(net: Network, findings: Mapping[str, str], table: TapTable) -> str
             for s in table.steps
         ],
         "summary": table.summary(),
-    })
+    }
+    if intervals and draws:
+        data["uncertainty"] = {
+            **_draws_json(draws, seed),
+            "current": _interval_json(intervals.current),
+            "steps": [
+                {
+                    "tap": i.tap,
+                    "p_lm_if_positive": _interval_json(i.p_lm_if_positive),
+                    "p_lm_if_negative": _interval_json(i.p_lm_if_negative),
+                }
+                for i in intervals.steps
+            ],
+        }
+    return dumps(data)
 
 
 def _points(change: float) -> str:
@@ -214,7 +291,15 @@ def show_json(net: Network) -> str:
     })
 
 
-def plan_text(net: Network, csf: Sequence[str], evidence: Mapping[str, str], plan: Plan) -> str:
+def plan_text(
+    net: Network,
+    csf: Sequence[str],
+    evidence: Mapping[str, str],
+    plan: Plan,
+    intervals: PlanIntervals | None = None,
+    draws: Draws | None = None,
+    seed: int = 0,
+) -> str:
     findings = net.findings(evidence, csf)
     t = plan.thresholds
     lines = header(net, findings)
@@ -222,17 +307,22 @@ def plan_text(net: Network, csf: Sequence[str], evidence: Mapping[str, str], pla
         f"P(LM) now {percent(plan.current)}. Thresholds: rule out below {percent(t.rule_out)}, "
         f"treat above {percent(t.treat)} ({t.source})."
     )
+    if intervals:
+        lines.append(f"95% interval of P(LM) now: {_interval(intervals.current)}.")
     lines += ["", f"{'test':<52} {'info':>9} {'E|change|':>10}  changes management"]
-    for option in plan.tests:
+    for n, option in enumerate(plan.tests):
         name = option.label + (f", {_short_way(option.technique)}" if option.technique else "")
         lines.append(
             f"{name:<52} {option.information_bits:>5.3f} bit {100 * option.expected_change:>6.1f} pts  "
             f"{'yes' if option.changes_management else 'no'}"
         )
-        for o in option.outcomes:
+        for k, o in enumerate(option.outcomes):
             mark = {"rule_out": "  (rule out)", "treat": "  (treat)"}.get(o.zone, "")
-            lines.append(f"    {o.state:<20} {percent(o.probability):>7}  ->  P(LM) {percent(o.p_lm):>6}{mark}")
+            interval = f"  [{_interval(intervals.outcomes[n][k])}]" if intervals else ""
+            lines.append(f"    {o.state:<20} {percent(o.probability):>7}  ->  P(LM) {percent(o.p_lm):>6}{interval}{mark}")
     lines += ["", textwrap.fill("Advice: " + plan.advice, WIDTH)]
+    if intervals and draws:
+        lines.append(_draws_line(draws, seed))
     return "\n".join(lines)
 
 
@@ -240,8 +330,10 @@ def _short_way(technique: str) -> str:
     return {"the usual way": "usual"}.get(technique, "to the standard" if technique.startswith("to the") else technique)
 
 
-def plan_json(net: Network, plan: Plan) -> str:
-    return dumps({
+def plan_json(
+    net: Network, plan: Plan, intervals: PlanIntervals | None = None, draws: Draws | None = None, seed: int = 0
+) -> str:
+    data: dict[str, Any] = {
         "network": net.name,
         "current": plan.current,
         "zone": plan.zone,
@@ -261,4 +353,93 @@ def plan_json(net: Network, plan: Plan) -> str:
         "taps_to_rule_out": [{"technique": c.technique, "taps": c.taps, "p_lm_after": c.p_lm_after} for c in plan.taps_to_rule_out],
         "floor": plan.floor,
         "advice": plan.advice,
+    }
+    if intervals and draws:
+        data["uncertainty"] = {
+            **_draws_json(draws, seed),
+            "current": _interval_json(intervals.current),
+            "tests": [
+                {
+                    "test": o.test,
+                    "technique": o.technique,
+                    "outcomes": [{"state": x.state, "p_lm": _interval_json(i)} for x, i in zip(o.outcomes, ints)],
+                }
+                for o, ints in zip(plan.tests, intervals.outcomes)
+            ],
+        }
+    return dumps(data)
+
+
+def sensitivity_text(
+    net: Network, findings: Mapping[str, str], current: float, swings: Sequence[Swing], threshold: float | None
+) -> str:
+    lines = header(net, findings)
+    lines.append(
+        f"P(LM) now {percent(current)}. Each parameter at the low and high end of its range, the "
+        "others at their values; J marks a judgement (no published figure), * a range limited to "
+        "what the cytology calibration can reproduce."
+    )
+    lines[-1] = textwrap.fill(lines[-1], WIDTH)
+    judged = [s for s in swings if s.judgement]
+    if judged:
+        top = judged[0]
+        lines.append(
+            textwrap.fill(
+                f"Largest swing from a judgement: {top.path} moves P(LM) from {percent(top.p_low)} to "
+                f"{percent(top.p_high)} over [{top.low:g}, {top.high:g}].",
+                WIDTH,
+            )
+        )
+    lines.append("")
+    lo = min([current, *(min(s.p_low, s.p_high) for s in swings)])
+    hi = max([current, *(max(s.p_low, s.p_high) for s in swings)])
+    flip = f"  crosses {percent(threshold)} at" if threshold is not None else ""
+    lines.append(f"{'parameter':<46} {'low':>6} {'high':>6}  {'P(LM) low':>9} {'high':>7}  {'':<30}{flip}")
+    for s in swings:
+        mark = ("J" if s.judgement else " ") + ("*" if s.limited else " ")
+        crossing = ""
+        if threshold is not None:
+            crossing = f"  {s.flip:.4g}" if s.flip is not None else "  -"
+        lines.append(
+            f"{s.path:<43} {mark} {s.low:>6.3g} {s.high:>6.3g}  {percent(s.p_low):>9} {percent(s.p_high):>7}  "
+            f"{_span(min(s.p_low, s.p_high), max(s.p_low, s.p_high), current, lo, hi)}{crossing}"
+        )
+    return "\n".join(lines)
+
+
+def _span(a: float, b: float, current: float, lo: float, hi: float, width: int = 30) -> str:
+    """A bar from ``a`` to ``b`` on a scale from ``lo`` to ``hi``, with ``|`` at ``current``.
+
+    >>> _span(0.2, 0.4, 0.3, 0.0, 1.0, 10)
+    '  █|█     '
+    """
+    scale = (hi - lo) or 1.0
+    cells = [" "] * width
+    start, end = (round((x - lo) / scale * (width - 1)) for x in (a, b))
+    for i in range(start, end + 1):
+        cells[i] = "█"
+    cells[round((current - lo) / scale * (width - 1))] = "|"
+    return "".join(cells)
+
+
+def sensitivity_json(net: Network, current: float, swings: Sequence[Swing], threshold: float | None) -> str:
+    return dumps({
+        "network": net.name,
+        "current": current,
+        "threshold": threshold,
+        "parameters": [
+            {
+                "path": s.path,
+                "value": s.value,
+                "low": s.low,
+                "high": s.high,
+                "p_lm_low": s.p_low,
+                "p_lm_high": s.p_high,
+                "swing": s.swing,
+                "judgement": s.judgement,
+                "limited": s.limited,
+                "flip": s.flip,
+            }
+            for s in swings
+        ],
     })

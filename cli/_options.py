@@ -16,6 +16,7 @@ from lmbayes.findings import parse_assignment
 from lmbayes.network import load_network
 from lmbayes.spec import MAX_TAPS
 from lmbayes.technique import Technique, parse_next_tap
+from lmbayes.uncertainty import draw_parameters
 
 
 class UserInputError(click.ClickException):
@@ -162,3 +163,31 @@ def query_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return network_options(findings_options(json_option(f)))
 
 
+
+
+def uncertainty_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --uncertainty, --draws and --seed; pass ``draws`` (``None`` without --uncertainty)."""
+
+    @click.option("--uncertainty", is_flag=True, help="Add the median and 95% interval of each P(LM) over parameter draws.")
+    @click.option("--draws", type=click.IntRange(10, 1_000_000), default=2000, show_default=True, help="Number of parameter draws.")
+    @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the draws (same seed, same output).")
+    @functools.wraps(f)
+    def wrapper(uncertainty: bool, draws: int, seed: int, net: Any, **kwargs: Any) -> Any:
+        sample = None
+        if uncertainty:
+            with reported():
+                sample = draw_parameters(net.spec, draws, seed)
+        return f(net=net, draws=sample, seed=seed, **kwargs)
+
+    return wrapper
+
+
+def plot_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--plot",
+        "plot_path",
+        type=click.Path(dir_okay=False, writable=True),
+        default=None,
+        metavar="FILE.png",
+        help="Also draw the picture to FILE (PNG, SVG or PDF; needs matplotlib).",
+    )(f)

@@ -7,10 +7,23 @@ from collections.abc import Sequence
 import click
 
 from lmbayes.cli import _format
-from lmbayes.cli._options import NextTapType, UserInputError, json_option, network_options, query_options, reported
+from lmbayes.cli._options import (
+    NextTapType,
+    UserInputError,
+    json_option,
+    network_options,
+    plot_option,
+    query_options,
+    reported,
+    uncertainty_options,
+)
 from lmbayes.network import Network
 from lmbayes.plan import Thresholds, plan_workup
+from lmbayes.sensitivity import one_way
 from lmbayes.technique import Technique
+from lmbayes.uncertainty import Draws, plan_intervals, posterior_intervals, tap_intervals
+
+
 
 HELP = f"""Probability of leptomeningeal metastasis (LM) from signs, MRI and serial CSF taps.
 
@@ -34,18 +47,43 @@ def cli() -> None:
 EPILOG = f"{_format.DISCLAIMER} Sources of every number: `lmbayes network show`."
 
 
+next_tap_option = click.option(
+    "--next-tap",
+    type=NextTapType(),
+    default=None,
+    help="Technique of the next taps, e.g. volume=12,delay=15 or standard (default: the usual way).",
+)
+
+
 @cli.command(epilog=EPILOG)
 @query_options
-def posterior(net: Network, evidence: dict[str, str], csf: Sequence[str], as_json: bool) -> None:
+@uncertainty_options
+def posterior(
+    net: Network, evidence: dict[str, str], csf: Sequence[str], as_json: bool, draws: Draws | None, seed: int
+) -> None:
     """P(LM) and the competing causes given the findings, with their priors."""
     with reported():
         post = net.posterior(evidence, csf=csf)
-    click.echo(_format.posterior_json(net, post) if as_json else _format.posterior_text(net, post))
+        intervals = None if draws is None else posterior_intervals(net, evidence, csf=csf, draws=draws)
+    if as_json:
+        click.echo(_format.posterior_json(net, post, intervals, draws, seed))
+    else:
+        click.echo(_format.posterior_text(net, post, intervals, draws, seed))
 
 
 @cli.command(epilog=EPILOG)
 @query_options
-def taps(net: Network, evidence: dict[str, str], csf: Sequence[str], as_json: bool) -> None:
+@next_tap_option
+@uncertainty_options
+def taps(
+    net: Network,
+    evidence: dict[str, str],
+    csf: Sequence[str],
+    as_json: bool,
+    next_tap: Technique | None,
+    draws: Draws | None,
+    seed: int,
+) -> None:
     """How each further lumbar puncture would move P(LM).
 
     For each further tap: P(it is positive), P(LM) if it is positive, P(LM) if it and every
@@ -55,8 +93,14 @@ def taps(net: Network, evidence: dict[str, str], csf: Sequence[str], as_json: bo
     """
     with reported():
         findings = net.findings(evidence, csf)
-        table = net.taps(evidence, csf=csf)
-    click.echo(_format.taps_json(net, findings, table) if as_json else _format.taps_text(net, findings, table))
+        table = net.taps(evidence, csf=csf, next_technique=next_tap)
+        intervals = None
+        if draws is not None:
+            intervals = tap_intervals(net, evidence, csf=csf, draws=draws, next_technique=next_tap)
+    if as_json:
+        click.echo(_format.taps_json(net, findings, table, intervals, draws, seed))
+    else:
+        click.echo(_format.taps_text(net, findings, table, intervals, draws, seed))
 
 
 PROBABILITY = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
@@ -69,7 +113,13 @@ PROBABILITY = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
 @click.option("--benefit", type=click.FloatRange(0.0, min_open=True), default=None, help="Net benefit of treating a patient with LM (derives the thresholds).")
 @click.option("--harm", type=click.FloatRange(0.0, min_open=True), default=None, help="Net harm of treating a patient without LM (same units).")
 @click.option("--test-harm", type=click.FloatRange(0.0), default=0.0, show_default=True, help="Harm of a lumbar puncture itself (same units).")
-@click.option("--next-tap", type=NextTapType(), default=None, help="Technique of the next tap, e.g. volume=12,delay=15 (compared with the usual way).")
+@click.option(
+    "--next-tap",
+    type=NextTapType(),
+    default=None,
+    help="Technique of the next tap, e.g. volume=12,delay=15 (compared with the usual way; default: the standard).",
+)
+@uncertainty_options
 def plan(
     net: Network,
     evidence: dict[str, str],
@@ -81,6 +131,8 @@ def plan(
     harm: float | None,
     test_harm: float,
     next_tap: Technique | None,
+    draws: Draws | None,
+    seed: int,
 ) -> None:
     """Which test next, how many more taps, and when to stop.
 
@@ -103,7 +155,45 @@ def plan(
             net, evidence, csf=csf, thresholds=thresholds, next_technique=next_tap,
             benefit_harm=None if benefit is None or harm is None else (benefit, harm, test_harm),
         )
-    click.echo(_format.plan_json(net, result) if as_json else _format.plan_text(net, csf, evidence, result))
+        intervals = None if draws is None else plan_intervals(net, evidence, csf, result, draws, next_tap)
+    if as_json:
+        click.echo(_format.plan_json(net, result, intervals, draws, seed))
+    else:
+        click.echo(_format.plan_text(net, csf, evidence, result, intervals, draws, seed))
+
+
+@cli.command(epilog=EPILOG)
+@query_options
+@click.option("--threshold", type=PROBABILITY, default=None, metavar="P", help="Also find where each parameter would move P(LM) across P.")
+@click.option("--top", type=click.IntRange(1), default=None, help="Show only the N largest swings.")
+@plot_option
+def sensitivity(
+    net: Network,
+    evidence: dict[str, str],
+    csf: Sequence[str],
+    as_json: bool,
+    threshold: float | None,
+    top: int | None,
+    plot_path: str | None,
+) -> None:
+    """One-way sensitivity of P(LM) to every parameter with a range (a tornado).
+
+    Each parameter is set to the low and the high end of its range, the others kept at their
+    values; parameters are sorted by how far P(LM) swings. Judgement parameters (no published
+    figure) are marked. With --threshold, the value at which P(LM) would cross it is shown where
+    it lies inside the range.
+    """
+    with reported():
+        current = net.posterior(evidence, csf=csf).p_target
+        swings = one_way(net, evidence, csf=csf, threshold=threshold)[:top]
+        if plot_path:
+            from lmbayes.plots import tornado
+
+            tornado(swings, current, plot_path, f"P(LM) = {100 * current:.1f}% with these findings: one-way sensitivity")
+    if as_json:
+        click.echo(_format.sensitivity_json(net, current, swings, threshold))
+    else:
+        click.echo(_format.sensitivity_text(net, net.findings(evidence, csf), current, swings, threshold))
 
 
 @cli.group(epilog=EPILOG)

@@ -34,7 +34,7 @@ __all__ = ["load_spec"]
 # libyaml's parser when PyYAML was built with it: about 60 ms faster per command here.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_PARAM_FIELDS = {"value", "range", "sources", "judgement", "note"}
+_PARAM_FIELDS = {"value", "range", "sources", "judgement", "note", "counts"}
 _CYTOLOGY_PARAMS = (
     "one_tap",
     "three_taps",
@@ -259,6 +259,22 @@ def _parameter(raw: Any, where: _Where, field: str, source_keys: frozenset[str])
         raise where.error(f"{field}.judgement", "expected true or false")
     if not sources and not judgement:
         raise where.error(field, "cite a source key or flag it 'judgement: true'")
+    counts = raw.get("counts")
+    if counts is not None:
+        if (
+            not isinstance(counts, list)
+            or len(counts) != 2
+            or not all(isinstance(c, int) and not isinstance(c, bool) for c in counts)
+            or not 0 <= counts[0] <= counts[1]
+            or counts[1] < 1
+        ):
+            raise where.error(f"{field}.counts", "expected [events, total], whole numbers with 0 <= events <= total")
+        if abs(counts[0] / counts[1] - value) > 0.01:
+            raise where.error(
+                f"{field}.counts",
+                f"{counts[0]}/{counts[1]} = {counts[0] / counts[1]:.3f} does not match the value {value:g}",
+            )
+        counts = (counts[0], counts[1])
     return Parameter(
         value=value,
         low=low,
@@ -266,6 +282,7 @@ def _parameter(raw: Any, where: _Where, field: str, source_keys: frozenset[str])
         sources=tuple(str(s) for s in sources),
         judgement=judgement,
         note=str(raw.get("note", "")),
+        counts=counts,
     )
 
 

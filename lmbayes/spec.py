@@ -45,6 +45,7 @@ class Parameter:
     sources: tuple[str, ...] = ()
     judgement: bool = False
     note: str = ""
+    counts: tuple[int, int] | None = None
 
     @property
     def provenance(self) -> str:

@@ -46,13 +46,21 @@ BAD = [
         "node 'paraneoplastic', field 'kind': 'symptom' is not one of context, target, cause, sign, test",
     ),
     (
-        (r"lm: \{value: 0.17, range: \[0.09", "lm: {value: 0.05, range: [0.05"),
+        (r"lm: \{value: 0.17, range: \[0.09, 0.28\], sources: \[kaplan1990\], counts: \[11, 63\]", "lm: {value: 0.05, range: [0.05, 0.28], sources: [kaplan1990]"),
         "node 'back_neck_pain', field 'causes.lm.value': 0.05 is below the leak (0.1)",
     ),
     (
         (r"    prior: \{value: 0.30, range: \[0.10, 0.50\], judgement: true,\n.*\n",
          "    prior_given:\n      parent: lm\n      values:\n        absent: {value: 0.3, range: [0, 1], judgement: true}\n        present: {value: 0.3, range: [0, 1], judgement: true}\n"),
         "the network has a cycle",
+    ),
+    (
+        (r"counts: \[20, 63\]", "counts: [30, 63]"),
+        "node 'headache', field 'causes.lm.counts': 30/63 = 0.476 does not match the value 0.32",
+    ),
+    (
+        (r"counts: \[20, 63\]", "counts: [64, 63]"),
+        "node 'headache', field 'causes.lm.counts': expected [events, total]",
     ),
     (
         (r"^target: lm", "target: mri"),

@@ -119,7 +119,7 @@ def test_impossible_findings_name_the_conflict(breast):
 
 
 def test_impossible_with_a_perfectly_specific_cytology(edited_network):
-    path = edited_network((r"false_positive: \{value: 0.015, range: \[0.0, 0.03\]", "false_positive: {value: 0.0, range: [0.0, 0.03]"))
+    path = edited_network((r"false_positive: \{value: 0.015, range: \[0.0, 0.03\], sources: \[glass1979, straathof1999\], counts: \[1, 66\]", "false_positive: {value: 0.0, range: [0.0, 0.03], sources: [glass1979, straathof1999]"))
     net = lmbayes.load_network(path)
     with pytest.raises(ImpossibleEvidenceError, match="lm=absent and csf_2=positive"):
         net.taps({"lm": "absent", "mri": "normal"}, csf=["negative", "positive"])

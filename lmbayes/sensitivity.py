@@ -1,0 +1,134 @@
+"""One-way sensitivity analysis and decision flips.
+
+For every parameter with a range ``[low, high]``, P(LM | findings) is computed with that
+parameter at ``low`` and at ``high`` and every other at its value; the parameters are sorted by
+the swing ``|P(high) - P(low)|`` (a tornado). All ``2 K`` networks are evaluated at once as
+draws of one batched network (:mod:`lmbayes.uncertainty`).
+
+The cytology figures are limited to values some shedding model can reproduce with the other
+two at their values (:func:`lmbayes.calibration.reachable`); a limited end is reported.
+
+A decision flip is the value of a parameter, inside its range, at which P(LM) crosses a
+threshold: found on a grid over the range, then by bisection to 1e-10.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from lmbayes.calibration import reachable
+from lmbayes.network import Case, Evidence, Network
+from lmbayes.spec import NetworkSpec
+from lmbayes.uncertainty import batched_engine, p_target
+
+__all__ = ["Swing", "one_way"]
+
+_GRID = 41
+
+
+@dataclass(frozen=True)
+class Swing:
+    """P(LM) with one parameter at each end of its (feasible) range."""
+
+    path: str
+    value: float
+    low: float
+    high: float
+    p_low: float
+    p_high: float
+    judgement: bool
+    limited: bool
+    flip: float | None = None
+
+    @property
+    def swing(self) -> float:
+        return abs(self.p_high - self.p_low)
+
+
+def feasible_range(spec: NetworkSpec, path: str) -> tuple[float, float]:
+    """The part of a parameter's range a shedding model can reproduce (others at their values).
+
+    >>> from lmbayes import load_network
+    >>> lo, hi = feasible_range(load_network().spec, "cytology.one_tap")
+    >>> round(lo, 4), hi
+    (0.4687, 0.59)
+    """
+    p = spec.parameters[path]
+    value = {k: spec.parameters[f"cytology.{k}"].value for k in ("one_tap", "three_taps", "false_positive")}
+    s1, s3, f = value["one_tap"], value["three_taps"], value["false_positive"]
+    eps = 1e-9
+    if path == "cytology.one_tap":  # need 1 - (1 - s1) g^2 < s3 <= 1 - (1 - s1)^3
+        return max(p.low, 1 - (1 - s3) ** (1 / 3)), min(p.high, 1 - (1 - s3) / (1 - f) ** 2 - eps)
+    if path == "cytology.three_taps":
+        low, high = (float(x) for x in reachable(s1, f))
+        return max(p.low, low + eps), min(p.high, high)
+    if path == "cytology.false_positive":  # need (1 - f)^2 > (1 - s3) / (1 - s1)
+        return p.low, min(p.high, 1 - ((1 - s3) / (1 - s1)) ** 0.5 - eps)
+    return p.low, p.high
+
+
+def one_way(
+    network: Network,
+    evidence: Evidence | None = None,
+    *,
+    csf: Sequence[str] = (),
+    threshold: float | None = None,
+) -> tuple[Swing, ...]:
+    """Swings of P(LM) over every ranged parameter that moves it, largest first."""
+    spec = network.spec
+    case = network.case(evidence, csf)
+    paths = [p for p, par in spec.parameters.items() if par.high > par.low]
+    ends = {p: feasible_range(spec, p) for p in paths}
+    base = {p: np.full(2 * len(paths), par.value) for p, par in spec.parameters.items()}
+    for i, path in enumerate(paths):
+        base[path][2 * i], base[path][2 * i + 1] = ends[path]
+    engine = batched_engine(network, case, base)
+    p = p_target(engine, spec.target, case.evidence)
+    swings = []
+    for i, path in enumerate(paths):
+        par = spec.parameters[path]
+        lo, hi = ends[path]
+        swings.append(
+            Swing(path, par.value, lo, hi, float(p[2 * i]), float(p[2 * i + 1]), par.judgement,
+                  limited=(lo, hi) != (par.low, par.high))
+        )
+    swings = [s for s in swings if s.swing > 1e-12]
+    if threshold is not None:
+        swings = _with_flips(network, case, swings, threshold)
+    return tuple(sorted(swings, key=lambda s: -s.swing))
+
+
+def _with_flips(network: Network, case: Case, swings: list[Swing], threshold: float) -> list[Swing]:
+    """Add the value at which P(LM) crosses ``threshold``, where it does inside the range."""
+    spec = network.spec
+
+    def p_lm(settings: list[tuple[str, float]]) -> np.ndarray:
+        """P(LM) for each (path, value), every other parameter at its value."""
+        values = {q: np.full(len(settings), par.value) for q, par in spec.parameters.items()}
+        for k, (path, value) in enumerate(settings):
+            values[path][k] = value
+        return p_target(batched_engine(network, case, values), spec.target, case.evidence)
+
+    grid = np.linspace(0.0, 1.0, _GRID)
+    points = [[s.low + g * (s.high - s.low) for g in grid] for s in swings]
+    above = p_lm([(s.path, x) for s, xs in zip(swings, points) for x in xs]).reshape(len(swings), _GRID) > threshold
+    brackets = {}  # swing index -> [low end, high end, low end above?]
+    for i in range(len(swings)):
+        change = np.nonzero(above[i, 1:] != above[i, :-1])[0]
+        if change.size:
+            j = change[0]
+            brackets[i] = [points[i][j], points[i][j + 1], above[i, j]]
+    for _ in range(40):
+        if not brackets:
+            break
+        mids = {i: (b[0] + b[1]) / 2 for i, b in brackets.items()}
+        mid_above = p_lm([(swings[i].path, m) for i, m in mids.items()]) > threshold
+        for (i, m), a in zip(mids.items(), mid_above):
+            brackets[i][0 if a == brackets[i][2] else 1] = m
+    return [
+        Swing(**{**s.__dict__, "flip": (brackets[i][0] + brackets[i][1]) / 2 if i in brackets else None})
+        for i, s in enumerate(swings)
+    ]
