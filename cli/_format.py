@@ -10,6 +10,7 @@ from typing import Any
 from lmbayes.network import Network, Posterior
 from lmbayes.plan import Plan
 from lmbayes.sensitivity import Swing
+from lmbayes.simulate import CohortResult
 from lmbayes.uncertainty import Draws, Interval, PlanIntervals, TapIntervals
 from lmbayes.spec import Parameter
 from lmbayes.taps import TapTable, percent
@@ -441,5 +442,76 @@ def sensitivity_json(net: Network, current: float, swings: Sequence[Swing], thre
                 "flip": s.flip,
             }
             for s in swings
+        ],
+    })
+
+
+def _natural(results: Sequence[CohortResult]) -> list[tuple[str, list[str]]]:
+    """Rows of the natural-frequency table: (label, one cell per strategy)."""
+    most = max(r.strategy.taps for r in results)
+    rows = [("have LM", [f"{r.per_1000(r.lm):.1f}" for r in results])]
+    for k in range(most):
+        rows.append((f"LM found at tap {k + 1} of the strategy", [
+            f"{r.per_1000(r.found_at[k]):.1f}" if k < len(r.found_at) else "" for r in results
+        ]))
+    rows += [
+        ("LM missed after the strategy", [f"{r.per_1000(r.missed):.1f}" for r in results]),
+        ("false-positive tap (no LM)", [f"{r.per_1000(r.false_positive):.1f}" for r in results]),
+        ("taps per patient", [f"{r.taps_done / r.patients:.2f}" for r in results]),
+    ]
+    if any(r.strategy.mri for r in results):
+        rows.append(("typical MRI, with LM", [f"{r.per_1000(r.mri_typical_lm):.1f}" if r.strategy.mri else "" for r in results]))
+        rows.append(("typical MRI, without LM", [f"{r.per_1000(r.mri_typical_no_lm):.1f}" if r.strategy.mri else "" for r in results]))
+    return rows
+
+
+def simulate_text(net: Network, findings: Mapping[str, str], results: Sequence[CohortResult], seed: int) -> str:
+    first = results[0]
+    lines = header(net, findings)
+    lines.append(f"Of 1,000 patients like this one ({first.patients:,} simulated, seed {seed}):")
+    lines.append("")
+    width = max(14, *(len(r.strategy.name) + 2 for r in results))
+    lines.append(f"{'':<38}" + "".join(f"{r.strategy.name:>{width}}" for r in results))
+    for label, cells in _natural(results):
+        lines.append(f"{label:<38}" + "".join(f"{c:>{width}}" for c in cells))
+    found = ", ".join(
+        f"tap {k + 1} finds {first.per_1000(n):.0f}" for k, n in enumerate(first.found_at)
+    )
+    story = (
+        f"With {first.strategy.name}: of 1,000 patients like this one, {first.per_1000(first.lm):.0f} have LM"
+        + (f"; {found}" if found else "")
+        + f"; {first.per_1000(first.missed):.0f} with LM are missed and {first.per_1000(first.false_positive):.0f} "
+        "without LM have a false-positive tap."
+    )
+    lines += ["", textwrap.fill(story, WIDTH), "", f"Is P(LM) calibrated? ({first.strategy.name}; simulated from the model itself)"]
+    lines.append(f"{'P(LM) given':<14}{'patients':>10}{'mean P(LM)':>12}{'with LM':>10}")
+    for b in first.calibration:
+        lines.append(f"{f'{100 * b.low:.0f}-{100 * b.high:.0f}%':<14}{b.patients:>10,}{percent(b.predicted):>12}{percent(b.observed):>10}")
+    return "\n".join(lines)
+
+
+def simulate_json(net: Network, results: Sequence[CohortResult], seed: int) -> str:
+    return dumps({
+        "network": net.name,
+        "patients": results[0].patients,
+        "seed": seed,
+        "strategies": [
+            {
+                "strategy": r.strategy.name,
+                "per_1000": {
+                    "lm": r.per_1000(r.lm),
+                    "found_at": [r.per_1000(n) for n in r.found_at],
+                    "missed": r.per_1000(r.missed),
+                    "false_positive": r.per_1000(r.false_positive),
+                    "mri_typical_lm": r.per_1000(r.mri_typical_lm) if r.strategy.mri else None,
+                    "mri_typical_no_lm": r.per_1000(r.mri_typical_no_lm) if r.strategy.mri else None,
+                },
+                "taps_per_patient": r.taps_done / r.patients,
+                "calibration": [
+                    {"low": b.low, "high": b.high, "patients": b.patients, "predicted": b.predicted, "observed": b.observed}
+                    for b in r.calibration
+                ],
+            }
+            for r in results
         ],
     })

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,7 @@ from lmbayes import networks
 from lmbayes.errors import FindingError, InputError, LmbayesError
 from lmbayes.findings import parse_assignment
 from lmbayes.network import load_network
+from lmbayes.simulate import Strategy, parse_strategy
 from lmbayes.spec import MAX_TAPS
 from lmbayes.technique import Technique, parse_next_tap
 from lmbayes.uncertainty import draw_parameters
@@ -75,6 +77,20 @@ class NextTapType(click.ParamType):
             return value
         try:
             return parse_next_tap(value)
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class StrategyType(click.ParamType):
+    """A workup strategy: ``[mri+]Ntaps[+standard][+all]``."""
+
+    name = "STRATEGY"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Strategy:
+        if isinstance(value, Strategy):
+            return value
+        try:
+            return parse_strategy(value)
         except InputError as exc:
             self.fail(str(exc), param, ctx)
 
@@ -191,3 +207,15 @@ def plot_option(f: Callable[..., Any]) -> Callable[..., Any]:
         metavar="FILE.png",
         help="Also draw the picture to FILE (PNG, SVG or PDF; needs matplotlib).",
     )(f)
+
+
+@contextmanager
+def progress_bar(total: int, show: bool) -> Iterator[Callable[[int], None] | None]:
+    """A tqdm progress bar on stderr when ``show``; yields its update function (or None)."""
+    if not show:
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit=" patients", unit_scale=True, leave=False, file=sys.stderr) as bar:
+        yield bar.update

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 import click
@@ -9,10 +10,12 @@ import click
 from lmbayes.cli import _format
 from lmbayes.cli._options import (
     NextTapType,
+    StrategyType,
     UserInputError,
     json_option,
     network_options,
     plot_option,
+    progress_bar,
     query_options,
     reported,
     uncertainty_options,
@@ -20,6 +23,8 @@ from lmbayes.cli._options import (
 from lmbayes.network import Network
 from lmbayes.plan import Thresholds, plan_workup
 from lmbayes.sensitivity import one_way
+from lmbayes.simulate import Strategy
+from lmbayes.simulate import simulate as run_simulation
 from lmbayes.technique import Technique
 from lmbayes.uncertainty import Draws, plan_intervals, posterior_intervals, tap_intervals
 
@@ -194,6 +199,46 @@ def sensitivity(
         click.echo(_format.sensitivity_json(net, current, swings, threshold))
     else:
         click.echo(_format.sensitivity_text(net, net.findings(evidence, csf), current, swings, threshold))
+
+
+@cli.command(epilog=EPILOG)
+@query_options
+@click.option("--patients", type=click.IntRange(1, 100_000_000), default=100_000, show_default=True, help="Virtual patients to simulate.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed (same seed, same numbers).")
+@click.option(
+    "--strategy",
+    type=StrategyType(),
+    default="3taps",
+    show_default=True,
+    help="[mri+]Ntaps[+standard][+all]: MRI first, N more taps, to the handling standard, all N even after a positive.",
+)
+@click.option("--compare", type=StrategyType(), multiple=True, help="Another strategy to run on the same cohort (repeatable).")
+def simulate(
+    net: Network,
+    evidence: dict[str, str],
+    csf: Sequence[str],
+    as_json: bool,
+    patients: int,
+    seed: int,
+    strategy: Strategy,
+    compare: tuple[Strategy, ...],
+) -> None:
+    """Simulate patients like this one through workup strategies, in natural frequencies.
+
+    Draws virtual patients from the network given the findings, runs each strategy on the same
+    cohort, and reports per 1,000 patients: LM present, found at each tap, missed, false
+    positives, taps per patient, and how well the model's own P(LM) is calibrated.
+    """
+    strategies = tuple(dict.fromkeys((strategy, *compare)))
+    show = not as_json and sys.stderr.isatty()
+    with reported(), progress_bar(patients * 1, show) as advance:
+        results = run_simulation(
+            net, evidence, csf=csf, strategies=strategies, patients=patients, rng=seed, progress=advance
+        )
+    if as_json:
+        click.echo(_format.simulate_json(net, results, seed))
+    else:
+        click.echo(_format.simulate_text(net, net.findings(evidence, csf), results, seed))
 
 
 @cli.group(epilog=EPILOG)

@@ -33,6 +33,7 @@ class Engine:
 
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
+        self._paths: dict[tuple[object, ...], list[object]] = {}
 
     def _ancestral(self, nodes: Iterable[str]) -> list[str]:
         keep = set()
@@ -45,7 +46,11 @@ class Engine:
         return [v for v in self.tables.variables if v in keep]
 
     def _contract(self, evidence: Mapping[str, int], out: tuple[str, ...]) -> np.ndarray:
-        """Sum of the product of the tables, evidence fixed, over all but ``out`` (and draws)."""
+        """Sum of the product of the tables, evidence fixed, over all but ``out`` (and draws).
+
+        Factors over the same variables are multiplied first, and the contraction order that
+        :func:`numpy.einsum_path` finds is kept for the next query of the same shape.
+        """
         t = self.tables
         lead = (slice(None),) if t.batch else ()
         relevant = self._ancestral([*evidence, *out])
@@ -55,13 +60,24 @@ class Engine:
         if len(free) + 1 > _MAX_LABELS:
             raise NotImplementedError(f"{len(free)} unobserved variables; at most {_MAX_LABELS - 1}")
         label = {v: i for i, v in enumerate(free, start=1)}  # label 0: the draws
-        batch = [0] if t.batch else []
-        operands: list[object] = []
+        batch = (0,) if t.batch else ()
+        factors: dict[tuple[int, ...], np.ndarray] = {}
         for v in relevant:
             axes = (*t.parents[v], v)
-            index = lead + tuple(evidence.get(a, slice(None)) for a in axes)
-            operands += [t.cpts[v][index], batch + [label[a] for a in axes if a not in evidence]]
-        return np.einsum(*operands, batch + [label[v] for v in out], optimize="greedy")
+            table = t.cpts[v][lead + tuple(evidence.get(a, slice(None)) for a in axes)]
+            labels = batch + tuple(label[a] for a in axes if a not in evidence)
+            key = tuple(sorted(labels))
+            table = np.transpose(table, [labels.index(k) for k in key])
+            factors[key] = factors[key] * table if key in factors else table
+        operands: list[object] = []
+        for key, table in factors.items():
+            operands += [table, list(key)]
+        output = list(batch) + [label[v] for v in out]
+        signature = (tuple(factors), tuple(f.shape for f in factors.values()), tuple(output))
+        path = self._paths.get(signature)
+        if path is None:
+            path = self._paths[signature] = np.einsum_path(*operands, output, optimize="greedy")[0]
+        return np.einsum(*operands, output, optimize=path)
 
     def joint(self, nodes: tuple[str, ...], evidence: Mapping[str, int] | None = None) -> np.ndarray:
         """The unnormalised joint ``P(nodes, evidence)``, one axis per node (after the draws).
