@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lmbayes.network import Network, Posterior
-from lmbayes.plan import Plan
-from lmbayes.sensitivity import Swing
-from lmbayes.simulate import CohortResult
-from lmbayes.uncertainty import Draws, Interval, PlanIntervals, TapIntervals
-from lmbayes.spec import Parameter
-from lmbayes.taps import TapTable, percent
+from lmbayes.taps import percent
+
+if TYPE_CHECKING:  # command-specific modules load only with their command
+    from lmbayes.network import Network, Posterior
+    from lmbayes.plan import Plan
+    from lmbayes.sensitivity import Swing
+    from lmbayes.simulate import CohortResult
+    from lmbayes.spec import Parameter
+    from lmbayes.taps import TapTable
+    from lmbayes.uncertainty import Draws, Interval, PlanIntervals, TapIntervals
 
 DISCLAIMER = "For planning and teaching; not a medical device."
 WIDTH = 88

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,10 +15,11 @@ from lmbayes import networks
 from lmbayes.errors import FindingError, InputError, LmbayesError
 from lmbayes.findings import parse_assignment
 from lmbayes.network import load_network
-from lmbayes.simulate import Strategy, parse_strategy
 from lmbayes.spec import MAX_TAPS
 from lmbayes.technique import Technique, parse_next_tap
-from lmbayes.uncertainty import draw_parameters
+
+if TYPE_CHECKING:
+    from lmbayes.simulate import Strategy
 
 
 class UserInputError(click.ClickException):
@@ -87,6 +88,8 @@ class StrategyType(click.ParamType):
     name = "STRATEGY"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Strategy:
+        from lmbayes.simulate import Strategy, parse_strategy
+
         if isinstance(value, Strategy):
             return value
         try:
@@ -191,6 +194,8 @@ def uncertainty_options(f: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(uncertainty: bool, draws: int, seed: int, net: Any, **kwargs: Any) -> Any:
         sample = None
         if uncertainty:
+            from lmbayes.uncertainty import draw_parameters
+
             with reported():
                 sample = draw_parameters(net.spec, draws, seed)
         return f(net=net, draws=sample, seed=seed, **kwargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,13 +21,12 @@ from lmbayes.cli._options import (
     reported,
     uncertainty_options,
 )
-from lmbayes.network import Network
-from lmbayes.plan import Thresholds, plan_workup
-from lmbayes.sensitivity import one_way
-from lmbayes.simulate import Strategy
-from lmbayes.simulate import simulate as run_simulation
-from lmbayes.technique import Technique
-from lmbayes.uncertainty import Draws, plan_intervals, posterior_intervals, tap_intervals
+
+if TYPE_CHECKING:  # the modules of other commands load inside them: a query pays for its own
+    from lmbayes.network import Network
+    from lmbayes.simulate import Strategy
+    from lmbayes.technique import Technique
+    from lmbayes.uncertainty import Draws
 
 
 
@@ -67,6 +67,8 @@ def posterior(
     net: Network, evidence: dict[str, str], csf: Sequence[str], as_json: bool, draws: Draws | None, seed: int
 ) -> None:
     """P(LM) and the competing causes given the findings, with their priors."""
+    from lmbayes.uncertainty import posterior_intervals
+
     with reported():
         post = net.posterior(evidence, csf=csf)
         intervals = None if draws is None else posterior_intervals(net, evidence, csf=csf, draws=draws)
@@ -96,6 +98,8 @@ def taps(
     and P(LM) if taps were independent tests (the Fagan-nomogram view, which overstates what
     repeated negatives rule out).
     """
+    from lmbayes.uncertainty import tap_intervals
+
     with reported():
         findings = net.findings(evidence, csf)
         table = net.taps(evidence, csf=csf, next_technique=next_tap)
@@ -146,6 +150,9 @@ def plan(
     result, and says whether any result crosses the thresholds. Thresholds come from
     --rule-out-below and --treat-above, or from --benefit and --harm by the threshold approach.
     """
+    from lmbayes.plan import Thresholds, plan_workup
+    from lmbayes.uncertainty import plan_intervals
+
     if (benefit is None) != (harm is None):
         raise UserInputError("give --benefit and --harm together")
     if benefit is not None and (rule_out_below is not None or treat_above is not None):
@@ -188,6 +195,8 @@ def sensitivity(
     figure) are marked. With --threshold, the value at which P(LM) would cross it is shown where
     it lies inside the range.
     """
+    from lmbayes.sensitivity import one_way
+
     with reported():
         current = net.posterior(evidence, csf=csf).p_target
         swings = one_way(net, evidence, csf=csf, threshold=threshold)[:top]
@@ -229,6 +238,8 @@ def simulate(
     cohort, and reports per 1,000 patients: LM present, found at each tap, missed, false
     positives, taps per patient, and how well the model's own P(LM) is calibrated.
     """
+    from lmbayes.simulate import simulate as run_simulation
+
     strategies = tuple(dict.fromkeys((strategy, *compare)))
     show = not as_json and sys.stderr.isatty()
     with reported(), progress_bar(patients * 1, show) as advance:

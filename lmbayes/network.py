@@ -18,6 +18,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from lmbayes import networks
 from lmbayes._loader import load_spec
 from lmbayes.engine import Engine
@@ -229,21 +231,21 @@ class Network:
             case = self.case(evidence, csf, further)
         engine, base = case.engine, case.evidence
         done = case.taps_done
-        negative, positive = 0, len(self.spec.tap_states) - 1
-        single = float(self._negative_lr(self.engine, {}, tap_id(1), negative) or 1.0)
-        current = case.p_target(base)
-
-        steps = []
+        target, negative, positive = self.target, 0, len(self.spec.tap_states) - 1
+        # one contraction per step: the joint of LM and the next tap gives every column
+        single = _negative_lr(self.engine.joint((target, tap_id(1))), negative) or 1.0
         prefix = dict(base)
-        before = current
+        current = before = case.p_target(prefix)
+        steps = []
         for k in range(done + 1, self.spec.n_taps + 1):
             node = tap_id(k)
             if node in prefix:  # a later tap already given with -e: it is not "further"
                 break
-            p_tap = engine.posteriors(prefix, [node])[0][node]
+            joint = engine.joint((target, node), prefix)
+            p_tap = joint.sum(axis=0) / joint.sum()
+            after = float(joint[1, negative] / joint[:, negative].sum())
             # a positive result that cannot happen leaves P(LM) where it was
-            if_positive = case.p_target({**prefix, node: positive}) if p_tap[positive] > 0 else before
-            after = case.p_target({**prefix, node: negative})
+            if_positive = float(joint[1, positive] / p_tap[positive] / joint.sum()) if p_tap[positive] > 0 else before
             steps.append(
                 TapStep(
                     tap=k,
@@ -251,7 +253,7 @@ class Network:
                     p_lm_if_positive=if_positive,
                     p_lm_if_negative=after,
                     change=after - before,
-                    likelihood_ratio=self._negative_lr(engine, prefix, node, negative),
+                    likelihood_ratio=None if target in prefix else _negative_lr(joint, negative),
                     p_lm_if_negative_independent=apply_likelihood_ratio(current, single, k - done),
                 )
             )
@@ -268,20 +270,18 @@ class Network:
             steps=tuple(steps),
         )
 
-    def _negative_lr(self, engine: Engine, prefix: Mapping[str, int], node: str, negative: int) -> float | None:
-        """P(tap negative | LM, prefix) / P(tap negative | no LM, prefix), or None if undefined."""
-        if self.target in prefix:
-            return None
-        p = [engine.posteriors({**prefix, self.target: s}, [node]) for s in (1, 0)]
-        if p[0][1] == 0.0 or p[1][1] == 0.0:
-            return None
-        return float(p[0][0][node][negative] / p[1][0][node][negative])
-
     def to_pgmpy(self) -> DiscreteBayesianNetwork:
         """The reference pgmpy model built from the same tables (imports pgmpy: seconds)."""
         from lmbayes._pgmpy import to_pgmpy
 
         return to_pgmpy(self.tables)
+
+
+def _negative_lr(joint: np.ndarray, negative: int) -> float | None:
+    """P(negative | LM) / P(negative | no LM) from the joint of (LM, tap), or None if undefined."""
+    if joint[0].sum() == 0 or joint[1].sum() == 0 or joint[0, negative] == 0:
+        return None
+    return float((joint[1, negative] / joint[1].sum()) / (joint[0, negative] / joint[0].sum()))
 
 
 def load_network(

@@ -28,6 +28,8 @@ axis over the draws and the engine contracts all draws at once (see :mod:`lmbaye
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -35,7 +37,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
-from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 from lmbayes.calibration import Calibration, CalibrationError, calibrate, reachable, solve
 from lmbayes.errors import FindingError, InputError, did_you_mean

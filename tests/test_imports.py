@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-HEAVY = ("pgmpy", "networkx", "scipy", "pandas", "sklearn", "torch")
+HEAVY = ("pgmpy", "networkx", "scipy", "pandas", "sklearn", "torch", "matplotlib", "tqdm")
 
 SCRIPT = """
 import json, sys
