@@ -16,6 +16,8 @@ if TYPE_CHECKING:  # command-specific modules load only with their command
     from lmbayes.simulate import CohortResult
     from lmbayes.spec import Parameter
     from lmbayes.taps import TapTable
+    from lmbayes.cases import CaseFile
+    from lmbayes.teaching import Attribution, Conflict, DependenceRow, ReplayRow
     from lmbayes.uncertainty import Draws, Interval, PlanIntervals, TapIntervals
 
 DISCLAIMER = "For planning and teaching; not a medical device."
@@ -81,6 +83,7 @@ def posterior_text(
     intervals: Mapping[str, Interval] | None = None,
     draws: Draws | None = None,
     seed: int = 0,
+    conf: Conflict | None = None,
 ) -> str:
     lines = header(net, post.findings) + [""]
     rows = []
@@ -95,6 +98,8 @@ def posterior_text(
         lines.append(f"{label:<{width}}  {percent(p0):>7}  {percent(p):>7}{interval}  {bar(p)}")
     if intervals and draws:
         lines += ["", _draws_line(draws, seed)]
+    if conf is not None and conf.alert:
+        lines += ["", textwrap.fill(conf.sentence(), WIDTH)]
     lines += ["", "Sources and ranges of every number: `lmbayes network show`."]
     return "\n".join(lines)
 
@@ -105,6 +110,7 @@ def posterior_json(
     intervals: Mapping[str, Interval] | None = None,
     draws: Draws | None = None,
     seed: int = 0,
+    conf: Conflict | None = None,
 ) -> str:
     data: dict[str, Any] = {
         "network": net.name,
@@ -114,6 +120,8 @@ def posterior_json(
         "prior": {n: dict(d) for n, d in post.prior.items()},
         "p_findings": post.p_findings,
     }
+    if conf is not None:
+        data["conflict"] = _conflict_json(conf)
     if intervals and draws:
         data["uncertainty"] = {**_draws_json(draws, seed), "posterior": {n: _interval_json(i) for n, i in intervals.items()}}
     return dumps(data)
@@ -516,5 +524,139 @@ def simulate_json(net: Network, results: Sequence[CohortResult], seed: int) -> s
                 ],
             }
             for r in results
+        ],
+    })
+
+
+def _conflict_json(conf: Conflict) -> dict[str, Any]:
+    return {"value": conf.value, "alert": conf.alert, "pair": list(conf.pair) if conf.pair else None, "pair_value": conf.pair_value}
+
+
+def replay_text(case: CaseFile, prior: float, rows: Sequence[ReplayRow], conf: Conflict) -> str:
+    lines = [f"Case {case.name}: {case.title} (network {case.network}{'; source: ' + case.source if case.source else ''}).", DISCLAIMER, ""]
+    lines.append(f"{'#':>2}  {'step':<44} {'P(LM) before -> after':>22} {'LR':>7}  {'EANO-ESMO':<16}")
+    lines.append(f"{'':>2}  {'(prior)':<44} {'':>22} {'':>7}  {'':<16} {percent(prior):>6}")
+    for r in rows:
+        change = f"{percent(r.p_before)} -> {percent(r.p_after)}"
+        lines.append(f"{r.step:>2}  {_cut(r.label, 44):<44} {change:>22} {r.likelihood_ratio:>7.2f}  {r.level:<16} {bar(r.p_after)}")
+        causes = ", ".join(f"{k} {percent(v)}" for k, v in r.causes.items())
+        lines.append(f"{'':>4}{', '.join(r.findings)}")
+        lines.append(f"{'':>4}competing causes: {causes}")
+    lines += ["", textwrap.fill(conf.sentence(), WIDTH)]
+    lines.append(
+        textwrap.fill(
+            "LR: the factor the step applied to the odds of LM, given every step before it. EANO-ESMO: "
+            "level of certainty without biopsy (confirmed, probable, possible, lack of evidence); "
+            "equivocal cytology counts as not positive.",
+            WIDTH,
+        )
+    )
+    return "\n".join(lines)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def replay_json(case: CaseFile, prior: float, rows: Sequence[ReplayRow], conf: Conflict) -> str:
+    return dumps({
+        "case": case.name,
+        "title": case.title,
+        "network": case.network,
+        "prior": prior,
+        "steps": [
+            {
+                "step": r.step,
+                "label": r.label,
+                "findings": list(r.findings),
+                "p_lm_before": r.p_before,
+                "p_lm_after": r.p_after,
+                "likelihood_ratio": r.likelihood_ratio,
+                "causes": dict(r.causes),
+                "eano_esmo": r.level,
+            }
+            for r in rows
+        ],
+        "conflict": _conflict_json(conf),
+    })
+
+
+def explain_text(net: Network, post: Posterior, items: Sequence[Attribution], conf: Conflict) -> str:
+    lines = header(net, post.findings)
+    prior = post.prior[net.target][list(post.prior[net.target])[-1]]
+    total = sum(a.shapley_db for a in items)
+    lines.append(f"P(LM): {percent(prior)} before any finding, {percent(post.p_target)} now ({total:+.1f} dB in all).")
+    lines.append("")
+    lines.append(f"{'finding':<36} {'order-free':>11} {'x odds':>8} {'added last':>11}")
+    for a in items:
+        lines.append(f"{a.finding:<36} {a.shapley_db:>8.1f} dB {a.shapley_lr:>8.2f} {a.in_context_lr:>9.2f}x  {_db_bar(a.shapley_db)}")
+    lines.append("")
+    lines += [textwrap.fill(a.sentence(), WIDTH, subsequent_indent="  ") for a in items]
+    lines += ["", textwrap.fill(conf.sentence(), WIDTH)]
+    lines.append(
+        textwrap.fill(
+            "Order-free: the Shapley value, the average over every order of arrival (exact); the values "
+            "add up to the whole change. Added last: the likelihood ratio given all the other findings. "
+            "1 dB (deciban) = 10 log10 of the odds multiplier.",
+            WIDTH,
+        )
+    )
+    return "\n".join(lines)
+
+
+def _db_bar(db: float, per_char: float = 1.0) -> str:
+    """``+`` or ``-`` bars, one character per deciban (at most 20).
+
+    >>> _db_bar(3.2), _db_bar(-2.0)
+    ('+++', '--')
+    """
+    return ("+" if db > 0 else "-") * min(round(abs(db) / per_char), 20)
+
+
+def explain_json(net: Network, post: Posterior, items: Sequence[Attribution], conf: Conflict) -> str:
+    return dumps({
+        "network": net.name,
+        "findings": dict(post.findings),
+        "p_lm": post.p_target,
+        "attributions": [
+            {"finding": a.finding, "shapley_db": a.shapley_db, "shapley_odds_ratio": a.shapley_lr, "in_context_lr": a.in_context_lr}
+            for a in items
+        ],
+        "conflict": _conflict_json(conf),
+    })
+
+
+def dependence_text(
+    net: Network, findings: Mapping[str, str], rows: Sequence[DependenceRow], independent_lr: float, fagan_lr: float
+) -> str:
+    lines = header(net, findings) + [""]
+    lines.append(f"{'more negative taps':>18}  {'network':>8}  {'independent':>11}  {'Fagan':>8}  {'LR applied':>10}")
+    for r in rows:
+        lines.append(f"{r.taps:>18}  {percent(r.network):>8}  {percent(r.independent):>11}  {percent(r.fagan):>8}  {r.step_lr:>10.2f}")
+    lines.append("")
+    lines.append(
+        textwrap.fill(
+            f"Independent: each tap finds 50% of LM (the published one-tap figure), odds x {independent_lr:.2f} per "
+            f"negative tap. Fagan: the network's single-tap LR- of {fagan_lr:.2f} applied again and again, as a "
+            "nomogram would. Network: a negative tap also says the patient may be one who sheds few cells, so "
+            "the next negative tap is weaker evidence (the LR applied drifts towards 1) and P(LM) levels off "
+            "instead of falling to zero.",
+            WIDTH,
+        )
+    )
+    return "\n".join(lines)
+
+
+def dependence_json(
+    net: Network, findings: Mapping[str, str], rows: Sequence[DependenceRow], independent_lr: float, fagan_lr: float
+) -> str:
+    return dumps({
+        "network": net.name,
+        "findings": dict(findings),
+        "independent_lr": independent_lr,
+        "fagan_lr": fagan_lr,
+        "rows": [
+            {"taps": r.taps, "network": r.network, "independent": r.independent, "fagan": r.fagan, "likelihood_ratio": r.step_lr}
+            for r in rows
         ],
     })

@@ -67,21 +67,24 @@ def posterior(
     net: Network, evidence: dict[str, str], csf: Sequence[str], as_json: bool, draws: Draws | None, seed: int
 ) -> None:
     """P(LM) and the competing causes given the findings, with their priors."""
+    from lmbayes.teaching import conflict
     from lmbayes.uncertainty import posterior_intervals
 
     with reported():
         post = net.posterior(evidence, csf=csf)
+        conf = conflict(net, evidence, csf=csf)
         intervals = None if draws is None else posterior_intervals(net, evidence, csf=csf, draws=draws)
     if as_json:
-        click.echo(_format.posterior_json(net, post, intervals, draws, seed))
+        click.echo(_format.posterior_json(net, post, intervals, draws, seed, conf))
     else:
-        click.echo(_format.posterior_text(net, post, intervals, draws, seed))
+        click.echo(_format.posterior_text(net, post, intervals, draws, seed, conf))
 
 
 @cli.command(epilog=EPILOG)
 @query_options
 @next_tap_option
 @uncertainty_options
+@plot_option
 def taps(
     net: Network,
     evidence: dict[str, str],
@@ -90,6 +93,7 @@ def taps(
     next_tap: Technique | None,
     draws: Draws | None,
     seed: int,
+    plot_path: str | None,
 ) -> None:
     """How each further lumbar puncture would move P(LM).
 
@@ -106,6 +110,10 @@ def taps(
         intervals = None
         if draws is not None:
             intervals = tap_intervals(net, evidence, csf=csf, draws=draws, next_technique=next_tap)
+        if plot_path:
+            from lmbayes.plots import tap_curve
+
+            tap_curve(table, plot_path, f"P(LM) after further negative taps ({net.name} network)")
     if as_json:
         click.echo(_format.taps_json(net, findings, table, intervals, draws, seed))
     else:
@@ -252,6 +260,72 @@ def simulate(
         click.echo(_format.simulate_text(net, net.findings(evidence, csf), results, seed))
 
 
+@cli.command(epilog=EPILOG)
+@click.argument("case_name", metavar="CASE")
+@json_option
+@plot_option
+def replay(case_name: str, as_json: bool, plot_path: str | None) -> None:
+    """Replay a case step by step: P(LM), the likelihood ratio of each step, the competing
+    causes and the EANO-ESMO level of certainty.
+
+    CASE is a shipped case (seed_case, explained_away, typical_mri_negative_taps) or the path
+    of a case file.
+    """
+    from lmbayes.cases import load_case
+    from lmbayes.teaching import replay as run_replay
+
+    with reported():
+        case, net = load_case(case_name)
+        rows, conf = run_replay(net, case)
+        prior = net.posterior().p_target
+        if plot_path:
+            from lmbayes.plots import ladder
+
+            ladder(rows, prior, plot_path, f"{case.title} ({case.name})")
+    click.echo(_format.replay_json(case, prior, rows, conf) if as_json else _format.replay_text(case, prior, rows, conf))
+
+
+@cli.command(epilog=EPILOG)
+@query_options
+def explain(net: Network, evidence: dict[str, str], csf: Sequence[str], as_json: bool) -> None:
+    """Each finding's contribution to P(LM): given all the others, and averaged over orders.
+
+    In context: the likelihood ratio a finding applies when it comes last. Order-free: its
+    Shapley value, the average over every order in which the findings could have arrived
+    (exact), in decibans (10 log10 of the odds multiplier). The order-free values add up to the
+    whole change from the prior.
+    """
+    from lmbayes.teaching import conflict, explain as run_explain
+
+    with reported():
+        post = net.posterior(evidence, csf=csf)
+        items = run_explain(net, evidence, csf=csf)
+        conf = conflict(net, evidence, csf=csf)
+    if as_json:
+        click.echo(_format.explain_json(net, post, items, conf))
+    else:
+        click.echo(_format.explain_text(net, post, items, conf))
+
+
+@cli.command(epilog=EPILOG)
+@query_options
+def dependence(net: Network, evidence: dict[str, str], csf: Sequence[str], as_json: bool) -> None:
+    """Why repeated negative taps are worth less than a nomogram says.
+
+    For 1, 2, ... further negative taps: P(LM) in the network, with independent taps at the
+    published one-tap sensitivity, and by Fagan-style multiplication of a fixed likelihood ratio.
+    """
+    from lmbayes.teaching import dependence as run_dependence
+
+    with reported():
+        findings = net.findings(evidence, csf)
+        rows, independent_lr, fagan_lr = run_dependence(net, evidence, csf=csf)
+    if as_json:
+        click.echo(_format.dependence_json(net, findings, rows, independent_lr, fagan_lr))
+    else:
+        click.echo(_format.dependence_text(net, findings, rows, independent_lr, fagan_lr))
+
+
 @cli.group(epilog=EPILOG)
 def network() -> None:
     """Inspect network files."""
@@ -263,3 +337,25 @@ def network() -> None:
 def show(net: Network, as_json: bool) -> None:
     """Nodes, states, parameters with sources and ranges, and the cytology calibration."""
     click.echo(_format.show_json(net) if as_json else _format.show_text(net))
+
+
+@network.command("draw", epilog=EPILOG)
+@network_options
+@click.argument("output", type=click.Path(dir_okay=False, writable=True))
+def draw(net: Network, output: str) -> None:
+    """Write the network graph to OUTPUT: DOT text (.dot or .gv), or a picture (.png, .svg,
+    .pdf; needs matplotlib). Causes are drawn above signs, tests and taps."""
+    from lmbayes.plots import network_dot, network_picture
+
+    with reported():
+        if output.lower().endswith((".dot", ".gv")):
+            try:
+                with open(output, "w", encoding="utf-8") as handle:
+                    handle.write(network_dot(net.spec))
+            except OSError as exc:
+                raise click.ClickException(f"cannot write {output}: {exc}") from None
+        elif output.lower().endswith((".png", ".svg", ".pdf")):
+            network_picture(net.spec, output)
+        else:
+            raise UserInputError(f"unknown picture type for '{output}': use .dot, .gv, .png, .svg or .pdf")
+    click.echo(f"wrote {output}")

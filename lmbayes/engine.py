@@ -114,3 +114,27 @@ class Engine:
             with np.errstate(divide="ignore", invalid="ignore"):
                 result[v] = joint / z[..., None] if v not in evidence else joint / joint.sum(axis=-1, keepdims=True)
         return result, z
+
+    def subset_joint(
+        self, nodes: tuple[str, ...], findings: Mapping[str, int], masks: np.ndarray
+    ) -> np.ndarray:
+        """``P(nodes, S_b)`` for many subsets ``S_b`` of the findings at once.
+
+        ``masks[b, i]`` says whether the ``i``-th finding (in the order of ``findings``) is in
+        subset ``b``. Each finding enters as a likelihood vector: its indicator when included,
+        ones when not (which sums it out). Returns an array of shape ``(B, *cards of nodes)``.
+        """
+        t = self.tables
+        if t.batch:
+            raise NotImplementedError("subsets of findings over draws of parameters")
+        relevant = self._ancestral([*findings, *nodes])
+        label = {v: i for i, v in enumerate(relevant, start=1)}  # label 0: the subsets
+        operands: list[object] = []
+        for v in relevant:
+            operands += [t.cpts[v], [label[a] for a in (*t.parents[v], v)]]
+        for i, (v, state) in enumerate(findings.items()):
+            likelihood = np.ones((masks.shape[0], len(t.states[v])))
+            likelihood[masks[:, i]] = np.eye(len(t.states[v]))[state]
+            operands += [likelihood, [0, label[v]]]
+        output = [0] + [label[v] for v in nodes]
+        return np.einsum(*operands, output, optimize="greedy")

@@ -12,8 +12,11 @@ from typing import Any
 
 from lmbayes.errors import LmbayesError
 from lmbayes.sensitivity import Swing
+from lmbayes.spec import NetworkSpec
+from lmbayes.taps import TapTable
+from lmbayes.teaching import ReplayRow
 
-__all__ = ["PlotError", "tornado"]
+__all__ = ["PlotError", "ladder", "network_dot", "network_picture", "tap_curve", "tornado"]
 
 
 class PlotError(LmbayesError):
@@ -71,3 +74,99 @@ def tornado(swings: Sequence[Swing], current: float, path: str | Path, title: st
         loc="lower right", fontsize=8,
     )
     return _save(fig, path)
+
+
+def ladder(rows: Sequence[ReplayRow], prior: float, path: str | Path, title: str) -> Path:
+    """P(LM) and the competing causes after each step of a case."""
+    plt = _pyplot()
+    x = list(range(len(rows) + 1))
+    fig, ax = plt.subplots(figsize=(10, 5.5))
+    ax.plot(x, [prior] + [r.p_after for r in rows], marker="o", linewidth=2.5, color="#2f6f9f", label="LM", zorder=3)
+    for cause in rows[0].causes:
+        ax.plot(x, [float("nan")] + [r.causes[cause] for r in rows], linestyle="--", marker=".", alpha=0.8, label=cause)
+    for xi, r in zip(x[1:], rows):
+        ax.annotate(f"{100 * r.p_after:.0f}%\n{r.level}", (xi, r.p_after), xytext=(0, 9), textcoords="offset points",
+                    ha="center", fontsize=7.5)
+    ax.set_xticks(x, ["before"] + [f"{r.step}. {_wrap(r.label)}" for r in rows], fontsize=7.5, rotation=30, ha="right")
+    ax.set_ylim(0, 1.12)
+    ax.yaxis.set_major_formatter(lambda y, _: f"{100 * y:.0f}%")
+    ax.set_ylabel("probability after the step")
+    ax.set_title(title, fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    return _save(fig, path)
+
+
+def tap_curve(table: TapTable, path: str | Path, title: str) -> Path:
+    """P(LM) after each further negative tap: the network, independent taps, and the floor."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 5))
+    x = [table.taps_done] + [s.tap for s in table.steps]
+    ax.plot(x, [table.current] + [s.p_lm_if_negative for s in table.steps], marker="o", linewidth=2.5,
+            color="#2f6f9f", label="network: taps share the shedding state")
+    ax.plot(x, [table.current] + [s.p_lm_if_negative_independent for s in table.steps], marker="s", linestyle="--",
+            color="#d98c2b", label=f"independent taps (fixed LR- {table.single_tap_lr:.2f}, as a nomogram)")
+    ax.scatter([s.tap for s in table.steps], [s.p_lm_if_positive for s in table.steps], marker="^", color="#b03a2e",
+               label="if that tap is positive", zorder=3)
+    ax.axhline(table.floor, color="grey", linestyle=":", label=f"floor {100 * table.floor:.1f}%: LM that sheds no cells")
+    ax.set_xticks(x)
+    ax.set_xlabel("taps done (all further taps negative)")
+    ax.set_ylabel("P(LM)")
+    ax.set_ylim(0, 1.02)
+    ax.yaxis.set_major_formatter(lambda y, _: f"{100 * y:.0f}%")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+_LAYER = {"context": 0, "target": 1, "cause": 1, "latent": 2, "sign": 3, "test": 3, "tap": 4}
+_COLOR = {"context": "#9e9e9e", "target": "#2f6f9f", "cause": "#d98c2b", "latent": "#b0bec5", "sign": "#8bc34a",
+          "test": "#ba68c8", "tap": "#4db6ac"}
+
+
+def network_dot(spec: NetworkSpec) -> str:
+    """The network as Graphviz DOT text, causes ranked above signs and tests."""
+    lines = [f'digraph "{spec.name}" {{', "  rankdir=TB;", '  node [shape=box, style="rounded,filled", fontname="Helvetica"];']
+    for layer in sorted(set(_LAYER.values())):
+        members = [n for n in spec.nodes if _LAYER[n.kind] == layer]
+        if members:
+            lines.append("  { rank=same; " + " ".join(f'"{n.id}";' for n in members) + " }")
+    for n in spec.nodes:
+        lines.append(f'  "{n.id}" [label="{n.id}\\n({n.kind})", fillcolor="{_COLOR[n.kind]}"];')
+    for n in spec.nodes:
+        lines += [f'  "{p}" -> "{n.id}";' for p in n.parents]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def network_picture(spec: NetworkSpec, path: str | Path) -> Path:
+    """The network drawn with networkx's layered layout: causes above signs, tests and taps."""
+    import networkx as nx
+
+    plt = _pyplot()
+    graph = nx.DiGraph()
+    for n in spec.nodes:
+        graph.add_node(n.id, layer=_LAYER[n.kind])
+    graph.add_edges_from((p, n.id) for n in spec.nodes for p in n.parents)
+    layers: dict[int, list[str]] = {}
+    for n in spec.nodes:  # the file's order within a layer, layer 0 at the top
+        layers.setdefault(_LAYER[n.kind], []).append(n.id)
+    position = {
+        v: (i - (len(members) - 1) / 2, -layer)
+        for layer, members in layers.items()
+        for i, v in enumerate(members)
+    }
+    fig, ax = plt.subplots(figsize=(16, 8))
+    kinds = {n.id: n.kind for n in spec.nodes}
+    nx.draw_networkx_edges(graph, position, ax=ax, alpha=0.35, arrows=True, arrowsize=10, node_size=2600)
+    nx.draw_networkx_nodes(graph, position, ax=ax, node_color=[_COLOR[kinds[v]] for v in graph], node_size=2600,
+                           node_shape="s", alpha=0.9)
+    nx.draw_networkx_labels(graph, position, ax=ax, labels={v: v.replace("_", "\n") for v in graph}, font_size=6.5)
+    ax.set_title(f"{spec.name}: {spec.title}", fontsize=11)
+    ax.axis("off")
+    return _save(fig, path)
+
+
+def _wrap(text: str, width: int = 28) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,233 @@
+"""Teaching: replay a case step by step, explain each finding, show why taps are dependent.
+
+**Likelihood ratio of a step.** With findings ``E`` before a step and ``f`` the step's findings,
+``LR = odds(P(LM | E, f)) / odds(P(LM | E))``, the factor the step applied to the odds given
+everything before it. In decibans: ``10 log10 LR``.
+
+**Attribution of a finding** ``i`` among findings ``F`` (``v(S) = 10 log10 odds P(LM | S)``):
+
+* in context: ``v(F) - v(F without i)``;
+* order-free, the Shapley value over all orders in which the findings could arrive,
+
+  .. math:: \\phi_i = \\sum_{S \\subseteq F \\setminus \\{i\\}}
+            \\frac{|S|!\\,(n - |S| - 1)!}{n!} \\left[ v(S \\cup \\{i\\}) - v(S) \\right],
+
+  exact: all ``2^n`` subsets are evaluated in one batched contraction
+  (:meth:`lmbayes.engine.Engine.subset_joint`). The values add up to ``v(F) - v(empty)``.
+
+**Conflict** (the data-conflict measure of Hugin): ``conf(F) = ln(prod_i P(f_i) / P(F))``. A
+positive value means the findings are jointly less likely than if each came alone: they pull
+in different directions. The pair with the largest pairwise conflict is named.
+
+**EANO-ESMO level of certainty** (Le Rhun et al. 2017, the levels for patients without a
+leptomeningeal biopsy): *confirmed* with a positive CSF cytology; *probable* with typical
+clinical signs and a typical MRI; *possible* with one of the two; *lack of evidence* otherwise.
+Typical clinical signs here are any sign that LM can cause in the network; a typical MRI is the
+target-test's second state. An equivocal cytology is treated as not positive: how the
+guideline's table treats equivocal cytology was not checked against the paper.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+
+from lmbayes.cases import CaseFile
+from lmbayes.errors import InputError
+from lmbayes.network import Evidence, Network
+
+__all__ = [
+    "Attribution",
+    "Conflict",
+    "ReplayRow",
+    "conflict",
+    "dependence",
+    "eano_level",
+    "explain",
+    "replay",
+]
+
+#: Exact Shapley values evaluate 2^n subsets at once.
+MAX_SHAPLEY = 16
+
+
+def decibans(lr: float) -> float:
+    return 10.0 * math.log10(lr) if lr > 0 else float("-inf")
+
+
+def _odds(p: float) -> float:
+    return p / (1.0 - p) if p < 1.0 else float("inf")
+
+
+def eano_level(network: Network, findings: Mapping[str, str]) -> str:
+    """``confirmed``, ``probable``, ``possible`` or ``lack of evidence`` (module docstring)."""
+    spec = network.spec
+    positive = spec.tap_states[-1]
+    if any(findings.get(t) == positive for t in spec.taps):
+        return "confirmed"
+    signs = any(
+        findings.get(n.id) == n.states[-1] for n in spec.nodes if n.kind == "sign" and spec.target in n.parents
+    )
+    mri = any(
+        findings.get(n.id) == n.states[-1] for n in spec.nodes if n.kind == "test" and n.parents == (spec.target,)
+    )
+    return "probable" if signs and mri else "possible" if signs or mri else "lack of evidence"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Hugin's conflict measure and the pair of findings that pulls apart most."""
+
+    value: float
+    pair: tuple[str, str] | None
+    pair_value: float
+
+    @property
+    def alert(self) -> bool:
+        return self.value > 0
+
+    def sentence(self) -> str:
+        if not self.alert:
+            return f"No conflict: the findings fit together (conf = {self.value:.2f} <= 0)."
+        pair = f"; {self.pair[0]} and {self.pair[1]} pull apart most (pairwise conf = {self.pair_value:.2f})" if self.pair else ""
+        return f"Conflict: the findings are jointly less likely than each alone (conf = {self.value:.2f} > 0){pair}."
+
+
+def conflict(network: Network, evidence: Evidence | None = None, *, csf: Sequence[str] = ()) -> Conflict:
+    """``conf = ln(prod P(f_i) / P(F))`` and the most conflicting pair (module docstring)."""
+    case = network.case(evidence, csf)
+    ev = case.evidence
+    names = [f"{n}={s}" for n, s in case.findings.items()]
+    n = len(ev)
+    if n < 2:
+        return Conflict(0.0, None, 0.0)
+    masks = np.zeros((1 + n + n * (n - 1) // 2, n), dtype=bool)
+    masks[0] = True
+    for i in range(n):
+        masks[1 + i, i] = True
+    pairs = list(combinations(range(n), 2))
+    for k, (i, j) in enumerate(pairs):
+        masks[1 + n + k, [i, j]] = True
+    p = case.engine.subset_joint((), ev, masks)
+    single = np.log(p[1 : 1 + n])
+    value = float(single.sum() - math.log(p[0]))
+    pair_conf = [single[i] + single[j] - math.log(p[1 + n + k]) for k, (i, j) in enumerate(pairs)]
+    best = int(np.argmax(pair_conf))
+    worst = pairs[best]
+    return Conflict(value, (names[worst[0]], names[worst[1]]) if pair_conf[best] > 0 else None, float(pair_conf[best]))
+
+
+@dataclass(frozen=True)
+class ReplayRow:
+    step: int
+    label: str
+    findings: tuple[str, ...]
+    p_before: float
+    p_after: float
+    likelihood_ratio: float
+    causes: Mapping[str, float]
+    level: str
+
+
+def replay(network: Network, case: CaseFile) -> tuple[tuple[ReplayRow, ...], Conflict]:
+    """One row per step of the case, and the conflict measure of all its findings."""
+    rows = []
+    before = network.posterior().p_target
+    for k, step in enumerate(case.steps, start=1):
+        findings, csf = case.findings_until(k)
+        post = network.posterior(findings, csf=csf)
+        after = post.p_target
+        done = len(case.findings_until(k - 1)[1])
+        added = [f"{n}={s}" for n, s in step.findings] + [f"csf_{done + i}={r}" for i, r in enumerate(step.csf, start=1)]
+        lr = _odds(after) / _odds(before) if 0 < before < 1 else float("nan")
+        causes = {n: d[list(d)[-1]] for n, d in post.posterior.items() if network.spec.node(n).kind == "cause"}
+        rows.append(ReplayRow(k, step.label, tuple(added), before, after, lr, causes, eano_level(network, post.findings)))
+        before = after
+    findings, csf = case.findings_until(len(case.steps))
+    return tuple(rows), conflict(network, findings, csf=csf)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    finding: str
+    in_context_lr: float
+    shapley_db: float
+
+    @property
+    def shapley_lr(self) -> float:
+        return 10 ** (self.shapley_db / 10)
+
+    def sentence(self) -> str:
+        direction = "raises" if self.shapley_db > 0 else "lowers"
+        return (
+            f"{self.finding} {direction} the odds of LM {self.shapley_lr:.2f}-fold averaged over orders "
+            f"({self.shapley_db:+.1f} dB); added last, it multiplies them by {self.in_context_lr:.2f}."
+        )
+
+
+def explain(network: Network, evidence: Evidence | None = None, *, csf: Sequence[str] = ()) -> tuple[Attribution, ...]:
+    """Each finding's contribution to P(LM), in context and order-free; largest first."""
+    case = network.case(evidence, csf)
+    target = network.target
+    if target in case.findings:
+        raise InputError(f"'{target}' itself is a finding: there is nothing to explain")
+    ev = case.evidence
+    n = len(ev)
+    if n == 0:
+        return ()
+    if n > MAX_SHAPLEY:
+        raise InputError(f"{n} findings: exact attribution handles at most {MAX_SHAPLEY}")
+    subsets = np.arange(2**n)
+    masks = ((subsets[:, None] >> np.arange(n)) & 1).astype(bool)
+    joint = case.engine.subset_joint((target,), ev, masks)
+    with np.errstate(divide="ignore"):
+        v = 10 * (np.log10(joint[:, 1]) - np.log10(joint[:, 0]))
+    full = 2**n - 1
+    weights = np.array([math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)])
+    size = masks.sum(axis=1)
+    names = [f"{node}={state}" for node, state in case.findings.items()]
+    result = []
+    for i in range(n):
+        without = subsets[(subsets >> i) & 1 == 0]
+        phi = float((weights[size[without]] * (v[without | (1 << i)] - v[without])).sum())
+        in_context = 10 ** ((v[full] - v[full & ~(1 << i)]) / 10)
+        result.append(Attribution(names[i], float(in_context), phi))
+    return tuple(sorted(result, key=lambda a: -abs(a.shapley_db)))
+
+
+@dataclass(frozen=True)
+class DependenceRow:
+    taps: int
+    network: float
+    independent: float
+    fagan: float
+    step_lr: float
+
+
+def dependence(network: Network, evidence: Evidence | None = None, *, csf: Sequence[str] = ()) -> tuple[tuple[DependenceRow, ...], float, float]:
+    """P(LM) after 1..N further negative taps: the network, independent taps, a Fagan chain.
+
+    *Independent taps* use the published one-tap sensitivity and the specificity:
+    ``P(k negatives | LM) = (1 - s1)^k``, ``P(k negatives | no LM) = (1 - f)^k``. *Fagan*
+    multiplies the odds by the network's own single-tap LR(-) k times. Returns the rows and the
+    two fixed likelihood ratios.
+    """
+    table = network.taps(evidence, csf=csf)
+    cal = network.tables.calibration
+    independent_lr = (1 - cal.one_tap) / (1 - cal.false_positive)
+    odds = _odds(table.current)
+    rows = tuple(
+        DependenceRow(
+            taps=j,
+            network=s.p_lm_if_negative,
+            independent=odds * independent_lr**j / (1 + odds * independent_lr**j),
+            fagan=s.p_lm_if_negative_independent,
+            step_lr=s.likelihood_ratio if s.likelihood_ratio is not None else float("nan"),
+        )
+        for j, s in enumerate(table.steps, start=1)
+    )
+    return rows, independent_lr, table.single_tap_lr

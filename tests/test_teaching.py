@@ -1,0 +1,224 @@
+"""Teaching mode: case files, replay, attributions, conflict, dependence, pictures."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+import lmbayes
+from lmbayes.cases import available_cases, load_case
+from lmbayes.cli.main import cli
+from lmbayes.errors import InputError, NetworkFileError
+from lmbayes.teaching import conflict, dependence, eano_level, explain, replay
+
+SMALL = """
+name: small
+title: Two conditionally independent findings
+population: teaching
+target: lm
+nodes:
+  lm:
+    kind: target
+    label: LM
+    description: target
+    states: [absent, present]
+    prior: {value: 0.2, range: [0.1, 0.3], judgement: true}
+  scan:
+    kind: test
+    label: Scan
+    description: a test of LM
+    states: [normal, abnormal]
+    target: lm
+    sensitivity: {value: 0.8, range: [0.7, 0.9], judgement: true}
+    specificity: {value: 0.9, range: [0.8, 0.95], judgement: true}
+cytology:
+  taps: 2
+  states: [negative, positive]
+  one_tap: {value: 0.5, range: [0.45, 0.55], judgement: true}
+  three_taps: {value: 0.85, range: [0.8, 0.87], judgement: true}
+  false_positive: {value: 0.0, range: [0.0, 0.02], judgement: true}
+sources:
+  none: "no source"
+"""
+
+
+@pytest.fixture
+def small(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL)
+    return lmbayes.load_network(path)
+
+
+def db(x: float) -> float:
+    return 10 * math.log10(x)
+
+
+def test_attributions_of_conditionally_independent_findings_by_hand(small):
+    """Given LM, scan and tap are independent: each finding's share is exactly its own LR."""
+    cal = small.tables.calibration
+    lr_scan = 0.8 / (1 - 0.9)
+    lr_tap = (cal.shedding_share * (1 - cal.per_tap) + (1 - cal.shedding_share)) / 1.0
+    items = {a.finding: a for a in explain(small, {"scan": "abnormal"}, csf=["negative"])}
+    assert items["scan=abnormal"].shapley_db == pytest.approx(db(lr_scan), abs=1e-9)
+    assert items["scan=abnormal"].in_context_lr == pytest.approx(lr_scan, rel=1e-9)
+    assert items["csf_1=negative"].shapley_db == pytest.approx(db(lr_tap), abs=1e-9)
+    assert lr_tap < 1  # a negative tap lowers the odds
+
+
+def test_shapley_of_two_interacting_findings_by_definition(breast):
+    """Two findings: phi_1 = ((v(1) - v()) + (v(12) - v(2))) / 2, each v from its own query."""
+    a, b = {"limb_weakness": "present"}, {"mri_compression": "shown"}
+
+    def v(findings):
+        p = breast.posterior(findings).p_target
+        return db(p / (1 - p))
+
+    expected_a = ((v(a) - v({})) + (v({**a, **b}) - v(b))) / 2
+    items = {x.finding: x for x in explain(breast, {**a, **b})}
+    assert items["limb_weakness=present"].shapley_db == pytest.approx(expected_a, abs=1e-9)
+    in_context = 10 ** ((v({**a, **b}) - v(b)) / 10)
+    assert items["limb_weakness=present"].in_context_lr == pytest.approx(in_context, rel=1e-9)
+
+
+def test_shapley_values_add_up_to_the_whole_change(breast, case_findings):
+    items = explain(breast, case_findings, csf=["negative", "negative", "positive"])
+    post = breast.posterior(case_findings, csf=["negative", "negative", "positive"])
+    prior = breast.posterior().p_target
+    total = db(post.p_target / (1 - post.p_target)) - db(prior / (1 - prior))
+    assert sum(a.shapley_db for a in items) == pytest.approx(total, abs=1e-9)
+    assert [abs(a.shapley_db) for a in items] == sorted((abs(a.shapley_db) for a in items), reverse=True)
+
+
+def test_conflict_measure_by_hand(breast):
+    a, b = {"antibody_panel": "positive"}, {"mri": "typical_enhancement"}
+    p_a, p_b = breast.posterior(a).p_findings, breast.posterior(b).p_findings
+    p_ab = breast.posterior({**a, **b}).p_findings
+    conf = conflict(breast, {**a, **b})
+    assert conf.value == pytest.approx(math.log(p_a * p_b / p_ab), abs=1e-12)
+    assert conf.pair_value == pytest.approx(conf.value, abs=1e-12)  # one pair: the same measure
+
+
+def test_conflict_alert_names_the_findings(runner):
+    result = runner.invoke(cli, ["posterior", "-e", "mri=typical_enhancement", "-e", "cranial_nerve_palsy=present", "--csf", "neg,neg,neg,neg"])
+    assert "Conflict: the findings are jointly less likely than each alone" in result.output
+    assert "pull apart most" in result.output
+    data = json.loads(runner.invoke(cli, ["posterior", "-e", "headache=present", "--json"]).output)
+    assert data["conflict"]["alert"] is False and data["conflict"]["value"] == 0.0
+
+
+@pytest.mark.parametrize(
+    "findings, level",
+    [
+        ({}, "lack of evidence"),
+        ({"headache": "present"}, "possible"),
+        ({"mri": "typical_enhancement"}, "possible"),
+        ({"headache": "present", "mri": "typical_enhancement"}, "probable"),
+        ({"headache": "present", "mri": "typical_enhancement", "csf_2": "equivocal"}, "probable"),
+        ({"csf_2": "positive"}, "confirmed"),
+        ({"back_neck_pain": "absent", "mri": "normal"}, "lack of evidence"),
+    ],
+    ids=["nothing", "signs", "mri", "both", "equivocal-is-not-positive", "cytology", "negatives"],
+)
+def test_eano_levels(breast, findings, level):
+    assert eano_level(breast, findings) == level
+
+
+def test_shipped_cases_are_valid_and_the_seed_case_ends_confirmed():
+    assert {"seed_case", "explained_away", "typical_mri_negative_taps"} <= set(available_cases())
+    case, net = load_case("seed_case")
+    rows, conf = replay(net, case)
+    assert [r.level for r in rows][-1] == "confirmed"
+    assert rows[-1].p_after == pytest.approx(net.posterior(*case.findings_until(8)[:1], csf=case.findings_until(8)[1]).p_target)
+    for r in rows:  # the LR of a step is the odds ratio it applied
+        assert r.likelihood_ratio == pytest.approx((r.p_after / (1 - r.p_after)) / (r.p_before / (1 - r.p_before)), rel=1e-12)
+    assert not conf.alert
+
+
+def test_explained_away_case_shows_the_lesson():
+    case, net = load_case("explained_away")
+    rows, _ = replay(net, case)
+    compression = next(r for r in rows if "mri_compression=shown" in r.findings)
+    assert compression.likelihood_ratio < 1
+    assert compression.causes["epidural_compression"] > 0.5
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        ("findings: {cranial_nerve_palsy: present}", "step 1: unknown node 'cranial_nerve'"),
+        ("findings: {cranial_nerve_palsy: yes}", "step 1, field 'findings.cranial_nerve_palsy': YAML reads yes/no"),
+        ("findings: {cranial_nerve_palsy: palsy}", "step 1: unknown state 'palsy' for 'cranial_nerve_palsy'"),
+        ("nothing: here", "step 1: expected a label and findings and/or csf"),
+    ],
+    ids=["node", "yes-no", "state", "no-findings"],
+)
+def test_case_file_errors_name_file_step_and_field(tmp_path, edit, message):
+    text = (available_cases()["typical_mri_negative_taps"]).read_text()
+    replacement = {"findings: {cranial_nerve_palsy: present}": "findings: {cranial_nerve: present}",
+                   "findings: {cranial_nerve_palsy: yes}": "findings: {cranial_nerve_palsy: yes}",
+                   "findings: {cranial_nerve_palsy: palsy}": "findings: {cranial_nerve_palsy: palsy}",
+                   "nothing: here": "nothing: here"}[edit]
+    text = text.replace("findings: {cranial_nerve_palsy: present}", replacement, 1)
+    path = tmp_path / "bad_case.yaml"
+    path.write_text(text)
+    with pytest.raises(NetworkFileError) as info:
+        load_case(path)
+    assert str(info.value).startswith("bad_case.yaml: ") and message in str(info.value)
+
+
+def test_unknown_case_name(runner):
+    result = runner.invoke(cli, ["replay", "seed_cse"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: unknown case 'seed_cse' (did you mean 'seed_case'?)")
+
+
+def test_dependence_columns(breast):
+    findings = {"cranial_nerve_palsy": "present", "mri": "typical_enhancement"}
+    rows, independent_lr, fagan_lr = dependence(breast, findings)
+    table = breast.taps(findings)
+    cal = breast.tables.calibration
+    assert independent_lr == pytest.approx((1 - 0.5) / (1 - cal.false_positive))
+    odds = table.current / (1 - table.current)
+    for r, step in zip(rows, table.steps):
+        assert r.network == step.p_lm_if_negative
+        naive = odds * independent_lr**r.taps
+        assert r.independent == pytest.approx(naive / (1 + naive), abs=1e-14)
+    assert rows[-1].network > rows[-1].independent > rows[-1].fagan  # dependence keeps P(LM) up
+    assert [r.step_lr for r in rows] == sorted(r.step_lr for r in rows)
+
+
+def test_explain_refuses_too_many_findings_and_the_target(breast):
+    with pytest.raises(InputError, match="nothing to explain"):
+        explain(breast, {"lm": "present", "headache": "present"})
+
+
+def test_pictures(runner, tmp_path):
+    outputs = {
+        "replay.png": ["replay", "seed_case", "--plot"],
+        "taps.png": ["taps", "-e", "mri=normal", "--plot"],
+        "network.png": ["network", "draw"],
+        "network.svg": ["network", "draw"],
+    }
+    for name, args in outputs.items():
+        result = runner.invoke(cli, [*args, str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / name).stat().st_size > 10_000, name
+    assert (tmp_path / "replay.png").read_bytes()[:4] == b"\x89PNG"
+    dot = tmp_path / "network.dot"
+    assert runner.invoke(cli, ["network", "draw", str(dot)]).exit_code == 0
+    text = dot.read_text()
+    assert text.startswith('digraph "breast"') and '"lm" -> "shedding";' in text and '"shedding" -> "csf_6";' in text
+    bad = runner.invoke(cli, ["network", "draw", str(tmp_path / "x.txt")])
+    assert bad.exit_code == 2 and "use .dot, .gv, .png, .svg or .pdf" in bad.output
+
+
+def test_teaching_json(runner):
+    data = json.loads(runner.invoke(cli, ["replay", "seed_case", "--json"]).output)
+    assert [s["eano_esmo"] for s in data["steps"]][-1] == "confirmed"
+    assert set(data["steps"][0]) == {"step", "label", "findings", "p_lm_before", "p_lm_after", "likelihood_ratio", "causes", "eano_esmo"}
+    data = json.loads(runner.invoke(cli, ["explain", "-e", "headache=present", "--csf", "neg", "--json"]).output)
+    assert {a["finding"] for a in data["attributions"]} == {"headache=present", "csf_1=negative"}
+    data = json.loads(runner.invoke(cli, ["dependence", "--json"]).output)
+    assert len(data["rows"]) == 6 and set(data["rows"][0]) == {"taps", "network", "independent", "fagan", "likelihood_ratio"}
