@@ -48,6 +48,8 @@ def _findings_line(findings: Mapping[str, str]) -> str:
 
 
 def header(net: Network, findings: Mapping[str, str]) -> list[str]:
+    if net.imported:
+        return [f"Network: {net.name} ({net.spec.title}).", DISCLAIMER, textwrap.fill(_findings_line(findings), WIDTH, subsequent_indent="  ")]
     prior = f"pre-test setting '{net.setting}'" if net.setting else (
         f"pre-test P(LM) {percent(net.pretest)}" if net.pretest is not None else "prior from the network file"
     )
@@ -88,8 +90,10 @@ def posterior_text(
     lines = header(net, post.findings) + [""]
     rows = []
     for node, dist in post.posterior.items():
-        state = list(dist)[-1]
-        rows.append((node, f"{net.spec.node(node).label} = {state}", post.prior[node][state], dist[state]))
+        if net.imported and node in post.findings:
+            continue
+        for state in list(dist) if net.imported else list(dist)[-1:]:
+            rows.append((node, f"{net.spec.node(node).label} = {state}", post.prior[node][state], dist[state]))
     width = max(len(r[1]) for r in rows)
     extra = f"  {'95% interval':>13}" if intervals else ""
     lines.append(f"{'':{width}}  {'prior':>7}  {'now':>7}{extra}")

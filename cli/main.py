@@ -105,6 +105,7 @@ def taps(
     from lmbayes.uncertainty import tap_intervals
 
     with reported():
+        net.require_target("taps")
         findings = net.findings(evidence, csf)
         table = net.taps(evidence, csf=csf, next_technique=next_tap)
         intervals = None
@@ -161,6 +162,8 @@ def plan(
     from lmbayes.plan import Thresholds, plan_workup
     from lmbayes.uncertainty import plan_intervals
 
+    with reported():
+        net.require_target("plan")
     if (benefit is None) != (harm is None):
         raise UserInputError("give --benefit and --harm together")
     if benefit is not None and (rule_out_below is not None or treat_above is not None):
@@ -206,6 +209,7 @@ def sensitivity(
     from lmbayes.sensitivity import one_way
 
     with reported():
+        net.require_target("sensitivity")
         current = net.posterior(evidence, csf=csf).p_target
         swings = one_way(net, evidence, csf=csf, threshold=threshold)[:top]
         if plot_path:
@@ -248,6 +252,8 @@ def simulate(
     """
     from lmbayes.simulate import simulate as run_simulation
 
+    with reported():
+        net.require_target("simulate")
     strategies = tuple(dict.fromkeys((strategy, *compare)))
     show = not as_json and sys.stderr.isatty()
     with reported(), progress_bar(patients * 1, show) as advance:
@@ -298,6 +304,7 @@ def explain(net: Network, evidence: dict[str, str], csf: Sequence[str], as_json:
     from lmbayes.teaching import conflict, explain as run_explain
 
     with reported():
+        net.require_target("explain")
         post = net.posterior(evidence, csf=csf)
         items = run_explain(net, evidence, csf=csf)
         conf = conflict(net, evidence, csf=csf)
@@ -318,6 +325,7 @@ def dependence(net: Network, evidence: dict[str, str], csf: Sequence[str], as_js
     from lmbayes.teaching import dependence as run_dependence
 
     with reported():
+        net.require_target("dependence")
         findings = net.findings(evidence, csf)
         rows, independent_lr, fagan_lr = run_dependence(net, evidence, csf=csf)
     if as_json:
@@ -359,3 +367,61 @@ def draw(net: Network, output: str) -> None:
         else:
             raise UserInputError(f"unknown picture type for '{output}': use .dot, .gv, .png, .svg or .pdf")
     click.echo(f"wrote {output}")
+
+
+@network.command("list", epilog=EPILOG)
+@json_option
+def list_networks(as_json: bool) -> None:
+    """The shipped networks, one line each."""
+    from lmbayes import networks
+
+    titles = networks.describe()
+    if as_json:
+        click.echo(_format.dumps({"networks": [{"name": n, "title": t} for n, t in titles.items()]}))
+    else:
+        width = max(map(len, titles))
+        for name, title in titles.items():
+            click.echo(f"{name:<{width}}  {title}")
+
+
+@network.command("check", epilog=EPILOG)
+@click.argument("path", type=click.Path(dir_okay=False))
+@json_option
+def check(path: str, as_json: bool) -> None:
+    """Check a network file and report every problem at once (file, line, node, field).
+
+    Exits 0 when the file is clean, 1 when it has problems.
+    """
+    from lmbayes._loader import check_spec
+
+    problems = check_spec(path)
+    if as_json:
+        click.echo(_format.dumps({"file": path, "ok": not problems, "problems": problems}))
+    elif problems:
+        click.echo("\n".join(problems))
+        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}", err=True)
+    else:
+        click.echo(f"{path}: no problems")
+    if problems:
+        sys.exit(1)
+
+
+@network.command("export", epilog=EPILOG)
+@network_options
+@click.option("--format", "fmt", type=click.Choice(["bif", "xmlbif", "net", "uai", "xdsl"]), required=True,
+              help="bif (pgmpy, pyAgrum, bnlearn), xmlbif, net (Hugin), uai, xdsl (GeNIe).")
+@click.argument("output", type=click.Path(dir_okay=False, writable=True))
+def export(net: Network, fmt: str, output: str) -> None:
+    """Write the network for another tool, with pgmpy's writers (node and state names kept).
+
+    The probability tables are written as they are: the tap calibration and any --setting or
+    --pretest are already in them.
+    """
+    from lmbayes._pgmpy import write_model
+
+    with reported():
+        try:
+            write_model(net.tables, fmt, output)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc}") from None
+    click.echo(f"wrote {output} ({fmt})")

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import graphlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from lmbayes.calibration import CalibrationError, calibrate
-from lmbayes.errors import NetworkFileError
+from lmbayes.errors import NetworkFileError, did_you_mean
 from lmbayes.spec import (
     CAUSE_KINDS,
     FILE_KINDS,
@@ -29,7 +30,7 @@ from lmbayes.spec import (
 )
 from lmbayes.technique import PARAMETERS as TECHNIQUE_PARAMETERS
 
-__all__ = ["load_spec"]
+__all__ = ["check_spec", "load_spec"]
 
 # libyaml's parser when PyYAML was built with it: about 60 ms faster per command here.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -44,41 +45,131 @@ _CYTOLOGY_PARAMS = (
 )
 
 
-class _Where:
-    """Builds error messages that name the file, the node and the field."""
+class _Lines:
+    """Line numbers of the file's YAML nodes, composed only when an error needs one."""
 
-    def __init__(self, file: str, node: str | None = None) -> None:
-        self.file, self.node = file, node
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._root: yaml.Node | None = None
+        self._failed = False
+
+    def find(self, node: str | None, field: str) -> int | None:
+        if self._root is None and not self._failed:
+            try:
+                self._root = yaml.compose(self.text, Loader=_SafeLoader)
+            except yaml.YAMLError:
+                self._failed = True
+        if node is None:
+            path = field.split(".")
+        elif node == "cytology":
+            path = ["cytology", *field.split(".")]
+        elif node.startswith("settings."):
+            path = ["settings", node.split(".", 1)[1], *field.split(".")]
+        else:
+            path = ["nodes", node, *field.split(".")]
+        current, line = self._root, None
+        for key in path:
+            if not isinstance(current, yaml.MappingNode):
+                break
+            match = next((v for k, v in current.value if getattr(k, "value", None) == key), None)
+            if match is None:
+                break
+            current, line = match, match.start_mark.line + 1
+        return line
+
+
+class _Where:
+    """Builds error messages that name the file, the line, the node and the field, and collects
+    them so that a check can report every problem at once."""
+
+    def __init__(self, file: str, node: str | None = None, lines: _Lines | None = None,
+                 problems: list[NetworkFileError] | None = None) -> None:
+        self.file, self.node, self.lines = file, node, lines
+        self.problems = problems if problems is not None else []
 
     def at(self, node: str) -> _Where:
-        return _Where(self.file, node)
+        return _Where(self.file, node, self.lines, self.problems)
 
     def error(self, field: str, problem: str) -> NetworkFileError:
+        line = self.lines.find(self.node, field) if self.lines else None
+        at_line = f", line {line}" if line else ""
         where = f"node '{self.node}', " if self.node else ""
-        return NetworkFileError(f"{self.file}: {where}field '{field}': {problem}")
+        return NetworkFileError(f"{self.file}{at_line}: {where}field '{field}': {problem}")
+
+    @contextmanager
+    def collect(self) -> Iterator[None]:
+        """Record a problem raised inside and carry on with the rest of the file."""
+        try:
+            yield
+        except NetworkFileError as exc:
+            self.problems.append(exc)
+
+
+def _strict_loader(text: str, file: str, problems: list[NetworkFileError]) -> Any:
+    """Parse YAML, recording duplicate keys (PyYAML would keep the last one silently)."""
+
+    class Strict(_SafeLoader):  # type: ignore[misc, valid-type]
+        pass
+
+    def mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> Any:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                problems.append(NetworkFileError(f"{file}, line {line}: duplicate key '{key}' (first at line {seen[key]}); give each id once"))
+            else:
+                seen[key] = line
+        return loader.construct_mapping(node, deep=deep)
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    loader = Strict(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 def load_spec(path: str | Path) -> NetworkSpec:
-    """Read and check the network file at ``path``."""
-    path = Path(path)
+    """Read and check the network file at ``path``; the first problem raises."""
+    spec, problems = _load(Path(path))
+    if problems:
+        raise problems[0]
+    assert spec is not None
+    return spec
+
+
+def check_spec(path: str | Path) -> list[str]:
+    """Every problem of the network file at ``path``, one line each (empty when clean)."""
+    _, problems = _load(Path(path))
+    return [str(p) for p in problems]
+
+
+def _load(path: Path) -> tuple[NetworkSpec | None, list[NetworkFileError]]:
     name = path.name
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise NetworkFileError(f"{path}: no such network file") from None
+        return None, [NetworkFileError(f"{path}: no such network file")]
     except (OSError, UnicodeDecodeError) as exc:
-        raise NetworkFileError(f"{path}: cannot read the network file ({exc})") from None
+        return None, [NetworkFileError(f"{path}: cannot read the network file ({exc})")]
+    problems: list[NetworkFileError] = []
     try:
-        data = yaml.load(text, Loader=_SafeLoader)
+        data = _strict_loader(text, name, problems)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f", line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "malformed YAML"
-        raise NetworkFileError(f"{name}{line}: not valid YAML ({problem})") from None
-    return _parse(data, _Where(name), str(path))
+        return None, [NetworkFileError(f"{name}{line}: not valid YAML ({problem})")]
+    where = _Where(name, lines=_Lines(text), problems=problems)
+    spec = None
+    with where.collect():
+        spec = _parse(data, where, str(path))
+    return (spec if not problems else None), problems
 
 
-def _parse(data: Any, where: _Where, path: str) -> NetworkSpec:
+def _parse(data: Any, where: _Where, path: str) -> NetworkSpec | None:
+    """The spec, or None when problems were collected in ``where``."""
     if not isinstance(data, dict):
         raise NetworkFileError(f"{where.file}: expected a mapping of fields (name, nodes, ...)")
     _require(data, ("name", "title", "population", "target", "nodes", "cytology", "sources"), where)
@@ -92,18 +183,28 @@ def _parse(data: Any, where: _Where, path: str) -> NetworkSpec:
         raise where.error("nodes", "expected a mapping of node id to node")
     parameters: dict[str, Parameter] = {}
     nodes: dict[str, Node] = {}
+    broken: set[str] = set()
     for node_id, raw in raw_nodes.items():
         node_id = str(node_id)
-        nodes[node_id] = _node(node_id, raw, where.at(node_id), source_keys, parameters)
-    _check_references(nodes, parameters, where)
+        try:  # a node that cannot be read is left out; its parameters' problems are collected
+            nodes[node_id] = _node(node_id, raw, where.at(node_id), source_keys, parameters)
+        except NetworkFileError as exc:
+            where.problems.append(exc)
+            broken.add(node_id)
+    _check_references(nodes, parameters, where, broken)
 
     target = str(data["target"])
-    if target not in nodes or nodes[target].kind != "target":
-        raise where.error("target", f"'{target}' is not a node of kind 'target'")
-    if len(nodes[target].states) != 2:
-        raise where.at(target).error("states", "the target needs two states (absent, present)")
+    with where.collect():
+        if target in broken:
+            pass
+        elif target not in nodes or nodes[target].kind != "target":
+            raise where.error("target", f"'{target}' is not a node of kind 'target'")
+        elif len(nodes[target].states) != 2:
+            raise where.at(target).error("states", "the target needs two states (absent, present)")
 
-    n_taps, tap_states, tap_label = _cytology(data["cytology"], where.at("cytology"), source_keys, parameters)
+    n_taps, tap_states, tap_label = 1, ("negative", "positive"), "CSF cytology"
+    with where.collect():
+        n_taps, tap_states, tap_label = _cytology(data["cytology"], where.at("cytology"), source_keys, parameters)
     shedding = Node(
         id=SHEDDING,
         kind="latent",
@@ -112,8 +213,12 @@ def _parse(data: Any, where: _Where, path: str) -> NetworkSpec:
         states=("no", "yes"),
         parents=(target,),
     )
-    ordered = _topological(nodes, where)
+    ordered: tuple[Node, ...] = ()
+    with where.collect():
+        ordered = _topological(nodes, where)
     settings = _settings(data.get("settings") or {}, where, source_keys)
+    if where.problems:
+        return None
     return NetworkSpec(
         name=_text(data, "name", where),
         title=_text(data, "title", where),
@@ -167,7 +272,8 @@ def _node(
         if ("prior" in raw) == ("prior_given" in raw):
             raise where.error("prior", "give exactly one of 'prior' or 'prior_given'")
         if "prior" in raw:
-            params[f"{node_id}.prior"] = _parameter(raw["prior"], where, "prior", source_keys)
+            with where.collect():
+                params[f"{node_id}.prior"] = _parameter(raw["prior"], where, "prior", source_keys)
         else:
             given = raw["prior_given"]
             if not isinstance(given, dict) or set(given) != {"parent", "values"}:
@@ -177,30 +283,35 @@ def _node(
             parents = (str(given["parent"]),)
             for state, value in given["values"].items():
                 path = f"prior_given.values.{state}"
-                params[f"{node_id}.prior.{state}"] = _parameter(value, where, path, source_keys)
+                with where.collect():
+                    params[f"{node_id}.prior.{state}"] = _parameter(value, where, path, source_keys)
     elif kind == "sign":
         allowed |= {"leak", "causes"}
         _require(raw, ("leak", "causes"), where)
-        leak = params[f"{node_id}.leak"] = _parameter(raw["leak"], where, "leak", source_keys)
+        leak = None
+        with where.collect():
+            leak = params[f"{node_id}.leak"] = _parameter(raw["leak"], where, "leak", source_keys)
         causes = raw["causes"]
         if not isinstance(causes, dict) or not causes:
             raise where.error("causes", "expected a mapping of cause id to frequency")
         parents = tuple(str(c) for c in causes)
         for cause, value in causes.items():
-            p = _parameter(value, where, f"causes.{cause}", source_keys)
-            if p.value < leak.value:
-                raise where.error(
-                    f"causes.{cause}.value",
-                    f"{p.value:g} is below the leak ({leak.value:g}): a noisy-OR cause cannot "
-                    "make a sign rarer; lower the leak or drop the cause",
-                )
-            params[f"{node_id}.causes.{cause}"] = p
+            with where.collect():
+                p = _parameter(value, where, f"causes.{cause}", source_keys)
+                if leak is not None and p.value < leak.value:
+                    raise where.error(
+                        f"causes.{cause}.value",
+                        f"{p.value:g} is below the leak ({leak.value:g}): a noisy-OR cause cannot "
+                        "make a sign rarer; lower the leak or drop the cause",
+                    )
+                params[f"{node_id}.causes.{cause}"] = p
     else:  # test
         allowed |= {"target", "sensitivity", "specificity"}
         _require(raw, ("target", "sensitivity", "specificity"), where)
         parents = (str(raw["target"]),)
         for field in ("sensitivity", "specificity"):
-            params[f"{node_id}.{field}"] = _parameter(raw[field], where, field, source_keys)
+            with where.collect():
+                params[f"{node_id}.{field}"] = _parameter(raw[field], where, field, source_keys)
     unknown = set(raw) - allowed
     if unknown:
         raise where.error(sorted(unknown)[0], f"unknown field for a node of kind '{kind}'")
@@ -287,30 +398,33 @@ def _parameter(raw: Any, where: _Where, field: str, source_keys: frozenset[str])
 
 
 def _check_references(
-    nodes: Mapping[str, Node], params: Mapping[str, Parameter], where: _Where
+    nodes: Mapping[str, Node], params: Mapping[str, Parameter], where: _Where, broken: set[str]
 ) -> None:
     for node in nodes.values():
         w = where.at(node.id)
         field = {"sign": "causes", "test": "target"}.get(node.kind, "prior_given.parent")
-        for parent in node.parents:
-            if parent not in nodes:
-                raise w.error(field, f"unknown node '{parent}'")
-            if nodes[parent].kind not in CAUSE_KINDS:
-                raise w.error(field, f"'{parent}' is a {nodes[parent].kind}, not a cause")
-        if node.kind in CAUSE_KINDS and node.parents:
-            parent = nodes[node.parents[0]]
-            given = {p.rsplit(".", 1)[1] for p in params if p.startswith(f"{node.id}.prior.")}
-            if given != set(parent.states):
-                raise w.error(
-                    "prior_given.values",
-                    f"expected one value for each state of '{parent.id}': {', '.join(parent.states)}",
-                )
+        with w.collect():
+            for parent in node.parents:
+                if parent in broken:
+                    continue
+                if parent not in nodes:
+                    raise w.error(field, f"unknown node '{parent}'{did_you_mean(parent, nodes)}")
+                if nodes[parent].kind not in CAUSE_KINDS:
+                    raise w.error(field, f"'{parent}' is a {nodes[parent].kind}, not a cause")
+            if node.kind in CAUSE_KINDS and node.parents and node.parents[0] in nodes:
+                parent = nodes[node.parents[0]]
+                given = {p.rsplit(".", 1)[1] for p in params if p.startswith(f"{node.id}.prior.")}
+                if given != set(parent.states):
+                    raise w.error(
+                        "prior_given.values",
+                        f"expected one value for each state of '{parent.id}': {', '.join(parent.states)}",
+                    )
 
 
 def _topological(nodes: Mapping[str, Node], where: _Where) -> tuple[Node, ...]:
     """Parents before children; otherwise the order of the file."""
     try:
-        graphlib.TopologicalSorter({n.id: n.parents for n in nodes.values()}).prepare()
+        graphlib.TopologicalSorter({n.id: tuple(p for p in n.parents if p in nodes) for n in nodes.values()}).prepare()
     except graphlib.CycleError as exc:
         cycle = " -> ".join(exc.args[1])
         raise where.at(exc.args[1][0]).error("parents", f"the network has a cycle: {cycle}") from None
@@ -319,7 +433,8 @@ def _topological(nodes: Mapping[str, Node], where: _Where) -> tuple[Node, ...]:
     def visit(node_id: str) -> None:
         if node_id not in order:
             for parent in nodes[node_id].parents:
-                visit(parent)
+                if parent in nodes:
+                    visit(parent)
             order[node_id] = None
 
     for node_id in nodes:
@@ -340,21 +455,25 @@ def _cytology(
         raise where.error("states", "expected [negative, positive] or [negative, equivocal, positive]")
     needed = [p for p in _CYTOLOGY_PARAMS if "equivocal" in states or not p.startswith("equivocal")]
     for field in needed:
-        if field not in raw:
-            raise where.error(field, "missing")
-        params[f"cytology.{field}"] = _parameter(raw[field], where, field, source_keys)
+        with where.collect():
+            if field not in raw:
+                raise where.error(field, "missing")
+            params[f"cytology.{field}"] = _parameter(raw[field], where, field, source_keys)
+    if any(f"cytology.{k}" not in params for k in ("one_tap", "three_taps", "false_positive")):
+        return n_taps, states, str(raw.get("label", "CSF cytology"))
     if "technique" in raw:
         technique = raw["technique"]
         if not isinstance(technique, dict):
             raise where.error("technique", f"expected a mapping with {', '.join(TECHNIQUE_PARAMETERS)}")
         for field in TECHNIQUE_PARAMETERS:
-            if field not in technique:
-                raise where.error(f"technique.{field}", "missing")
-            params[f"cytology.technique.{field}"] = _parameter(technique[field], where, f"technique.{field}", source_keys)
+            with where.collect():
+                if field not in technique:
+                    raise where.error(f"technique.{field}", "missing")
+                params[f"cytology.technique.{field}"] = _parameter(technique[field], where, f"technique.{field}", source_keys)
         extra = set(technique) - set(TECHNIQUE_PARAMETERS)
         if extra:
             raise where.error(f"technique.{sorted(extra)[0]}", "unknown field")
-        if params["cytology.technique.usual_shortfall"].high >= 1.0:
+        if "cytology.technique.usual_shortfall" in params and params["cytology.technique.usual_shortfall"].high >= 1.0:
             raise where.error("technique.usual_shortfall", "must stay below 1")
     unknown = set(raw) - {"taps", "states", "label", "technique", *_CYTOLOGY_PARAMS}
     if unknown:
@@ -367,7 +486,7 @@ def _cytology(
         )
     except CalibrationError as exc:
         raise where.error("three_taps", str(exc)) from None
-    if "equivocal" in states:
+    if "equivocal" in states and {"cytology.equivocal_with_cells", "cytology.equivocal_without_cells"} <= set(params):
         if cal.per_tap + params["cytology.equivocal_with_cells"].value > 1.0:
             raise where.error("equivocal_with_cells", "per-tap detection plus equivocal exceeds 1")
         if params["cytology.false_positive"].value + params["cytology.equivocal_without_cells"].value > 1.0:
@@ -381,15 +500,16 @@ def _settings(raw: Any, where: _Where, source_keys: frozenset[str]) -> dict[str,
     settings = {}
     for name, body in raw.items():
         w = where.at(f"settings.{name}")
-        if not isinstance(body, dict) or "description" not in body or "p_lm" not in body:
-            raise w.error("p_lm", "expected description and p_lm")
-        p = _parameter(body["p_lm"], w, "p_lm", source_keys)
-        if not 0.0 < p.value < 1.0:
-            raise w.error("p_lm.value", "a pre-test probability must lie strictly between 0 and 1")
-        settings[str(name)] = Setting(
-            name=str(name),
-            description=str(body["description"]),
-            p_lm=p,
-            includes_signs=bool(body.get("includes_signs", False)),
-        )
+        with w.collect():
+            if not isinstance(body, dict) or "description" not in body or "p_lm" not in body:
+                raise w.error("p_lm", "expected description and p_lm")
+            p = _parameter(body["p_lm"], w, "p_lm", source_keys)
+            if not 0.0 < p.value < 1.0:
+                raise w.error("p_lm.value", "a pre-test probability must lie strictly between 0 and 1")
+            settings[str(name)] = Setting(
+                name=str(name),
+                description=str(body["description"]),
+                p_lm=p,
+                includes_signs=bool(body.get("includes_signs", False)),
+            )
     return settings

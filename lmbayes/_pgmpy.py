@@ -7,12 +7,16 @@ seconds, so nothing on the command-line query path imports this module.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 
 import numpy as np
-from pgmpy.factors.discrete import TabularCPD
-from pgmpy.inference import VariableElimination
-from pgmpy.models import DiscreteBayesianNetwork
+
+with warnings.catch_warnings():  # pgmpy 1.1 warns about its own deprecated modules on import
+    warnings.simplefilter("ignore", FutureWarning)
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.inference import VariableElimination
+    from pgmpy.models import DiscreteBayesianNetwork
 
 from lmbayes.tables import Tables
 
@@ -59,3 +63,50 @@ def query(
         order = [factor.state_names[node].index(s) for s in states]
         result[node] = np.asarray(factor.values)[order]
     return result
+
+
+#: File formats pgmpy writes, by the name the command line uses.
+WRITERS = {"bif": "BIFWriter", "xmlbif": "XMLBIFWriter", "net": "NETWriter", "uai": "UAIWriter", "xdsl": "XDSLWriter"}
+#: File suffixes pgmpy reads, and its reader for each.
+READERS = {".bif": "BIFReader", ".xmlbif": "XMLBIFReader", ".xml": "XMLBIFReader"}
+
+
+def write_model(tables: Tables, fmt: str, path: str) -> None:
+    """Write the network in a format another tool opens, with pgmpy's writer."""
+    from pgmpy import readwrite
+
+    writer = getattr(readwrite, WRITERS[fmt])(to_pgmpy(tables))
+    writer.write(path)  # pgmpy 1.1 names it write; write_bif and the like are deprecated
+
+
+def read_tables(path: str) -> Tables:
+    """Read a BIF or XMLBIF file with pgmpy into our tables (topological order).
+
+    Raises :class:`~lmbayes.errors.NetworkFileError` with the reason when pgmpy cannot.
+    """
+    from pathlib import Path
+
+    import networkx as nx
+    from pgmpy import readwrite
+
+    from lmbayes.errors import NetworkFileError
+
+    file = Path(path)
+    reader_name = READERS[file.suffix.lower()]
+    try:
+        model = getattr(readwrite, reader_name)(str(file)).get_model()
+        model.check_model()
+    except Exception as exc:  # pgmpy's parsers raise many kinds; report one line
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NetworkFileError(f"{file.name}: cannot read it as {reader_name[:-6]} ({reason})") from None
+    variables = tuple(nx.topological_sort(model))
+    states, parents, cpts = {}, {}, {}
+    for v in variables:
+        cpd = model.get_cpds(v)
+        evidence = tuple(cpd.variables[1:])
+        names = cpd.state_names
+        states[v] = tuple(str(s) for s in names[v])
+        parents[v] = evidence
+        shape = tuple(len(names[p]) for p in evidence) + (len(names[v]),)
+        cpts[v] = np.asarray(cpd.get_values(), dtype=float).T.reshape(shape)
+    return Tables(variables=variables, states=states, parents=parents, cpts=cpts)

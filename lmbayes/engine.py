@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from lmbayes.errors import LmbayesError
 from lmbayes.tables import Tables
 
 __all__ = ["Engine"]
@@ -58,7 +59,10 @@ class Engine:
             return np.ones((t.batch,)) if t.batch else np.array(1.0)
         free = [v for v in relevant if v not in evidence]
         if len(free) + 1 > _MAX_LABELS:
-            raise NotImplementedError(f"{len(free)} unobserved variables; at most {_MAX_LABELS - 1}")
+            raise LmbayesError(
+                f"the query involves {len(free)} unobserved variables; the numpy engine contracts at most "
+                f"{_MAX_LABELS - 1} at once (give more findings, or query a smaller network)"
+            )
         label = {v: i for i, v in enumerate(free, start=1)}  # label 0: the draws
         batch = (0,) if t.batch else ()
         factors: dict[tuple[int, ...], np.ndarray] = {}

@@ -23,9 +23,9 @@ import numpy as np
 from lmbayes import networks
 from lmbayes._loader import load_spec
 from lmbayes.engine import Engine
-from lmbayes.errors import FindingError, ImpossibleEvidenceError
+from lmbayes.errors import FindingError, ImpossibleEvidenceError, InputError, NetworkFileError
 from lmbayes.findings import resolve_findings
-from lmbayes.spec import CAUSE_KINDS, SHEDDING, NetworkSpec, tap_id
+from lmbayes.spec import CAUSE_KINDS, SHEDDING, NetworkSpec, Node, tap_id
 from lmbayes.tables import Tables, build_tables
 from lmbayes.taps import TapStep, TapTable, apply_likelihood_ratio
 from lmbayes.technique import Technique, split_result
@@ -115,7 +115,12 @@ class Network:
     """
 
     def __init__(
-        self, spec: NetworkSpec, *, pretest: float | None = None, setting: str | None = None
+        self,
+        spec: NetworkSpec,
+        *,
+        pretest: float | None = None,
+        setting: str | None = None,
+        tables: Tables | None = None,
     ) -> None:
         if pretest is not None and setting is not None:
             raise FindingError("give either a setting or a pre-test probability, not both")
@@ -127,7 +132,9 @@ class Network:
         self.spec = spec
         self.setting = setting
         self.pretest = spec.settings[setting].p_lm.value if setting else pretest
-        self.tables: Tables = build_tables(spec, self.pretest)
+        if tables is not None and (pretest is not None or setting is not None):
+            raise FindingError("a pre-test probability or setting needs a lmbayes network file with a target")
+        self.tables: Tables = tables if tables is not None else build_tables(spec, self.pretest)
         self.engine = Engine(self.tables)
 
     def __repr__(self) -> str:
@@ -142,13 +149,31 @@ class Network:
         return self.spec.target
 
     @property
+    def imported(self) -> bool:
+        """True for a network read from another tool's file: no target, no taps."""
+        return not self.spec.target
+
+    def require_target(self, command: str) -> None:
+        """An :class:`InputError` explaining what ``command`` needs from an imported network."""
+        if self.imported:
+            raise InputError(
+                f"`lmbayes {command}` needs to know which node is LM and which are the CSF taps, "
+                f"and '{Path(self.spec.path).name}' does not say: write the network as a lmbayes "
+                "network file (YAML) with `target:` and a `cytology:` block (see 'Writing your own "
+                "network' in the README); `lmbayes posterior` works on it as it is"
+            )
+
+    @property
     def summary_nodes(self) -> tuple[str, ...]:
-        """The target first, then the other causes and context nodes."""
+        """The target first, then the other causes and context nodes (every node if imported)."""
+        if self.imported:
+            return self.spec.node_ids
         others = [n.id for n in self.spec.nodes if n.kind in CAUSE_KINDS and n.id != self.target]
         return (self.target, *others)
 
     def with_taps(self, n_taps: int) -> Network:
         """The same network modelling ``n_taps`` CSF taps (1 to 10)."""
+        self.require_target("--max-taps")
         return Network(self.spec.with_taps(n_taps), pretest=None if self.setting else self.pretest, setting=self.setting)
 
     def findings(self, evidence: Evidence | None = None, csf: Sequence[str] = ()) -> dict[str, str]:
@@ -291,9 +316,36 @@ def load_network(
     setting: str | None = None,
     pretest: float | None = None,
 ) -> Network:
-    """Load a shipped network by name (``"breast"``) or a network file by path."""
-    spec = load_spec(networks.resolve(name_or_path))
+    """Load a shipped network by name (``"breast"``), a network file by path, or a BIF or
+    XMLBIF file from another tool (read with pgmpy, which takes seconds to import)."""
+    path = networks.resolve(name_or_path)
+    if path.suffix.lower() in networks.IMPORTED:
+        if not path.is_file():
+            raise NetworkFileError(f"{path}: no such network file")
+        from lmbayes._pgmpy import read_tables
+
+        tables = read_tables(str(path))
+        spec = NetworkSpec(
+            name=path.stem,
+            title=f"imported from {path.name}",
+            population="",
+            path=str(path),
+            target="",
+            nodes=tuple(
+                Node(v, "generic", v, "", tables.states[v], tables.parents[v], observable=True) for v in tables.variables
+            ),
+            parameters={},
+            settings={},
+            sources={},
+            n_taps=0,
+            tap_states=(),
+            tap_label="",
+        )
+        network = Network(spec, tables=tables, pretest=pretest, setting=setting)
+        if taps is not None:
+            network.require_target("--max-taps")
+        return network
+    spec = load_spec(path)
     if taps is not None:
         spec = spec.with_taps(taps)
     return Network(spec, pretest=pretest, setting=setting)
-

@@ -11,10 +11,12 @@ from pathlib import Path
 
 from lmbayes.errors import NetworkFileError, did_you_mean
 
-__all__ = ["DEFAULT", "available", "resolve"]
+__all__ = ["DEFAULT", "IMPORTED", "available", "describe", "resolve"]
 
 #: The network used when none is named.
 DEFAULT = "breast"
+#: Formats of other tools that ``--network`` reads (through pgmpy).
+IMPORTED = (".bif", ".xmlbif", ".xml")
 
 
 def available() -> dict[str, Path]:
@@ -34,9 +36,20 @@ def resolve(name_or_path: str | Path) -> Path:
     if text in shipped:
         return shipped[text]
     path = Path(text)
-    if path.suffix in (".yaml", ".yml") or path.exists() or "/" in text:
+    if path.suffix.lower() in (".yaml", ".yml", *IMPORTED) or path.exists() or "/" in text:
         return path
     raise NetworkFileError(
         f"unknown network '{text}'{did_you_mean(text, shipped)}; shipped networks: "
         f"{', '.join(shipped)}, or give the path of a network file"
     )
+
+
+def describe() -> dict[str, str]:
+    """Each shipped network's one-line title, read from its file without checking it."""
+    import re
+
+    titles = {}
+    for name, path in available().items():
+        match = re.search(r"^title:\s*(.+)$", path.read_text(encoding="utf-8"), re.M)
+        titles[name] = match[1].strip() if match else ""
+    return titles

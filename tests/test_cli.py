@@ -169,11 +169,12 @@ def test_malformed_network_file(runner, tmp_path):
     assert len(result.output.strip().splitlines()) == 1
 
 
-def test_invalid_network_file_names_node_and_field(runner, edited_network):
+def test_invalid_network_file_names_node_and_field(runner, edited_network, breast_text):
     path = edited_network((r"(specificity: \{value: )0.77", r"\g<1>1.77"))
     result = run(runner, "posterior", "--network", str(path))
     assert result.exit_code == 1
-    assert result.output == "Error: edited.yaml: node 'mri', field 'specificity.value': 1.77 is outside [0, 1]\n"
+    line = next(i for i, text in enumerate(breast_text.splitlines(), 1) if "specificity: {value: 0.77" in text)
+    assert result.output == f"Error: edited.yaml, line {line}: node 'mri', field 'specificity.value': 1.77 is outside [0, 1]\n"
 
 
 def test_help_says_what_the_tool_is_not(runner):
