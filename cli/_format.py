@@ -94,7 +94,7 @@ def posterior_text(
             continue
         for state in list(dist) if net.imported else list(dist)[-1:]:
             rows.append((node, f"{net.spec.node(node).label} = {state}", post.prior[node][state], dist[state]))
-    width = max(len(r[1]) for r in rows)
+    width = max((len(r[1]) for r in rows), default=0)
     extra = f"  {'95% interval':>13}" if intervals else ""
     lines.append(f"{'':{width}}  {'prior':>7}  {'now':>7}{extra}")
     for node, label, p0, p in rows:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from lmbayes import networks
-from lmbayes.errors import FindingError, InputError, LmbayesError
+from lmbayes.errors import InputError, LmbayesError
 from lmbayes.findings import parse_assignment
 from lmbayes.network import load_network
 from lmbayes.spec import MAX_TAPS
@@ -39,18 +39,33 @@ def reported() -> Iterator[None]:
         raise click.ClickException(str(exc)) from None
 
 
-class FindingType(click.ParamType):
-    """``NODE=STATE``, checked for form here and against the network later."""
+class ParsedType(click.ParamType):
+    """An option value read by a library parser; its errors become click usage errors (exit 2)."""
 
-    name = "NODE=STATE"
+    def __init__(self, name: str, parse: Callable[[str], Any], kind: type | None = None) -> None:
+        self.name, self.parse, self.kind = name, parse, kind
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, str]:
-        if isinstance(value, tuple):
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if self.kind is not None and isinstance(value, self.kind):
             return value
         try:
-            return parse_assignment(value)
-        except FindingError as exc:
+            return self.parse(value)
+        except InputError as exc:
             self.fail(str(exc), param, ctx)
+
+
+def _parse_strategy(text: str) -> Strategy:
+    from lmbayes.simulate import parse_strategy  # loaded only by the simulate command
+
+    return parse_strategy(text)
+
+
+#: ``NODE=STATE``, checked for form here and against the network later.
+FindingType = ParsedType("NODE=STATE", parse_assignment, tuple)
+#: ``volume=12,delay=15,site=cisternal,away=yes`` or ``standard``.
+NextTapType = ParsedType("FIELD=VALUE,...", parse_next_tap, Technique)
+#: A workup strategy: ``[mri+]Ntaps[+standard][+all]``.
+StrategyType = ParsedType("STRATEGY", _parse_strategy)
 
 
 class NetworkType(click.ParamType):
@@ -66,36 +81,6 @@ class NetworkType(click.ParamType):
         if not path.is_file():
             self.fail(f"no network file at '{value}'; shipped networks: {', '.join(networks.available())}", param, ctx)
         return path
-
-
-class NextTapType(click.ParamType):
-    """``volume=12,delay=15,site=cisternal,away=yes`` or ``standard``."""
-
-    name = "FIELD=VALUE,..."
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Technique:
-        if isinstance(value, Technique):
-            return value
-        try:
-            return parse_next_tap(value)
-        except InputError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-class StrategyType(click.ParamType):
-    """A workup strategy: ``[mri+]Ntaps[+standard][+all]``."""
-
-    name = "STRATEGY"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Strategy:
-        from lmbayes.simulate import Strategy, parse_strategy
-
-        if isinstance(value, Strategy):
-            return value
-        try:
-            return parse_strategy(value)
-        except InputError as exc:
-            self.fail(str(exc), param, ctx)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON with stable keys instead of text.")
@@ -149,7 +134,7 @@ def findings_options(f: Callable[..., Any]) -> Callable[..., Any]:
         "-e",
         "--evidence",
         "evidence",
-        type=FindingType(),
+        type=FindingType,
         multiple=True,
         help="A finding, e.g. -e mri=normal (repeatable; `lmbayes network show` lists nodes).",
     )

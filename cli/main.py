@@ -54,7 +54,7 @@ EPILOG = f"{_format.DISCLAIMER} Sources of every number: `lmbayes network show`.
 
 next_tap_option = click.option(
     "--next-tap",
-    type=NextTapType(),
+    type=NextTapType,
     default=None,
     help="Technique of the next taps, e.g. volume=12,delay=15 or standard (default: the usual way).",
 )
@@ -133,7 +133,7 @@ PROBABILITY = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
 @click.option("--test-harm", type=click.FloatRange(0.0), default=0.0, show_default=True, help="Harm of a lumbar puncture itself (same units).")
 @click.option(
     "--next-tap",
-    type=NextTapType(),
+    type=NextTapType,
     default=None,
     help="Technique of the next tap, e.g. volume=12,delay=15 (compared with the usual way; default: the standard).",
 )
@@ -228,12 +228,12 @@ def sensitivity(
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed (same seed, same numbers).")
 @click.option(
     "--strategy",
-    type=StrategyType(),
+    type=StrategyType,
     default="3taps",
     show_default=True,
     help="[mri+]Ntaps[+standard][+all]: MRI first, N more taps, to the handling standard, all N even after a positive.",
 )
-@click.option("--compare", type=StrategyType(), multiple=True, help="Another strategy to run on the same cohort (repeatable).")
+@click.option("--compare", type=StrategyType, multiple=True, help="Another strategy to run on the same cohort (repeatable).")
 def simulate(
     net: Network,
     evidence: dict[str, str],
