@@ -542,7 +542,8 @@ def replay_text(case: CaseFile, prior: float, rows: Sequence[ReplayRow], conf: C
     lines.append(f"{'':>2}  {'(prior)':<44} {'':>22} {'':>7}  {'':<16} {percent(prior):>6}")
     for r in rows:
         change = f"{percent(r.p_before)} -> {percent(r.p_after)}"
-        lines.append(f"{r.step:>2}  {_cut(r.label, 44):<44} {change:>22} {r.likelihood_ratio:>7.2f}  {r.level:<16} {bar(r.p_after)}")
+        lr = f"{r.likelihood_ratio:.2f}" if r.likelihood_ratio is not None else "-"
+        lines.append(f"{r.step:>2}  {_cut(r.label, 44):<44} {change:>22} {lr:>7}  {r.level:<16} {bar(r.p_after)}")
         causes = ", ".join(f"{k} {percent(v)}" for k, v in r.causes.items())
         lines.append(f"{'':>4}{', '.join(r.findings)}")
         lines.append(f"{'':>4}competing causes: {causes}")
@@ -636,7 +637,8 @@ def dependence_text(
     lines = header(net, findings) + [""]
     lines.append(f"{'more negative taps':>18}  {'network':>8}  {'independent':>11}  {'Fagan':>8}  {'LR applied':>10}")
     for r in rows:
-        lines.append(f"{r.taps:>18}  {percent(r.network):>8}  {percent(r.independent):>11}  {percent(r.fagan):>8}  {r.step_lr:>10.2f}")
+        lr = f"{r.step_lr:.2f}" if r.step_lr is not None else "-"
+        lines.append(f"{r.taps:>18}  {percent(r.network):>8}  {percent(r.independent):>11}  {percent(r.fagan):>8}  {lr:>10}")
     lines.append("")
     lines.append(
         textwrap.fill(

@@ -82,9 +82,16 @@ class Case:
         return float(dists[self.spec.target][-1])
 
     def floor(self) -> float:
-        """P(LM) after infinitely many further negative taps (see :mod:`lmbayes.taps`)."""
+        """P(LM) after infinitely many further negative taps (see :mod:`lmbayes.taps`).
+
+        When the findings leave no patient without shedding (shedding itself given as a
+        finding), taps cannot move P(LM): the floor is P(LM) now.
+        """
         joint = self.engine.joint((self.spec.target, SHEDDING), self.evidence)
-        return float(joint[1, 0] / (joint[1, 0] + joint[0].sum()))
+        denominator = joint[1, 0] + joint[0].sum()
+        if denominator <= 0:
+            return self.p_target(self.evidence)
+        return float(joint[1, 0] / denominator)
 
     def check_possible(self) -> float:
         """P(findings); an :class:`ImpossibleEvidenceError` naming a minimal conflict if zero."""

@@ -66,6 +66,8 @@ class TapTable:
 
     def summary(self) -> str:
         """One plain sentence: how far more negative taps take P(LM), and when they stop mattering."""
+        if self.current in (0.0, 1.0):
+            return f"The findings fix P(LM) at {percent(self.current)}: further taps cannot change it."
         if not self.steps:
             return (
                 f"All {self.n_taps} modelled taps are done; model more with --max-taps "

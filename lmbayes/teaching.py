@@ -39,6 +39,7 @@ import numpy as np
 from lmbayes.cases import CaseFile
 from lmbayes.errors import InputError
 from lmbayes.network import Evidence, Network
+from lmbayes.taps import apply_likelihood_ratio
 
 __all__ = [
     "Attribution",
@@ -128,7 +129,7 @@ class ReplayRow:
     findings: tuple[str, ...]
     p_before: float
     p_after: float
-    likelihood_ratio: float
+    likelihood_ratio: float | None  # None where P(LM) is 0 or 1 and odds are undefined
     causes: Mapping[str, float]
     level: str
 
@@ -143,7 +144,7 @@ def replay(network: Network, case: CaseFile) -> tuple[tuple[ReplayRow, ...], Con
         after = post.p_target
         done = len(case.findings_until(k - 1)[1])
         added = [f"{n}={s}" for n, s in step.findings] + [f"csf_{done + i}={r}" for i, r in enumerate(step.csf, start=1)]
-        lr = _odds(after) / _odds(before) if 0 < before < 1 else float("nan")
+        lr = _odds(after) / _odds(before) if 0 < before < 1 and 0 < after < 1 else None
         causes = {n: d[list(d)[-1]] for n, d in post.posterior.items() if network.spec.node(n).kind == "cause"}
         rows.append(ReplayRow(k, step.label, tuple(added), before, after, lr, causes, eano_level(network, post.findings)))
         before = after
@@ -184,8 +185,15 @@ def explain(network: Network, evidence: Evidence | None = None, *, csf: Sequence
     subsets = np.arange(2**n)
     masks = ((subsets[:, None] >> np.arange(n)) & 1).astype(bool)
     joint = case.engine.subset_joint((target,), ev, masks)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         v = 10 * (np.log10(joint[:, 1]) - np.log10(joint[:, 0]))
+    if not np.all(np.isfinite(v)):
+        names = [f"{node}={state}" for node, state in case.findings.items()]
+        certain = [names[i] for i in range(n) if not np.isfinite(v[1 << i])] or names
+        raise InputError(
+            f"{', '.join(certain)} makes LM certain or impossible, so odds and attributions are "
+            "undefined; explain the other findings without it"
+        )
     full = 2**n - 1
     weights = np.array([math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)])
     size = masks.sum(axis=1)
@@ -205,7 +213,7 @@ class DependenceRow:
     network: float
     independent: float
     fagan: float
-    step_lr: float
+    step_lr: float | None
 
 
 def dependence(network: Network, evidence: Evidence | None = None, *, csf: Sequence[str] = ()) -> tuple[tuple[DependenceRow, ...], float, float]:
@@ -219,14 +227,13 @@ def dependence(network: Network, evidence: Evidence | None = None, *, csf: Seque
     table = network.taps(evidence, csf=csf)
     cal = network.tables.calibration
     independent_lr = (1 - cal.one_tap) / (1 - cal.false_positive)
-    odds = _odds(table.current)
     rows = tuple(
         DependenceRow(
             taps=j,
             network=s.p_lm_if_negative,
-            independent=odds * independent_lr**j / (1 + odds * independent_lr**j),
+            independent=apply_likelihood_ratio(table.current, independent_lr, j),
             fagan=s.p_lm_if_negative_independent,
-            step_lr=s.likelihood_ratio if s.likelihood_ratio is not None else float("nan"),
+            step_lr=s.likelihood_ratio,
         )
         for j, s in enumerate(table.steps, start=1)
     )

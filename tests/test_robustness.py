@@ -93,3 +93,25 @@ def test_random_option_values_end_in_clear_errors(option, value):
     assert result.exit_code in (0, 1, 2)
     if result.exit_code:
         assert sum(line.startswith("Error:") for line in result.output.splitlines()) == 1, result.output
+
+
+PINNED = [
+    ["-e", "lm=present"],
+    ["-e", "lm=absent"],
+    ["-e", "shedding=yes"],
+    ["-e", "lm=present", "-e", "shedding=no", "--csf", "neg,neg"],
+    ["--csf", "pos,pos,pos,pos,pos,pos"],
+]
+COMMANDS = ["posterior", "taps", "plan", "dependence", "explain", "sensitivity"]
+
+
+def test_findings_that_pin_lm_never_print_nan():
+    """LM or shedding given as findings make odds infinite: no command may print NaN or inf."""
+    import re
+
+    for findings in PINNED:
+        for command in COMMANDS:
+            for extra in ([], ["--json"]):
+                result = run([command, *findings, *extra])
+                assert result.exit_code in (0, 1, 2), (command, findings)
+                assert not re.search(r"\bnan\b|\binf\b|Infinity|NaN", result.output), (command, findings, result.output)
