@@ -425,3 +425,23 @@ def export(net: Network, fmt: str, output: str) -> None:
         except OSError as exc:
             raise click.ClickException(f"cannot write {output}: {exc}") from None
     click.echo(f"wrote {output} ({fmt})")
+
+
+# One line each in `lmbayes --help` (click would cut the docstrings' first sentences).
+for _command, _short in {
+    posterior: "P(LM) and the competing causes now, with their priors.",
+    taps: "How each further lumbar puncture would move P(LM).",
+    plan: "Which test next, how many more taps, when to stop.",
+    sensitivity: "How far each uncertain number moves P(LM) (tornado).",
+    simulate: "Patients like this one through workup strategies, per 1,000.",
+    replay: "Replay a case step by step, with EANO-ESMO levels.",
+    explain: "Each finding's share of P(LM), in context and order-free.",
+    dependence: "Why repeated negative taps are worth less than a nomogram says.",
+    network: "Show, list, check, export and draw networks.",
+    show: "Nodes, parameters with sources and ranges, calibration.",
+    list_networks: "The shipped networks, one line each.",
+    check: "Check a network file: every problem, with its line.",
+    export: "Write the network for another tool (BIF, XMLBIF, NET, UAI, XDSL).",
+    draw: "Draw the network: DOT text or a picture.",
+}.items():
+    _command.short_help = _short
