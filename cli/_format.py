@@ -490,12 +490,12 @@ def simulate_text(net: Network, findings: Mapping[str, str], results: Sequence[C
     for label, cells in _natural(results):
         lines.append(f"{label:<38}" + "".join(f"{c:>{width}}" for c in cells))
     found = ", ".join(
-        f"tap {k + 1} finds {first.per_1000(n):.0f}" for k, n in enumerate(first.found_at)
+        f"tap {k + 1} finds {first.per_1000(n):,.0f}" for k, n in enumerate(first.found_at)
     )
     story = (
-        f"With {first.strategy.name}: of 1,000 patients like this one, {first.per_1000(first.lm):.0f} have LM"
+        f"With {first.strategy.name}: of 1,000 patients like this one, {first.per_1000(first.lm):,.0f} have LM"
         + (f"; {found}" if found else "")
-        + f"; {first.per_1000(first.missed):.0f} with LM are missed and {first.per_1000(first.false_positive):.0f} "
+        + f"; {first.per_1000(first.missed):,.0f} with LM missed and {first.per_1000(first.false_positive):,.0f} "
         "without LM have a false-positive tap."
     )
     lines += ["", textwrap.fill(story, WIDTH), "", f"Is P(LM) calibrated? ({first.strategy.name}; simulated from the model itself)"]
@@ -589,6 +589,8 @@ def replay_json(case: CaseFile, prior: float, rows: Sequence[ReplayRow], conf: C
 def explain_text(net: Network, post: Posterior, items: Sequence[Attribution], conf: Conflict) -> str:
     lines = header(net, post.findings)
     prior = post.prior[net.target][list(post.prior[net.target])[-1]]
+    if not items:
+        return "\n".join(lines + ["No findings to explain: give some with -e NODE=STATE or --csf."])
     total = sum(a.shapley_db for a in items)
     lines.append(f"P(LM): {percent(prior)} before any finding, {percent(post.p_target)} now ({total:+.1f} dB in all).")
     lines.append("")
@@ -635,14 +637,16 @@ def dependence_text(
     net: Network, findings: Mapping[str, str], rows: Sequence[DependenceRow], independent_lr: float, fagan_lr: float
 ) -> str:
     lines = header(net, findings) + [""]
-    lines.append(f"{'more negative taps':>18}  {'network':>8}  {'independent':>11}  {'Fagan':>8}  {'LR applied':>10}")
+    if not rows:
+        return "\n".join(lines + [f"All {net.spec.n_taps} modelled taps are done; model more with --max-taps (up to 10)."])
+    lines.append(f"{'more negative taps':>18}  {'network':>8}  {'50% taps':>11}  {'Fagan':>8}  {'LR applied':>10}")
     for r in rows:
         lr = f"{r.step_lr:.2f}" if r.step_lr is not None else "-"
         lines.append(f"{r.taps:>18}  {percent(r.network):>8}  {percent(r.independent):>11}  {percent(r.fagan):>8}  {lr:>10}")
     lines.append("")
     lines.append(
         textwrap.fill(
-            f"Independent: each tap finds 50% of LM (the published one-tap figure), odds x {independent_lr:.2f} per "
+            f"50% taps: independent taps that each find 50% of LM (the published one-tap figure), odds x {independent_lr:.2f} per "
             f"negative tap. Fagan: the network's single-tap LR- of {fagan_lr:.2f} applied again and again, as a "
             "nomogram would. Network: a negative tap also says the patient may be one who sheds few cells, so "
             "the next negative tap is weaker evidence (the LR applied drifts towards 1) and P(LM) levels off "

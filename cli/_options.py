@@ -174,7 +174,7 @@ def uncertainty_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
     @click.option("--uncertainty", is_flag=True, help="Add the median and 95% interval of each P(LM) over parameter draws.")
     @click.option("--draws", type=click.IntRange(10, 1_000_000), default=2000, show_default=True, help="Number of parameter draws.")
-    @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the draws (same seed, same output).")
+    @click.option("--seed", type=click.IntRange(0), default=1, show_default=True, help="Seed of the draws, 0 or more (same seed, same output).")
     @functools.wraps(f)
     def wrapper(uncertainty: bool, draws: int, seed: int, net: Any, **kwargs: Any) -> Any:
         sample = None
@@ -182,6 +182,7 @@ def uncertainty_options(f: Callable[..., Any]) -> Callable[..., Any]:
             from lmbayes.uncertainty import draw_parameters
 
             with reported():
+                net.require_target("... --uncertainty")
                 sample = draw_parameters(net.spec, draws, seed)
         return f(net=net, draws=sample, seed=seed, **kwargs)
 

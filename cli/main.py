@@ -225,7 +225,7 @@ def sensitivity(
 @cli.command(epilog=EPILOG)
 @query_options
 @click.option("--patients", type=click.IntRange(1, 100_000_000), default=100_000, show_default=True, help="Virtual patients to simulate.")
-@click.option("--seed", type=int, default=1, show_default=True, help="Seed (same seed, same numbers).")
+@click.option("--seed", type=click.IntRange(0), default=1, show_default=True, help="Seed, 0 or more (same seed, same numbers).")
 @click.option(
     "--strategy",
     type=StrategyType,

@@ -147,6 +147,11 @@ def check_spec(path: str | Path) -> list[str]:
 
 def _load(path: Path) -> tuple[NetworkSpec | None, list[NetworkFileError]]:
     name = path.name
+    if path.suffix.lower() in (".bif", ".xmlbif", ".xml", ".net", ".uai", ".xdsl"):
+        return None, [NetworkFileError(
+            f"{name}: not a lmbayes network file (YAML); files of other tools are read by "
+            "`lmbayes posterior --network FILE` (BIF or XMLBIF)"
+        )]
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

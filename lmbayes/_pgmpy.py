@@ -95,6 +95,8 @@ def read_tables(path: str) -> Tables:
     reader_name = READERS[file.suffix.lower()]
     try:
         model = getattr(readwrite, reader_name)(str(file)).get_model()
+        if not model.nodes():
+            raise ValueError("no variables found")
         model.check_model()
     except Exception as exc:  # pgmpy's parsers raise many kinds; report one line
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

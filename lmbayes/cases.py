@@ -17,6 +17,7 @@ import yaml
 
 from lmbayes.errors import LmbayesError, NetworkFileError, did_you_mean
 from lmbayes.network import Network, load_network
+from lmbayes.spec import MAX_TAPS
 
 __all__ = ["CaseFile", "Step", "available_cases", "load_case"]
 
@@ -137,6 +138,11 @@ def _parse(data: Any, path: Path) -> tuple[CaseFile, Network]:
         steps=tuple(steps),
         path=str(path),
     )
+    taps = len(case.findings_until(len(steps))[1])
+    if taps > network.spec.n_taps:  # model as many taps as the case has (at most 10)
+        if taps > MAX_TAPS:
+            raise error("field 'steps'", f"{taps} CSF results; lmbayes models at most {MAX_TAPS} taps")
+        network = network.with_taps(taps)
     for k in range(1, len(steps) + 1):  # every prefix must be valid and possible
         findings, csf = case.findings_until(k)
         seen = set()

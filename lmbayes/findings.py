@@ -55,9 +55,15 @@ def resolve_findings(
     States may be abbreviated when the abbreviation is unambiguous (``neg``, ``pos``).
     """
     findings: dict[str, str] = {}
+    ids = {n.lower(): n for n in spec.node_ids}
     for node, state in (evidence or {}).items():
+        node = node if node in spec.node_ids else ids.get(node.lower(), node)
         states = spec.node(node).states
         findings[node] = resolve_state(node, states, state)
+    if csf and spec.n_taps == 0:
+        raise FindingError(
+            f"the network '{spec.name}' declares no CSF taps; give results of its nodes with -e NODE=STATE"
+        )
     if len(csf) > spec.n_taps:
         more = min(len(csf), MAX_TAPS)
         hint = f"use --max-taps {more}" if len(csf) <= MAX_TAPS else f"at most {MAX_TAPS} taps"
@@ -69,4 +75,11 @@ def resolve_findings(
         if node in findings:
             raise FindingError(f"tap {k} is given twice (in --csf and as -e {node}=...); give it once")
         findings[node] = resolve_state(node, spec.tap_states, result.strip())
+    given = [k for k in range(1, spec.n_taps + 1) if tap_id(k) in findings]
+    if given and given != list(range(1, len(given) + 1)):
+        missing = next(k for k in range(1, given[-1]) if k not in given)
+        raise FindingError(
+            f"tap {given[-1]} is given but tap {missing} is not: taps are counted in order, so give "
+            "every result from the first (e.g. --csf negative,negative,positive)"
+        )
     return findings

@@ -197,7 +197,7 @@ def _derived_thresholds(case: Case, next_tap: str | None, benefit_harm: tuple[fl
             f"with these benefit and harm figures the next tap is never worth doing (testing threshold "
             f"{test:.3f} >= test-treatment threshold {test_treat:.3f}); lower the test's harm"
         )
-    return Thresholds(rule_out=max(test, 1e-9), treat=min(test_treat, 1 - 1e-9), source="benefit and harm (threshold approach)")
+    return Thresholds(rule_out=max(test, 1e-9), treat=min(test_treat, 1 - 1e-9), source="from benefit and harm by the threshold approach")
 
 
 def value_of_test(

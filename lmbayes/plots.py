@@ -13,7 +13,7 @@ from typing import Any
 from lmbayes.errors import LmbayesError
 from lmbayes.sensitivity import Swing
 from lmbayes.spec import NetworkSpec
-from lmbayes.taps import TapTable
+from lmbayes.taps import TapTable, percent
 from lmbayes.teaching import ReplayRow
 
 __all__ = ["PlotError", "ladder", "network_dot", "network_picture", "tap_curve", "tornado"]
@@ -61,7 +61,9 @@ def tornado(swings: Sequence[Swing], current: float, path: str | Path, title: st
     ax.axvline(current, color="black", linewidth=1)
     ax.set_yticks(range(len(shown)), [s.path + (" (judgement)" if s.judgement else "") for s in shown], fontsize=9)
     ax.set_xlabel("P(LM) with the parameter at the low or high end of its range")
-    ax.xaxis.set_major_formatter(lambda x, _: f"{100 * x:.0f}%")
+    from matplotlib.ticker import PercentFormatter
+
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
     ax.set_title(title, fontsize=10)
     lows = [min(s.p_low, s.p_high) for s in shown] + [current]
     highs = [max(s.p_low, s.p_high) for s in shown] + [current]
@@ -71,7 +73,7 @@ def tornado(swings: Sequence[Swing], current: float, path: str | Path, title: st
 
     ax.legend(
         handles=[Patch(color="#2f6f9f", label="sourced"), Patch(facecolor="#d98c2b", hatch="//", label="judgement")],
-        loc="lower right", fontsize=8,
+        loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
     )
     return _save(fig, path)
 
@@ -108,7 +110,7 @@ def tap_curve(table: TapTable, path: str | Path, title: str) -> Path:
             color="#d98c2b", label=f"independent taps (fixed LR- {table.single_tap_lr:.2f}, as a nomogram)")
     ax.scatter([s.tap for s in table.steps], [s.p_lm_if_positive for s in table.steps], marker="^", color="#b03a2e",
                label="if that tap is positive", zorder=3)
-    ax.axhline(table.floor, color="grey", linestyle=":", label=f"floor {100 * table.floor:.1f}%: LM that sheds no cells")
+    ax.axhline(table.floor, color="grey", linestyle=":", label=f"floor {percent(table.floor)}: LM that sheds no cells")
     ax.set_xticks(x)
     ax.set_xlabel("taps done (all further taps negative)")
     ax.set_ylabel("P(LM)")

@@ -68,6 +68,11 @@ class TapTable:
         """One plain sentence: how far more negative taps take P(LM), and when they stop mattering."""
         if self.current in (0.0, 1.0):
             return f"The findings fix P(LM) at {percent(self.current)}: further taps cannot change it."
+        if self.steps and max(abs(s.change) for s in self.steps) < 0.0005:
+            return (
+                f"Further negative taps change P(LM) by less than 0.05 points: it stays at "
+                f"{percent(self.current)}."
+            )
         if not self.steps:
             return (
                 f"All {self.n_taps} modelled taps are done; model more with --max-taps "

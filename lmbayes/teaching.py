@@ -165,8 +165,8 @@ class Attribution:
     def sentence(self) -> str:
         direction = "raises" if self.shapley_db > 0 else "lowers"
         return (
-            f"{self.finding} {direction} the odds of LM {self.shapley_lr:.2f}-fold averaged over orders "
-            f"({self.shapley_db:+.1f} dB); added last, it multiplies them by {self.in_context_lr:.2f}."
+            f"{self.finding} {direction} the odds of LM: x{self.shapley_lr:.2f} averaged over orders "
+            f"({self.shapley_db:+.1f} dB), x{self.in_context_lr:.2f} when it comes last."
         )
 
 

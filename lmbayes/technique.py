@@ -114,14 +114,22 @@ def split_result(text: str) -> tuple[str, Technique | None]:
                 "negative@5ml+45min+cisternal (volume in ml, delay in min, site, 'away')"
             )
         if match["ml"]:
-            fields["volume_ml"] = float(match["ml"])
+            key, value = "volume_ml", float(match["ml"])
         elif match["min"]:
-            fields["delay_min"] = float(match["min"])
+            key, value = "delay_min", float(match["min"])
         elif match["word"] == "away":
-            fields["away"] = True
+            key, value = "away", True
         else:
-            fields["site"] = match["word"]
+            key, value = "site", match["word"]
+        _set_once(fields, key, value, text)
     return result, Technique(**fields)  # type: ignore[arg-type]
+
+
+def _set_once(fields: dict[str, object], key: str, value: object, text: str) -> None:
+    if key in fields:
+        name = {"volume_ml": "volume", "delay_min": "delay"}.get(key, key)
+        raise InputError(f"the {name} is given twice in '{text}'; give each technique field once")
+    fields[key] = value
 
 
 def parse_next_tap(text: str) -> Technique:
@@ -139,15 +147,15 @@ def parse_next_tap(text: str) -> Technique:
             raise InputError(f"cannot read '{item}' in --next-tap: expected FIELD=VALUE, e.g. volume=12,delay=15")
         try:
             if key == "volume":
-                fields["volume_ml"] = float(value.removesuffix("ml"))
+                _set_once(fields, "volume_ml", float(value.removesuffix("ml")), text)
             elif key == "delay":
-                fields["delay_min"] = float(value.removesuffix("min"))
+                _set_once(fields, "delay_min", float(value.removesuffix("min")), text)
             elif key == "site":
-                fields["site"] = value
+                _set_once(fields, "site", value, text)
             elif key == "away":
                 if value not in ("yes", "no"):
                     raise InputError(f"away must be yes or no, not '{value}'")
-                fields["away"] = value == "yes"
+                _set_once(fields, "away", value == "yes", text)
             else:
                 raise InputError(f"unknown technique field '{key}' in --next-tap; expected volume, delay, site or away")
         except ValueError:

@@ -61,3 +61,11 @@ def edited_network(tmp_path: Path, breast_text: str) -> Callable[..., Path]:
         return path
 
     return edit
+
+
+def taps_in_order(findings: dict[str, str]) -> dict[str, str]:
+    """Drop tap results after the first tap without one: taps are counted in order."""
+    k = 1
+    while f"csf_{k}" in findings:
+        k += 1
+    return {n: s for n, s in findings.items() if not (n.startswith("csf_") and int(n[4:]) > k)}

@@ -6,6 +6,7 @@ import json
 import re
 
 import numpy as np
+from conftest import taps_in_order
 import pytest
 
 import lmbayes
@@ -17,11 +18,11 @@ SUMMARY = ["lm", "paraneoplastic", "epidural_compression", "spine_or_nerve_disea
 
 
 def random_findings(net, rng, p=0.5):
-    return {
+    return taps_in_order({
         n: net.spec.node(n).states[rng.integers(len(net.spec.node(n).states))]
         for n in net.spec.observable
         if rng.random() < p
-    }
+    })
 
 
 def test_check_reports_every_problem_with_its_line(runner, edited_network, breast_text):
