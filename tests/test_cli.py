@@ -181,3 +181,20 @@ def test_help_says_what_the_tool_is_not(runner):
     out = run(runner, "--help").output
     assert "not a medical device" in out
     assert "lmbayes network show" in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["posterior", "--pretest", "2"], ["posterior", "-e", "headache"], ["nosuch"], ["taps", "--max-taps", "0"], ["simulate", "--patients", "-1"]],
+    ids=["pretest", "malformed-e", "command", "max-taps", "patients"],
+)
+def test_usage_errors_are_one_line(runner, args):
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "--help`)" in lines[0]
+
+
+def test_no_arguments_show_the_help(runner):
+    result = runner.invoke(cli, [])
+    assert "not a medical device" in result.output and "Error" not in result.output
