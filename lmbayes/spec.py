@@ -128,9 +128,6 @@ class NetworkSpec:
     def observable(self) -> tuple[str, ...]:
         return tuple(n.id for n in self.nodes if n.observable)
 
-    def children(self, node_id: str) -> tuple[str, ...]:
-        return tuple(n.id for n in self.nodes if node_id in n.parents)
-
     def with_parameter(self, path: str, value: float) -> NetworkSpec:
         """A copy with one parameter's value replaced (its range and sources kept)."""
         if path not in self.parameters:
