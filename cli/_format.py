@@ -309,14 +309,12 @@ def show_json(net: Network) -> str:
 
 def plan_text(
     net: Network,
-    csf: Sequence[str],
-    evidence: Mapping[str, str],
+    findings: Mapping[str, str],
     plan: Plan,
     intervals: PlanIntervals | None = None,
     draws: Draws | None = None,
     seed: int = 0,
 ) -> str:
-    findings = net.findings(evidence, csf)
     t = plan.thresholds
     lines = header(net, findings)
     lines.append(

@@ -212,7 +212,7 @@ def plan(
     if as_json:
         click.echo(_format.plan_json(net, result, intervals, draws, seed))
     else:
-        click.echo(_format.plan_text(net, csf, evidence, result, intervals, draws, seed))
+        click.echo(_format.plan_text(net, net.findings(evidence, csf), result, intervals, draws, seed))
 
 
 @cli.command(epilog=EPILOG)

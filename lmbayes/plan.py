@@ -31,6 +31,7 @@ specificity given the findings so far.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -174,8 +175,8 @@ def plan_workup(
             counts.append(_taps_to_rule_out(net, evidence, csf, technique, thresholds, current))
     options.sort(key=lambda o: -o.information_bits)
     zone = thresholds.zone(current)
-    result = Plan(current, zone, thresholds, tuple(options), tuple(counts), floor, "")
-    return Plan(current, zone, thresholds, tuple(options), tuple(counts), floor, _advice(result))
+    plan = Plan(current, zone, thresholds, tuple(options), tuple(counts), floor, advice="")
+    return dataclasses.replace(plan, advice=_advice(plan))
 
 
 def _tests_not_done(case: Case) -> list[str]:
