@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from lmbayes.findings import Findings
+from lmbayes.spec import MAX_TAPS
 from lmbayes.taps import percent
+from lmbayes.technique import STANDARD, Technique, way
 
 if TYPE_CHECKING:  # command-specific modules load only with their command
     from lmbayes.network import Network, Posterior
@@ -38,16 +42,33 @@ def bar(p: float, width: int = 20) -> str:
     return "█" * full + (_BLOCKS[part] if part else "")
 
 
+def _plain(value: Any) -> Any:
+    """The one JSON encoding of library values: a result dataclass becomes its fields (and the
+    properties it lists in ``json_extra``), a technique the words of :func:`way`."""
+    if isinstance(value, Technique):
+        return way(value)
+    if isinstance(value, Findings):
+        return dict(value.states)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        data = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        data.update((name, getattr(value, name)) for name in getattr(value, "json_extra", ()))
+        return data
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
 def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    return json.dumps(data, indent=2, ensure_ascii=False, default=_plain)
 
 
-def _findings_line(findings: Mapping[str, str]) -> str:
-    text = ", ".join(f"{n}={s}" for n, s in findings.items())
+def _findings_line(findings: Findings | Mapping[str, str]) -> str:
+    states = findings.states if isinstance(findings, Findings) else findings
+    text = ", ".join(f"{n}={s}" for n, s in states.items())
     return f"Findings: {text or 'none'}"
 
 
-def header(net: Network, findings: Mapping[str, str]) -> list[str]:
+def header(net: Network, findings: Findings | Mapping[str, str]) -> list[str]:
     if net.imported:
         return [f"Network: {net.name} ({net.spec.title}).", DISCLAIMER, textwrap.fill(_findings_line(findings), WIDTH, subsequent_indent="  ")]
     prior = f"pre-test setting '{net.setting}'" if net.setting else (
@@ -62,10 +83,6 @@ def header(net: Network, findings: Mapping[str, str]) -> list[str]:
 
 def _interval(i: Interval) -> str:
     return f"{percent(i.low)}-{percent(i.high)}"
-
-
-def _interval_json(i: Interval) -> dict[str, float]:
-    return {"median": i.median, "low": i.low, "high": i.high}
 
 
 def _draws_line(draws: Draws, seed: int) -> str:
@@ -116,24 +133,17 @@ def posterior_json(
     seed: int = 0,
     conf: Conflict | None = None,
 ) -> str:
-    data: dict[str, Any] = {
-        "network": net.name,
-        "target": net.target,
-        "findings": dict(post.findings),
-        "posterior": {n: dict(d) for n, d in post.posterior.items()},
-        "prior": {n: dict(d) for n, d in post.prior.items()},
-        "p_findings": post.p_findings,
-    }
+    data: dict[str, Any] = {"network": net.name, **_plain(post)}
     if conf is not None:
-        data["conflict"] = _conflict_json(conf)
+        data["conflict"] = conf
     if intervals and draws:
-        data["uncertainty"] = {**_draws_json(draws, seed), "posterior": {n: _interval_json(i) for n, i in intervals.items()}}
+        data["uncertainty"] = {**_draws_json(draws, seed), "posterior": intervals}
     return dumps(data)
 
 
 def taps_text(
     net: Network,
-    findings: Mapping[str, str],
+    findings: Findings,
     table: TapTable,
     intervals: TapIntervals | None = None,
     draws: Draws | None = None,
@@ -179,47 +189,15 @@ def taps_text(
 
 def taps_json(
     net: Network,
-    findings: Mapping[str, str],
+    findings: Findings,
     table: TapTable,
     intervals: TapIntervals | None = None,
     draws: Draws | None = None,
     seed: int = 0,
 ) -> str:
-    data: dict[str, Any] = {
-        "network": net.name,
-        "findings": dict(findings),
-        "prior": table.prior,
-        "current": table.current,
-        "taps_done": table.taps_done,
-        "single_tap_lr": table.single_tap_lr,
-        "floor": table.floor,
-        "steps": [
-            {
-                "tap": s.tap,
-                "p_positive": s.p_positive,
-                "p_lm_if_positive": s.p_lm_if_positive,
-                "p_lm_if_negative": s.p_lm_if_negative,
-                "change": s.change,
-                "likelihood_ratio": s.likelihood_ratio,
-                "p_lm_if_negative_independent": s.p_lm_if_negative_independent,
-            }
-            for s in table.steps
-        ],
-        "summary": table.summary(),
-    }
+    data: dict[str, Any] = {"network": net.name, "findings": findings, **_plain(table), "summary": table.summary()}
     if intervals and draws:
-        data["uncertainty"] = {
-            **_draws_json(draws, seed),
-            "current": _interval_json(intervals.current),
-            "steps": [
-                {
-                    "tap": i.tap,
-                    "p_lm_if_positive": _interval_json(i.p_lm_if_positive),
-                    "p_lm_if_negative": _interval_json(i.p_lm_if_negative),
-                }
-                for i in intervals.steps
-            ],
-        }
+        data["uncertainty"] = {**_draws_json(draws, seed), **_plain(intervals)}
     return dumps(data)
 
 
@@ -274,42 +252,23 @@ def _param_json(p: Parameter) -> dict[str, Any]:
 
 
 def show_json(net: Network) -> str:
-    spec, cal = net.spec, net.tables.calibration
+    spec = net.spec
     return dumps({
         "name": spec.name,
         "title": spec.title,
         "population": spec.population,
         "target": spec.target,
-        "nodes": [
-            {
-                "id": n.id,
-                "label": n.label,
-                "kind": n.kind,
-                "states": list(n.states),
-                "parents": list(n.parents),
-                "observable": n.observable,
-                "description": n.description,
-            }
-            for n in spec.nodes
-        ],
+        "nodes": spec.nodes,
         "parameters": {path: _param_json(p) for path, p in spec.parameters.items()},
-        "calibration": None if cal is None else {
-            "one_tap": cal.one_tap,
-            "three_taps": cal.three_taps,
-            "false_positive": cal.false_positive,
-            "per_tap": cal.per_tap,
-            "shedding_share": cal.shedding_share,
-            "two_taps": cal.two_taps,
-            "plateau": cal.plateau,
-        },
+        "calibration": net.tables.calibration,
         "settings": {s.name: {"description": s.description, "includes_signs": s.includes_signs, **_param_json(s.p_lm)} for s in spec.settings.values()},
-        "sources": dict(spec.sources),
+        "sources": spec.sources,
     })
 
 
 def plan_text(
     net: Network,
-    findings: Mapping[str, str],
+    findings: Findings,
     plan: Plan,
     intervals: PlanIntervals | None = None,
     draws: Draws | None = None,
@@ -340,43 +299,30 @@ def plan_text(
     return "\n".join(lines)
 
 
-def _short_way(technique: str) -> str:
-    return {"the usual way": "usual"}.get(technique, "to the standard" if technique.startswith("to the") else technique)
+def _short_way(technique: Technique) -> str:
+    """A tap's technique in a table row.
+
+    >>> _short_way(STANDARD), _short_way(Technique(volume_ml=5))
+    ('to the standard', 'with 5 mL, lumbar')
+    """
+    if technique.usual:
+        return "usual"
+    return "to the standard" if technique == STANDARD else way(technique)
 
 
 def plan_json(
     net: Network, plan: Plan, intervals: PlanIntervals | None = None, draws: Draws | None = None, seed: int = 0
 ) -> str:
-    data: dict[str, Any] = {
-        "network": net.name,
-        "current": plan.current,
-        "zone": plan.zone,
-        "thresholds": {"rule_out": plan.thresholds.rule_out, "treat": plan.thresholds.treat, "source": plan.thresholds.source},
-        "tests": [
-            {
-                "test": o.test,
-                "label": o.label,
-                "technique": o.technique,
-                "outcomes": [{"state": x.state, "probability": x.probability, "p_lm": x.p_lm, "zone": x.zone} for x in o.outcomes],
-                "expected_change": o.expected_change,
-                "information_bits": o.information_bits,
-                "changes_management": o.changes_management,
-            }
-            for o in plan.tests
-        ],
-        "taps_to_rule_out": [{"technique": c.technique, "taps": c.taps, "p_lm_after": c.p_lm_after} for c in plan.taps_to_rule_out],
-        "floor": plan.floor,
-        "advice": plan.advice,
-    }
+    data: dict[str, Any] = {"network": net.name, **_plain(plan)}
     if intervals and draws:
         data["uncertainty"] = {
             **_draws_json(draws, seed),
-            "current": _interval_json(intervals.current),
+            "current": intervals.current,
             "tests": [
                 {
                     "test": o.test,
                     "technique": o.technique,
-                    "outcomes": [{"state": x.state, "p_lm": _interval_json(i)} for x, i in zip(o.outcomes, ints)],
+                    "outcomes": [{"state": x.state, "p_lm": i} for x, i in zip(o.outcomes, ints)],
                 }
                 for o, ints in zip(plan.tests, intervals.outcomes)
             ],
@@ -385,7 +331,7 @@ def plan_json(
 
 
 def sensitivity_text(
-    net: Network, findings: Mapping[str, str], current: float, swings: Sequence[Swing], threshold: float | None
+    net: Network, findings: Findings, current: float, swings: Sequence[Swing], threshold: float | None
 ) -> str:
     lines = header(net, findings)
     lines.append(
@@ -399,14 +345,14 @@ def sensitivity_text(
         top = judged[0]
         lines.append(
             textwrap.fill(
-                f"Largest swing from a judgement: {top.path} moves P(LM) from {percent(top.p_low)} to "
-                f"{percent(top.p_high)} over [{top.low:g}, {top.high:g}].",
+                f"Largest swing from a judgement: {top.path} moves P(LM) from {percent(top.p_lm_low)} to "
+                f"{percent(top.p_lm_high)} over [{top.low:g}, {top.high:g}].",
                 WIDTH,
             )
         )
     lines.append("")
-    lo = min([current, *(min(s.p_low, s.p_high) for s in swings)])
-    hi = max([current, *(max(s.p_low, s.p_high) for s in swings)])
+    lo = min([current, *(min(s.p_lm_low, s.p_lm_high) for s in swings)])
+    hi = max([current, *(max(s.p_lm_low, s.p_lm_high) for s in swings)])
     flip = f"  crosses {percent(threshold)} at" if threshold is not None else ""
     lines.append(f"{'parameter':<46} {'low':>6} {'high':>6}  {'P(LM) low':>9} {'high':>7}  {'':<30}{flip}")
     for s in swings:
@@ -415,8 +361,8 @@ def sensitivity_text(
         if threshold is not None:
             crossing = f"  {s.flip:.4g}" if s.flip is not None else "  -"
         lines.append(
-            f"{s.path:<43} {mark} {s.low:>6.3g} {s.high:>6.3g}  {percent(s.p_low):>9} {percent(s.p_high):>7}  "
-            f"{_span(min(s.p_low, s.p_high), max(s.p_low, s.p_high), current, lo, hi)}{crossing}"
+            f"{s.path:<43} {mark} {s.low:>6.3g} {s.high:>6.3g}  {percent(s.p_lm_low):>9} {percent(s.p_lm_high):>7}  "
+            f"{_span(min(s.p_lm_low, s.p_lm_high), max(s.p_lm_low, s.p_lm_high), current, lo, hi)}{crossing}"
         )
     return "\n".join(lines)
 
@@ -437,26 +383,7 @@ def _span(a: float, b: float, current: float, lo: float, hi: float, width: int =
 
 
 def sensitivity_json(net: Network, current: float, swings: Sequence[Swing], threshold: float | None) -> str:
-    return dumps({
-        "network": net.name,
-        "current": current,
-        "threshold": threshold,
-        "parameters": [
-            {
-                "path": s.path,
-                "value": s.value,
-                "low": s.low,
-                "high": s.high,
-                "p_lm_low": s.p_low,
-                "p_lm_high": s.p_high,
-                "swing": s.swing,
-                "judgement": s.judgement,
-                "limited": s.limited,
-                "flip": s.flip,
-            }
-            for s in swings
-        ],
-    })
+    return dumps({"network": net.name, "current": current, "threshold": threshold, "parameters": swings})
 
 
 def _natural(results: Sequence[CohortResult]) -> list[tuple[str, list[str]]]:
@@ -478,7 +405,7 @@ def _natural(results: Sequence[CohortResult]) -> list[tuple[str, list[str]]]:
     return rows
 
 
-def simulate_text(net: Network, findings: Mapping[str, str], results: Sequence[CohortResult], seed: int) -> str:
+def simulate_text(net: Network, findings: Findings, results: Sequence[CohortResult], seed: int) -> str:
     first = results[0]
     lines = header(net, findings)
     lines.append(f"Of 1,000 patients like this one ({first.patients:,} simulated, seed {seed}):")
@@ -520,18 +447,11 @@ def simulate_json(net: Network, results: Sequence[CohortResult], seed: int) -> s
                     "mri_typical_no_lm": r.per_1000(r.mri_typical_no_lm) if r.strategy.mri else None,
                 },
                 "taps_per_patient": r.taps_done / r.patients,
-                "calibration": [
-                    {"low": b.low, "high": b.high, "patients": b.patients, "predicted": b.predicted, "observed": b.observed}
-                    for b in r.calibration
-                ],
+                "calibration": r.calibration,
             }
             for r in results
         ],
     })
-
-
-def _conflict_json(conf: Conflict) -> dict[str, Any]:
-    return {"value": conf.value, "alert": conf.alert, "pair": list(conf.pair) if conf.pair else None, "pair_value": conf.pair_value}
 
 
 def replay_text(case: CaseFile, prior: float, rows: Sequence[ReplayRow], conf: Conflict) -> str:
@@ -539,9 +459,9 @@ def replay_text(case: CaseFile, prior: float, rows: Sequence[ReplayRow], conf: C
     lines.append(f"{'#':>2}  {'step':<44} {'P(LM) before -> after':>22} {'LR':>7}  {'EANO-ESMO':<16}")
     lines.append(f"{'':>2}  {'(prior)':<44} {'':>22} {'':>7}  {'':<16} {percent(prior):>6}")
     for r in rows:
-        change = f"{percent(r.p_before)} -> {percent(r.p_after)}"
+        change = f"{percent(r.p_lm_before)} -> {percent(r.p_lm_after)}"
         lr = f"{r.likelihood_ratio:.2f}" if r.likelihood_ratio is not None else "-"
-        lines.append(f"{r.step:>2}  {_cut(r.label, 44):<44} {change:>22} {lr:>7}  {r.level:<16} {bar(r.p_after)}")
+        lines.append(f"{r.step:>2}  {_cut(r.label, 44):<44} {change:>22} {lr:>7}  {r.eano_esmo:<16} {bar(r.p_lm_after)}")
         causes = ", ".join(f"{k} {percent(v)}" for k, v in r.causes.items())
         lines.append(f"{'':>4}{', '.join(r.findings)}")
         lines.append(f"{'':>4}competing causes: {causes}")
@@ -567,20 +487,8 @@ def replay_json(case: CaseFile, prior: float, rows: Sequence[ReplayRow], conf: C
         "title": case.title,
         "network": case.network,
         "prior": prior,
-        "steps": [
-            {
-                "step": r.step,
-                "label": r.label,
-                "findings": list(r.findings),
-                "p_lm_before": r.p_before,
-                "p_lm_after": r.p_after,
-                "likelihood_ratio": r.likelihood_ratio,
-                "causes": dict(r.causes),
-                "eano_esmo": r.level,
-            }
-            for r in rows
-        ],
-        "conflict": _conflict_json(conf),
+        "steps": rows,
+        "conflict": conf,
     })
 
 
@@ -594,7 +502,7 @@ def explain_text(net: Network, post: Posterior, items: Sequence[Attribution], co
     lines.append("")
     lines.append(f"{'finding':<36} {'order-free':>11} {'x odds':>8} {'added last':>11}")
     for a in items:
-        lines.append(f"{a.finding:<36} {a.shapley_db:>8.1f} dB {a.shapley_lr:>8.2f} {a.in_context_lr:>9.2f}x  {_db_bar(a.shapley_db)}")
+        lines.append(f"{a.finding:<36} {a.shapley_db:>8.1f} dB {a.shapley_odds_ratio:>8.2f} {a.in_context_lr:>9.2f}x  {_db_bar(a.shapley_db)}")
     lines.append("")
     lines += [textwrap.fill(a.sentence(), WIDTH, subsequent_indent="  ") for a in items]
     lines += ["", textwrap.fill(conf.sentence(), WIDTH)]
@@ -621,25 +529,22 @@ def _db_bar(db: float, per_char: float = 1.0) -> str:
 def explain_json(net: Network, post: Posterior, items: Sequence[Attribution], conf: Conflict) -> str:
     return dumps({
         "network": net.name,
-        "findings": dict(post.findings),
+        "findings": post.findings,
         "p_lm": post.p_target,
-        "attributions": [
-            {"finding": a.finding, "shapley_db": a.shapley_db, "shapley_odds_ratio": a.shapley_lr, "in_context_lr": a.in_context_lr}
-            for a in items
-        ],
-        "conflict": _conflict_json(conf),
+        "attributions": items,
+        "conflict": conf,
     })
 
 
 def dependence_text(
-    net: Network, findings: Mapping[str, str], rows: Sequence[DependenceRow], independent_lr: float, fagan_lr: float
+    net: Network, findings: Findings, rows: Sequence[DependenceRow], independent_lr: float, fagan_lr: float
 ) -> str:
     lines = header(net, findings) + [""]
     if not rows:
-        return "\n".join(lines + [f"All {net.spec.n_taps} modelled taps are done; model more with --max-taps (up to 10)."])
+        return "\n".join(lines + [f"All {net.spec.n_taps} modelled taps are done; model more with --max-taps (up to {MAX_TAPS})."])
     lines.append(f"{'more negative taps':>18}  {'network':>8}  {'50% taps':>11}  {'Fagan':>8}  {'LR applied':>10}")
     for r in rows:
-        lr = f"{r.step_lr:.2f}" if r.step_lr is not None else "-"
+        lr = f"{r.likelihood_ratio:.2f}" if r.likelihood_ratio is not None else "-"
         lines.append(f"{r.taps:>18}  {percent(r.network):>8}  {percent(r.independent):>11}  {percent(r.fagan):>8}  {lr:>10}")
     lines.append("")
     lines.append(
@@ -656,15 +561,12 @@ def dependence_text(
 
 
 def dependence_json(
-    net: Network, findings: Mapping[str, str], rows: Sequence[DependenceRow], independent_lr: float, fagan_lr: float
+    net: Network, findings: Findings, rows: Sequence[DependenceRow], independent_lr: float, fagan_lr: float
 ) -> str:
     return dumps({
         "network": net.name,
-        "findings": dict(findings),
+        "findings": findings,
         "independent_lr": independent_lr,
         "fagan_lr": fagan_lr,
-        "rows": [
-            {"taps": r.taps, "network": r.network, "independent": r.independent, "fagan": r.fagan, "likelihood_ratio": r.step_lr}
-            for r in rows
-        ],
+        "rows": rows,
     })

@@ -12,13 +12,22 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from lmbayes import networks
-from lmbayes.errors import InputError, LmbayesError
-from lmbayes.findings import parse_assignment
+from lmbayes.errors import (
+    FindingError,
+    InputError,
+    LmbayesError,
+    NoTargetError,
+    TooFewTapsError,
+    UnknownNodeError,
+)
 from lmbayes.network import load_network
 from lmbayes.spec import MAX_TAPS
 from lmbayes.technique import Technique, parse_next_tap
 
+from lmbayes.findings import split_csf
+
 if TYPE_CHECKING:
+    from lmbayes.network import Network
     from lmbayes.simulate import Strategy
 
 
@@ -30,13 +39,41 @@ class UserInputError(click.ClickException):
 
 @contextmanager
 def reported() -> Iterator[None]:
-    """Turn library errors into one-line click errors: input problems exit 2, others 1."""
+    """Turn library errors into one-line click errors: input problems exit 2, others 1.
+
+    The library names no command-line option; where an option is the fix, this adds it.
+    """
     try:
         yield
+    except TooFewTapsError as exc:
+        hint = f" (use --max-taps {exc.needed})" if exc.needed <= MAX_TAPS else ""
+        raise UserInputError(f"{exc}{hint}") from None
+    except NoTargetError as exc:
+        ctx = click.get_current_context(silent=True)
+        command = f"`{ctx.command_path}`: " if ctx is not None else ""
+        raise UserInputError(
+            f"{command}{exc} (see 'Writing your own network' in the README); "
+            "`lmbayes posterior` works on it as it is"
+        ) from None
+    except UnknownNodeError as exc:
+        raise UserInputError(f"{exc} (see `lmbayes network show`)") from None
     except InputError as exc:
         raise UserInputError(str(exc)) from None
     except LmbayesError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def parse_assignment(text: str) -> tuple[str, str]:
+    """Split ``"node=state"``; a :class:`FindingError` if it is not of that form.
+
+    >>> parse_assignment(" mri = normal ")
+    ('mri', 'normal')
+    """
+    node, sep, state = text.partition("=")
+    node, state = node.strip(), state.strip()
+    if not sep or not node or not state:
+        raise FindingError(f"malformed finding '{text}': expected NODE=STATE, e.g. -e mri=normal")
+    return node, state
 
 
 class ParsedType(click.ParamType):
@@ -128,7 +165,8 @@ def network_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def findings_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Add -e NODE=STATE (repeatable) and --csf RESULTS; pass ``evidence`` and ``csf``."""
+    """Add -e NODE=STATE (repeatable) and --csf RESULTS; check them once against ``net`` and
+    pass the :class:`~lmbayes.findings.Findings` value as ``findings``."""
 
     @click.option(
         "-e",
@@ -148,25 +186,28 @@ def findings_options(f: Callable[..., Any]) -> Callable[..., Any]:
         ),
     )
     @functools.wraps(f)
-    def wrapper(evidence: tuple[tuple[str, str], ...], csf: str, **kwargs: Any) -> Any:
+    def wrapper(net: Network, evidence: tuple[tuple[str, str], ...], csf: str, **kwargs: Any) -> Any:
         seen: dict[str, str] = {}
         for node, state in evidence:
             if node in seen:
                 raise UserInputError(f"'{node}' is given twice (-e {node}={seen[node]} and -e {node}={state}); give it once")
             seen[node] = state
-        results = [r.strip() for r in csf.split(",")] if csf.strip() else []
+        results = split_csf(csf)
         if any(not r for r in results):
             raise UserInputError(f"empty result in --csf '{csf}': expected e.g. negative,negative")
-        return f(evidence=seen, csf=results, **kwargs)
+        if results and net.spec.n_taps == 0:
+            raise UserInputError(f"the network '{net.name}' declares no CSF taps; give results of its nodes with -e NODE=STATE")
+        with reported():
+            findings = net.observe(seen, results)
+        return f(net=net, findings=findings, **kwargs)
 
     return wrapper
 
 
 def query_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """The options of every query command: network, findings and --json."""
+    """The options of every query command: network, findings and --json; passes ``net`` and
+    ``findings``, each made once."""
     return network_options(findings_options(json_option(f)))
-
-
 
 
 def uncertainty_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -182,7 +223,7 @@ def uncertainty_options(f: Callable[..., Any]) -> Callable[..., Any]:
             from lmbayes.uncertainty import draw_parameters
 
             with reported():
-                net.require_target("... --uncertainty")
+                net.require_target()
                 sample = draw_parameters(net.spec, draws, seed)
         return f(net=net, draws=sample, seed=seed, **kwargs)
 

@@ -22,6 +22,9 @@ from lmbayes.cli._options import (
     uncertainty_options,
 )
 
+from lmbayes.findings import Findings
+from lmbayes.plan import DEFAULT_THRESHOLDS
+
 if TYPE_CHECKING:  # the modules of other commands load inside them: a query pays for its own
     from lmbayes.network import Network
     from lmbayes.simulate import Strategy
@@ -93,17 +96,15 @@ next_tap_option = click.option(
 @cli.command(epilog=EPILOG)
 @query_options
 @uncertainty_options
-def posterior(
-    net: Network, evidence: dict[str, str], csf: Sequence[str], as_json: bool, draws: Draws | None, seed: int
-) -> None:
+def posterior(net: Network, findings: Findings, as_json: bool, draws: Draws | None, seed: int) -> None:
     """P(LM) and the competing causes given the findings, with their priors."""
     from lmbayes.teaching import conflict
     from lmbayes.uncertainty import posterior_intervals
 
     with reported():
-        post = net.posterior(evidence, csf=csf)
-        conf = conflict(net, evidence, csf=csf)
-        intervals = None if draws is None else posterior_intervals(net, evidence, csf=csf, draws=draws)
+        post = net.posterior(findings)
+        conf = conflict(net, findings)
+        intervals = None if draws is None else posterior_intervals(net, findings, draws=draws)
     if as_json:
         click.echo(_format.posterior_json(net, post, intervals, draws, seed, conf))
     else:
@@ -117,8 +118,7 @@ def posterior(
 @plot_option
 def taps(
     net: Network,
-    evidence: dict[str, str],
-    csf: Sequence[str],
+    findings: Findings,
     as_json: bool,
     next_tap: Technique | None,
     draws: Draws | None,
@@ -135,12 +135,10 @@ def taps(
     from lmbayes.uncertainty import tap_intervals
 
     with reported():
-        net.require_target("taps")
-        findings = net.findings(evidence, csf)
-        table = net.taps(evidence, csf=csf, next_technique=next_tap)
+        table = net.taps(findings, next_technique=next_tap)
         intervals = None
         if draws is not None:
-            intervals = tap_intervals(net, evidence, csf=csf, draws=draws, next_technique=next_tap)
+            intervals = tap_intervals(net, findings, draws=draws, next_technique=next_tap)
         if plot_path:
             from lmbayes.plots import tap_curve
 
@@ -156,8 +154,8 @@ PROBABILITY = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
 
 @cli.command(epilog=EPILOG)
 @query_options
-@click.option("--rule-out-below", type=PROBABILITY, default=None, metavar="P", help="Set LM aside below this P(LM) [default: 0.05].")
-@click.option("--treat-above", type=PROBABILITY, default=None, metavar="P", help="Treat above this P(LM) [default: 0.80].")
+@click.option("--rule-out-below", type=PROBABILITY, default=None, metavar="P", help=f"Set LM aside below this P(LM) [default: {DEFAULT_THRESHOLDS.rule_out:.2f}].")
+@click.option("--treat-above", type=PROBABILITY, default=None, metavar="P", help=f"Treat above this P(LM) [default: {DEFAULT_THRESHOLDS.treat:.2f}].")
 @click.option("--benefit", type=click.FloatRange(0.0, min_open=True), default=None, help="Net benefit of treating a patient with LM (derives the thresholds).")
 @click.option("--harm", type=click.FloatRange(0.0, min_open=True), default=None, help="Net harm of treating a patient without LM (same units).")
 @click.option("--test-harm", type=click.FloatRange(0.0), default=0.0, show_default=True, help="Harm of a lumbar puncture itself (same units).")
@@ -170,8 +168,7 @@ PROBABILITY = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
 @uncertainty_options
 def plan(
     net: Network,
-    evidence: dict[str, str],
-    csf: Sequence[str],
+    findings: Findings,
     as_json: bool,
     rule_out_below: float | None,
     treat_above: float | None,
@@ -193,26 +190,26 @@ def plan(
     from lmbayes.uncertainty import plan_intervals
 
     with reported():
-        net.require_target("plan")
+        net.require_target()
     if (benefit is None) != (harm is None):
         raise UserInputError("give --benefit and --harm together")
     if benefit is not None and (rule_out_below is not None or treat_above is not None):
         raise UserInputError("give thresholds either directly or through --benefit and --harm, not both")
     with reported():
         thresholds = None if benefit is not None else Thresholds(
-            rule_out=0.05 if rule_out_below is None else rule_out_below,
-            treat=0.80 if treat_above is None else treat_above,
-            source="teaching defaults" if rule_out_below is None and treat_above is None else "given",
+            rule_out=DEFAULT_THRESHOLDS.rule_out if rule_out_below is None else rule_out_below,
+            treat=DEFAULT_THRESHOLDS.treat if treat_above is None else treat_above,
+            source=DEFAULT_THRESHOLDS.source if rule_out_below is None and treat_above is None else "given",
         )
         result = plan_workup(
-            net, evidence, csf=csf, thresholds=thresholds, next_technique=next_tap,
+            net, findings, thresholds=thresholds, next_technique=next_tap,
             benefit_harm=None if benefit is None or harm is None else (benefit, harm, test_harm),
         )
-        intervals = None if draws is None else plan_intervals(net, evidence, csf, result, draws, next_tap)
+        intervals = None if draws is None else plan_intervals(net, findings, result, draws)
     if as_json:
         click.echo(_format.plan_json(net, result, intervals, draws, seed))
     else:
-        click.echo(_format.plan_text(net, net.findings(evidence, csf), result, intervals, draws, seed))
+        click.echo(_format.plan_text(net, findings, result, intervals, draws, seed))
 
 
 @cli.command(epilog=EPILOG)
@@ -222,8 +219,7 @@ def plan(
 @plot_option
 def sensitivity(
     net: Network,
-    evidence: dict[str, str],
-    csf: Sequence[str],
+    findings: Findings,
     as_json: bool,
     threshold: float | None,
     top: int | None,
@@ -239,9 +235,8 @@ def sensitivity(
     from lmbayes.sensitivity import one_way
 
     with reported():
-        net.require_target("sensitivity")
-        current = net.posterior(evidence, csf=csf).p_target
-        swings = one_way(net, evidence, csf=csf, threshold=threshold)[:top]
+        current = net.posterior(findings).p_target
+        swings = one_way(net, findings, threshold=threshold)[:top]
         if plot_path:
             from lmbayes.plots import tornado
 
@@ -249,7 +244,7 @@ def sensitivity(
     if as_json:
         click.echo(_format.sensitivity_json(net, current, swings, threshold))
     else:
-        click.echo(_format.sensitivity_text(net, net.findings(evidence, csf), current, swings, threshold))
+        click.echo(_format.sensitivity_text(net, findings, current, swings, threshold))
 
 
 @cli.command(epilog=EPILOG)
@@ -266,8 +261,7 @@ def sensitivity(
 @click.option("--compare", type=StrategyType, multiple=True, help="Another strategy to run on the same cohort (repeatable).")
 def simulate(
     net: Network,
-    evidence: dict[str, str],
-    csf: Sequence[str],
+    findings: Findings,
     as_json: bool,
     patients: int,
     seed: int,
@@ -283,17 +277,17 @@ def simulate(
     from lmbayes.simulate import simulate as run_simulation
 
     with reported():
-        net.require_target("simulate")
+        net.require_target()
     strategies = tuple(dict.fromkeys((strategy, *compare)))
     show = not as_json and sys.stderr.isatty()
     with reported(), progress_bar(patients * 1, show) as advance:
         results = run_simulation(
-            net, evidence, csf=csf, strategies=strategies, patients=patients, rng=seed, progress=advance
+            net, findings, strategies=strategies, patients=patients, rng=seed, progress=advance
         )
     if as_json:
         click.echo(_format.simulate_json(net, results, seed))
     else:
-        click.echo(_format.simulate_text(net, net.findings(evidence, csf), results, seed))
+        click.echo(_format.simulate_text(net, findings, results, seed))
 
 
 @cli.command(epilog=EPILOG)
@@ -313,7 +307,7 @@ def replay(case_name: str, as_json: bool, plot_path: str | None) -> None:
     with reported():
         case, net = load_case(case_name)
         rows, conf = run_replay(net, case)
-        prior = net.posterior().p_target
+        prior = net.posterior(Findings()).p_target
         if plot_path:
             from lmbayes.plots import ladder
 
@@ -323,7 +317,7 @@ def replay(case_name: str, as_json: bool, plot_path: str | None) -> None:
 
 @cli.command(epilog=EPILOG)
 @query_options
-def explain(net: Network, evidence: dict[str, str], csf: Sequence[str], as_json: bool) -> None:
+def explain(net: Network, findings: Findings, as_json: bool) -> None:
     """Each finding's contribution to P(LM): given all the others, and averaged over orders.
 
     In context: the likelihood ratio a finding applies when it comes last. Order-free: its
@@ -334,10 +328,9 @@ def explain(net: Network, evidence: dict[str, str], csf: Sequence[str], as_json:
     from lmbayes.teaching import conflict, explain as run_explain
 
     with reported():
-        net.require_target("explain")
-        post = net.posterior(evidence, csf=csf)
-        items = run_explain(net, evidence, csf=csf)
-        conf = conflict(net, evidence, csf=csf)
+        items = run_explain(net, findings)
+        post = net.posterior(findings)
+        conf = conflict(net, findings)
     if as_json:
         click.echo(_format.explain_json(net, post, items, conf))
     else:
@@ -346,7 +339,7 @@ def explain(net: Network, evidence: dict[str, str], csf: Sequence[str], as_json:
 
 @cli.command(epilog=EPILOG)
 @query_options
-def dependence(net: Network, evidence: dict[str, str], csf: Sequence[str], as_json: bool) -> None:
+def dependence(net: Network, findings: Findings, as_json: bool) -> None:
     """Why repeated negative taps are worth less than a nomogram says.
 
     For 1, 2, ... further negative taps: P(LM) in the network, with independent taps at the
@@ -355,9 +348,7 @@ def dependence(net: Network, evidence: dict[str, str], csf: Sequence[str], as_js
     from lmbayes.teaching import dependence as run_dependence
 
     with reported():
-        net.require_target("dependence")
-        findings = net.findings(evidence, csf)
-        rows, independent_lr, fagan_lr = run_dependence(net, evidence, csf=csf)
+        rows, independent_lr, fagan_lr = run_dependence(net, findings)
     if as_json:
         click.echo(_format.dependence_json(net, findings, rows, independent_lr, fagan_lr))
     else:

@@ -37,7 +37,7 @@ shedders.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from dataclasses import dataclass
 
@@ -69,6 +69,8 @@ class Calibration:
     false_positive: float
     shedding_share: float
     per_tap: float
+
+    json_extra: ClassVar[tuple[str, ...]] = ("two_taps", "plateau")
 
     def cumulative(self, k: int) -> float:
         """P(at least one positive among the first ``k`` taps | LM)."""

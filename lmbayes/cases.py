@@ -8,6 +8,7 @@ against their network: every error names the file, the step and the field.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import yaml
 
 from lmbayes.errors import LmbayesError, NetworkFileError, did_you_mean
+from lmbayes.findings import Findings
 from lmbayes.network import Network, load_network
 from lmbayes.spec import MAX_TAPS
 
@@ -40,6 +42,8 @@ class CaseFile:
     source: str
     steps: tuple[Step, ...]
     path: str
+    #: the checked findings after each step (filled in by :func:`load_case`)
+    findings: tuple[Findings, ...] = ()
 
     def findings_until(self, k: int) -> tuple[dict[str, str], list[str]]:
         """The findings and CSF results of the first ``k`` steps."""
@@ -143,6 +147,7 @@ def _parse(data: Any, path: Path) -> tuple[CaseFile, Network]:
         if taps > MAX_TAPS:
             raise error("field 'steps'", f"{taps} CSF results; lmbayes models at most {MAX_TAPS} taps")
         network = network.with_taps(taps)
+    checked = []
     for k in range(1, len(steps) + 1):  # every prefix must be valid and possible
         findings, csf = case.findings_until(k)
         seen = set()
@@ -151,7 +156,7 @@ def _parse(data: Any, path: Path) -> tuple[CaseFile, Network]:
                 raise error(f"step {k}, field 'findings.{node}'", "given in an earlier step; give each finding once")
             seen.add(node)
         try:
-            network.case(findings, csf)
+            checked.append(network.observe(findings, csf))
         except LmbayesError as exc:
             raise error(f"step {k}", str(exc)) from None
-    return case, network
+    return dataclasses.replace(case, findings=tuple(checked)), network

@@ -15,6 +15,10 @@ __all__ = [
     "ImpossibleEvidenceError",
     "LmbayesError",
     "NetworkFileError",
+    "NoTargetError",
+    "TooFewTapsError",
+    "UnknownNodeError",
+    "UnknownParameterError",
     "did_you_mean",
 ]
 
@@ -33,6 +37,29 @@ class InputError(LmbayesError):
 
 class FindingError(InputError):
     """A finding names an unknown node or state, or is malformed."""
+
+
+class UnknownNodeError(FindingError):
+    """A finding or a query names a node the network does not have."""
+
+
+class UnknownParameterError(InputError, KeyError):
+    """A parameter path that the network does not have (also a :class:`KeyError`)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class TooFewTapsError(FindingError):
+    """More taps are needed than the network models; ``needed`` says how many."""
+
+    def __init__(self, message: str, needed: int) -> None:
+        super().__init__(message)
+        self.needed = needed
+
+
+class NoTargetError(InputError):
+    """An analysis needs the target and the taps, and the network (imported) declares none."""
 
 
 class ImpossibleEvidenceError(LmbayesError):

@@ -1,32 +1,67 @@
-"""Check findings against a network: ``NODE=STATE`` pairs and ordered CSF results.
+"""Findings: what is known about one patient, checked once against a network.
+
+A :class:`Findings` value is made by :meth:`lmbayes.Network.observe` (which also checks that
+the findings are possible under the network) and handed to every analysis; nothing below it
+parses a name, a state or a technique again.
 
 >>> from lmbayes import load_network
->>> spec = load_network().spec
->>> resolve_findings(spec, {"headache": "present"}, ["neg", "n"])
+>>> f = load_network().observe({"headache": "present"}, "neg, n@5ml")
+>>> dict(f.states)
 {'headache': 'present', 'csf_1': 'negative', 'csf_2': 'negative'}
+>>> f.taps_done, f.techniques["csf_2"].volume_ml
+(2, 5.0)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
-from lmbayes.errors import FindingError, did_you_mean
+from lmbayes.errors import FindingError, TooFewTapsError, did_you_mean
 from lmbayes.spec import MAX_TAPS, NetworkSpec, tap_id
+from lmbayes.technique import Technique, split_result
 
-__all__ = ["parse_assignment", "resolve_findings", "resolve_state"]
+__all__ = ["Findings", "resolve_findings", "resolve_state", "split_csf"]
 
 
-def parse_assignment(text: str) -> tuple[str, str]:
-    """Split ``"node=state"``; a :class:`FindingError` if it is not of that form.
+@dataclass(frozen=True)
+class Findings:
+    """Checked findings: node states (the file's nodes first, then the taps in order), the
+    technique of each finished tap that states one, and the number of taps done."""
 
-    >>> parse_assignment(" mri = normal ")
-    ('mri', 'normal')
+    states: Mapping[str, str] = field(default_factory=dict)
+    techniques: Mapping[str, Technique] = field(default_factory=dict)
+    taps_done: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "states", MappingProxyType(dict(self.states)))
+        object.__setattr__(self, "techniques", MappingProxyType(dict(self.techniques)))
+
+    def __contains__(self, node: object) -> bool:
+        return node in self.states
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    def without(self, *nodes: str) -> Findings:
+        """The same findings with some nodes left out (taps after a gap are kept as given)."""
+        return Findings(
+            {n: s for n, s in self.states.items() if n not in nodes},
+            {n: t for n, t in self.techniques.items() if n not in nodes},
+            self.taps_done,
+        )
+
+
+def split_csf(csf: str | Sequence[str]) -> list[str]:
+    """CSF results as a list: a comma-separated string is split, a list kept.
+
+    >>> split_csf("neg, pos"), split_csf(["negative"]), split_csf("")
+    (['neg', 'pos'], ['negative'], [])
     """
-    node, sep, state = text.partition("=")
-    node, state = node.strip(), state.strip()
-    if not sep or not node or not state:
-        raise FindingError(f"malformed finding '{text}': expected NODE=STATE, e.g. -e mri=normal")
-    return node, state
+    if isinstance(csf, str):
+        return [r.strip() for r in csf.split(",")] if csf.strip() else []
+    return [str(r).strip() for r in csf]
 
 
 def resolve_state(node: str, states: Sequence[str], text: str) -> str:
@@ -37,7 +72,7 @@ def resolve_state(node: str, states: Sequence[str], text: str) -> str:
     """
     if text in states:
         return text
-    matches = [s for s in states if s.startswith(text.lower())]
+    matches = [s for s in states if s.startswith(text.lower())] if text else []
     if len(matches) == 1:
         return matches[0]
     problem = "ambiguous" if matches else "unknown"
@@ -48,38 +83,44 @@ def resolve_state(node: str, states: Sequence[str], text: str) -> str:
 
 
 def resolve_findings(
-    spec: NetworkSpec, evidence: Mapping[str, str] | None = None, csf: Sequence[str] = ()
-) -> dict[str, str]:
-    """Validated findings as ``{node: state}``: ``evidence`` by name, then ``csf`` in tap order.
+    spec: NetworkSpec, evidence: Mapping[str, str] | None = None, csf: str | Sequence[str] = ()
+) -> Findings:
+    """Check findings against ``spec``: ``evidence`` by node name, then ``csf`` in tap order.
 
-    States may be abbreviated when the abbreviation is unambiguous (``neg``, ``pos``).
+    States may be abbreviated when the abbreviation is unambiguous (``neg``, ``pos``); a CSF
+    result may carry its technique after ``@`` (``negative@5ml+45min``, see
+    :mod:`lmbayes.technique`). Whether the findings are possible is checked by the network.
     """
-    findings: dict[str, str] = {}
+    states: dict[str, str] = {}
     ids = {n.lower(): n for n in spec.node_ids}
     for node, state in (evidence or {}).items():
         node = node if node in spec.node_ids else ids.get(node.lower(), node)
-        states = spec.node(node).states
-        findings[node] = resolve_state(node, states, state)
-    if csf and spec.n_taps == 0:
+        states[node] = resolve_state(node, spec.node(node).states, str(state))
+    results = split_csf(csf)
+    if results and spec.n_taps == 0:
         raise FindingError(
-            f"the network '{spec.name}' declares no CSF taps; give results of its nodes with -e NODE=STATE"
+            f"the network '{spec.name}' declares no CSF taps; give the results of its nodes by name"
         )
-    if len(csf) > spec.n_taps:
-        more = min(len(csf), MAX_TAPS)
-        hint = f"use --max-taps {more}" if len(csf) <= MAX_TAPS else f"at most {MAX_TAPS} taps"
-        raise FindingError(
-            f"{len(csf)} CSF results given but the network models {spec.n_taps} taps ({hint})"
+    if len(results) > spec.n_taps:
+        raise TooFewTapsError(
+            f"{len(results)} CSF results given but the network models {spec.n_taps} taps"
+            + ("" if len(results) <= MAX_TAPS else f"; lmbayes models at most {MAX_TAPS} taps"),
+            needed=len(results),
         )
-    for k, result in enumerate(csf, start=1):
+    techniques: dict[str, Technique] = {}
+    for k, item in enumerate(results, start=1):
         node = tap_id(k)
-        if node in findings:
-            raise FindingError(f"tap {k} is given twice (in --csf and as -e {node}=...); give it once")
-        findings[node] = resolve_state(node, spec.tap_states, result.strip())
-    given = [k for k in range(1, spec.n_taps + 1) if tap_id(k) in findings]
-    if given and given != list(range(1, len(given) + 1)):
-        missing = next(k for k in range(1, given[-1]) if k not in given)
+        if node in states:
+            raise FindingError(f"tap {k} is given twice (as a CSF result and as {node}); give it once")
+        result, technique = split_result(item)
+        states[node] = resolve_state(node, spec.tap_states, result.strip())
+        if technique is not None:
+            techniques[node] = technique
+    tapped = sorted({spec.node(n).tap for n in states if spec.node(n).tap})
+    if tapped and tapped != list(range(1, len(tapped) + 1)):
+        missing = next(k for k in range(1, tapped[-1]) if k not in tapped)
         raise FindingError(
-            f"tap {given[-1]} is given but tap {missing} is not: taps are counted in order, so give "
-            "every result from the first (e.g. --csf negative,negative,positive)"
+            f"tap {tapped[-1]} is given but tap {missing} is not: taps are counted in order, so give "
+            "every result from the first (e.g. negative,negative,positive)"
         )
-    return findings
+    return Findings(states, techniques, len(tapped))

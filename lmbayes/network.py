@@ -5,7 +5,8 @@
 >>> post = net.posterior({"cranial_nerve_palsy": "present", "limb_weakness": "present"})
 >>> f"{post.p_target:.3f}"
 '0.302'
->>> table = net.taps({"cranial_nerve_palsy": "present"}, csf=["negative"])
+>>> findings = net.observe({"cranial_nerve_palsy": "present"}, csf="negative")
+>>> table = net.taps(findings)
 >>> [step.tap for step in table.steps]
 [2, 3, 4, 5, 6]
 """
@@ -20,20 +21,27 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lmbayes import networks
 from lmbayes._loader import load_spec
 from lmbayes.engine import Engine
-from lmbayes.errors import FindingError, ImpossibleEvidenceError, InputError, NetworkFileError
-from lmbayes.findings import resolve_findings
-from lmbayes.spec import CAUSE_KINDS, SHEDDING, NetworkSpec, Node, tap_id
-from lmbayes.tables import Tables, build_tables
+from lmbayes.errors import (
+    FindingError,
+    ImpossibleEvidenceError,
+    InputError,
+    NetworkFileError,
+    NoTargetError,
+    did_you_mean,
+)
+from lmbayes.findings import Findings, resolve_findings
+from lmbayes.kinds import explaining
+from lmbayes.spec import SHEDDING, NetworkSpec, Node, tap_id
+from lmbayes.tables import Tables, build_tables, scale_to_marginal
 from lmbayes.taps import TapStep, TapTable, apply_likelihood_ratio
-from lmbayes.technique import Technique, split_result
+from lmbayes.technique import Technique
 
 if TYPE_CHECKING:
     from pgmpy.models import DiscreteBayesianNetwork
 
-__all__ = ["Case", "Network", "Posterior", "load_network"]
+__all__ = ["Case", "Findings", "Network", "Posterior", "load_network", "with_pretest"]
 
 Evidence = Mapping[str, str]
 
@@ -56,25 +64,27 @@ class Posterior:
 
 @dataclass(frozen=True)
 class Case:
-    """Checked findings, their tap techniques and the engine whose tables fit them."""
+    """Checked findings with the engine whose tables fit them (and the techniques of taps not
+    yet done, for planning)."""
 
     spec: NetworkSpec
     engine: Engine
-    findings: Mapping[str, str]
-    techniques: Mapping[str, Technique]
+    findings: Findings
 
     @property
     def evidence(self) -> dict[str, int]:
         """The findings as state indices."""
-        return {n: self.engine.tables.state_index(n, s) for n, s in self.findings.items()}
+        return {n: self.engine.tables.state_index(n, s) for n, s in self.findings.states.items()}
 
     @property
     def taps_done(self) -> int:
-        """The number of consecutive taps from the first that have a result."""
-        done = 0
-        while done < self.spec.n_taps and tap_id(done + 1) in self.findings:
-            done += 1
-        return done
+        return self.findings.taps_done
+
+    @property
+    def techniques(self) -> Mapping[str, Technique]:
+        """Every tap technique the engine's tables carry, done taps and planned ones."""
+        ctx = self.engine.tables.context
+        return ctx.techniques if ctx is not None else MappingProxyType({})
 
     def p_target(self, evidence: Mapping[str, int]) -> float:
         """P(target present | evidence)."""
@@ -100,8 +110,8 @@ class Case:
         z = float(probability(self.evidence))
         if z > 0.0:
             return z
-        conflict = dict(self.findings)
-        for node in list(self.findings):
+        conflict = dict(self.findings.states)
+        for node in list(conflict):
             trial = {n: s for n, s in conflict.items() if n != node}
             if probability({n: index(n, s) for n, s in trial.items()}) == 0.0:
                 conflict = trial
@@ -118,7 +128,7 @@ class Network:
 
     ``pretest`` replaces the prior probability of the target before any finding;
     ``setting`` picks a documented population from the network file (see
-    :func:`lmbayes.tables.scale_to_marginal`).
+    :func:`with_pretest`).
     """
 
     def __init__(
@@ -130,19 +140,26 @@ class Network:
         tables: Tables | None = None,
     ) -> None:
         if pretest is not None and setting is not None:
-            raise FindingError("give either a setting or a pre-test probability, not both")
+            raise InputError("give either a setting or a pre-test probability, not both")
         if setting is not None and setting not in spec.settings:
             names = ", ".join(spec.settings) or "none"
-            raise FindingError(f"unknown setting '{setting}'; this network's settings: {names}")
+            raise InputError(f"unknown setting '{setting}'{did_you_mean(setting, spec.settings)}; this network's settings: {names}")
         if pretest is not None and not 0.0 < pretest < 1.0:
-            raise FindingError(f"a pre-test probability must lie strictly between 0 and 1, not {pretest:g}")
+            raise InputError(f"a pre-test probability must lie strictly between 0 and 1, not {pretest:g}")
+        if tables is not None and (pretest is not None or setting is not None):
+            raise NoTargetError("a pre-test probability or setting needs a lmbayes network file with a target")
         self.spec = spec
         self.setting = setting
         self.pretest = spec.settings[setting].p_lm.value if setting else pretest
-        if tables is not None and (pretest is not None or setting is not None):
-            raise FindingError("a pre-test probability or setting needs a lmbayes network file with a target")
-        self.tables: Tables = tables if tables is not None else build_tables(spec, self.pretest)
+        self.tables: Tables = tables if tables is not None else self._tables()
         self.engine = Engine(self.tables)
+        self._engines: dict[tuple[tuple[str, Technique], ...], Engine] = {(): self.engine}
+        self._priors: dict[str, np.ndarray] = {}
+        self._draws: tuple[object, Tables] | None = None
+
+    def _tables(self, values: Mapping[str, np.ndarray] | None = None) -> Tables:
+        tables = build_tables(self.spec, values=values)
+        return tables if self.pretest is None else with_pretest(tables, self.spec.target, self.pretest)
 
     def __repr__(self) -> str:
         return f"<Network {self.spec.name!r}: {len(self.spec.nodes)} nodes, {self.spec.n_taps} taps>"
@@ -160,14 +177,13 @@ class Network:
         """True for a network read from another tool's file: no target, no taps."""
         return not self.spec.target
 
-    def require_target(self, command: str) -> None:
-        """An :class:`InputError` explaining what ``command`` needs from an imported network."""
+    def require_target(self) -> None:
+        """A :class:`NoTargetError` if the network does not say which node is LM."""
         if self.imported:
-            raise InputError(
-                f"`lmbayes {command}` needs to know which node is LM and which are the CSF taps, "
-                f"and '{Path(self.spec.path).name}' does not say: write the network as a lmbayes "
-                "network file (YAML) with `target:` and a `cytology:` block (see 'Writing your own "
-                "network' in the README); `lmbayes posterior` works on it as it is"
+            raise NoTargetError(
+                f"this needs to know which node is LM and which are the CSF taps, and "
+                f"'{Path(self.spec.path).name}' does not say: write the network as a lmbayes "
+                "network file (YAML) with `target:` and a `cytology:` block"
             )
 
     @property
@@ -175,68 +191,93 @@ class Network:
         """The target first, then the other causes and context nodes (every node if imported)."""
         if self.imported:
             return self.spec.node_ids
-        others = [n.id for n in self.spec.nodes if n.kind in CAUSE_KINDS and n.id != self.target]
+        others = [n.id for n in explaining(self.spec) if n.id != self.target]
         return (self.target, *others)
 
     def with_taps(self, n_taps: int) -> Network:
-        """The same network modelling ``n_taps`` CSF taps (1 to 10)."""
-        self.require_target("--max-taps")
+        """The same network modelling ``n_taps`` CSF taps (1 to :data:`~lmbayes.spec.MAX_TAPS`)."""
+        self.require_target()
         return Network(self.spec.with_taps(n_taps), pretest=None if self.setting else self.pretest, setting=self.setting)
 
-    def findings(self, evidence: Evidence | None = None, csf: Sequence[str] = ()) -> dict[str, str]:
-        """Check findings and return them as ``{node: state}`` (see :mod:`lmbayes.findings`).
+    def observe(self, evidence: Evidence | None = None, csf: str | Sequence[str] = ()) -> Findings:
+        """Check findings once and return them as a :class:`~lmbayes.findings.Findings` value.
 
-        A CSF result may carry its technique: ``"negative@5ml+45min"`` (see
-        :mod:`lmbayes.technique`).
+        ``evidence`` maps node to state; ``csf`` lists cytology results in tap order, as a list
+        or a comma-separated string, each optionally with its technique
+        (``"negative@5ml+45min"``, see :mod:`lmbayes.technique`). Unknown nodes or states, taps
+        out of order and impossible findings raise.
         """
-        return self.case(evidence, csf).findings
-
-    def case(
-        self,
-        evidence: Evidence | None = None,
-        csf: Sequence[str] = (),
-        techniques: Mapping[str, Technique] | None = None,
-    ) -> Case:
-        """Checked findings with the engine that fits their tap techniques.
-
-        ``techniques`` adds techniques of taps not yet done (for planning), by tap node id.
-        """
-        results, done_techniques = [], {}
-        for k, item in enumerate(csf, start=1):
-            result, technique = split_result(item)
-            results.append(result)
-            if technique is not None:
-                done_techniques[tap_id(k)] = technique
-        findings = resolve_findings(self.spec, evidence, results)
+        findings = resolve_findings(self.spec, evidence, csf)
         if self.setting and self.spec.settings[self.setting].includes_signs:
-            signs = [n for n in findings if self.spec.node(n).kind == "sign"]
+            signs = [n for n in findings.states if self.spec.node(n).kind == "sign"]
             if signs:
                 raise FindingError(
                     f"the setting '{self.setting}' already includes the clinical signs; drop "
                     f"{', '.join(signs)} or choose another setting"
                 )
-        all_techniques = {**done_techniques, **(techniques or {})}
-        engine = self.engine
-        if all_techniques:
-            engine = Engine(build_tables(self.spec, self.pretest, all_techniques))
-        case = Case(self.spec, engine, MappingProxyType(findings), MappingProxyType(all_techniques))
-        case.check_possible()
-        return case
+        self.case(findings).check_possible()
+        return findings
+
+    def findings(self, evidence: Evidence | None = None, csf: str | Sequence[str] = ()) -> dict[str, str]:
+        """Check findings and return them as ``{node: state}``."""
+        return dict(self.observe(evidence, csf).states)
+
+    def _observed(self, findings: Findings | Evidence | None, csf: str | Sequence[str]) -> Findings:
+        """``findings`` if already checked, else the checked value of the raw pair."""
+        if isinstance(findings, Findings):
+            if csf:
+                raise FindingError("give CSF results inside the findings value, not beside it")
+            return findings
+        return self.observe(findings, csf)
+
+    def engine_for(self, techniques: Mapping[str, Technique] | None = None) -> Engine:
+        """The engine whose tap tables have the given techniques (built once, then kept)."""
+        key = tuple(sorted((techniques or {}).items(), key=lambda item: item[0]))
+        if key not in self._engines:
+            self._engines[key] = Engine(self.tables.with_techniques(dict(key)))
+        return self._engines[key]
+
+    def case(self, findings: Findings, techniques: Mapping[str, Technique] | None = None) -> Case:
+        """The findings with the engine that fits their tap techniques.
+
+        ``techniques`` adds techniques of taps not yet done (for planning), by tap node id.
+        """
+        return Case(self.spec, self.engine_for({**findings.techniques, **(techniques or {})}), findings)
+
+    def draw_tables(self, values: Mapping[str, np.ndarray]) -> Tables:
+        """The tables over draws of the parameters (built once per set of draws, then kept)."""
+        if self._draws is None or self._draws[0] is not values:
+            self._draws = (values, self._tables(values))
+        return self._draws[1]
+
+    def tables_over(self, values: Mapping[str, np.ndarray]) -> Tables:
+        """The tables with parameters replaced by arrays of values (a leading axis), not kept."""
+        return self._tables(values)
+
+    def prior(self, nodes: Sequence[str]) -> dict[str, np.ndarray]:
+        """P(node) before any finding, computed once per node."""
+        missing = [n for n in nodes if n not in self._priors]
+        if missing:
+            self._priors.update(self.engine.posteriors({}, missing)[0])
+        return {n: self._priors[n] for n in nodes}
 
     def posterior(
         self,
-        evidence: Evidence | None = None,
+        findings: Findings | Evidence | None = None,
         *,
-        csf: Sequence[str] = (),
+        csf: str | Sequence[str] = (),
         nodes: Sequence[str] | None = None,
     ) -> Posterior:
-        """P(node | findings) and P(node) for the target and the competing causes."""
-        case = self.case(evidence, csf)
+        """P(node | findings) and P(node) for the target and the competing causes.
+
+        ``findings`` is a value from :meth:`observe`, or ``{node: state}`` with ``csf``.
+        """
+        case = self.case(self._observed(findings, csf))
         nodes = tuple(nodes) if nodes is not None else self.summary_nodes
         for node in nodes:
             self.spec.node(node)
         post, z = case.engine.posteriors(case.evidence, nodes)
-        prior, _ = case.engine.posteriors({}, nodes)
+        prior = self.prior(nodes)
 
         def named(dists: Mapping[str, Any]) -> Mapping[str, Mapping[str, float]]:
             return MappingProxyType({
@@ -244,23 +285,25 @@ class Network:
                 for n in nodes
             })
 
-        return Posterior(self.target, case.findings, named(post), named(prior), float(z))
+        return Posterior(self.target, case.findings.states, named(post), named(prior), float(z))
 
     def taps(
         self,
-        evidence: Evidence | None = None,
+        findings: Findings | Evidence | None = None,
         *,
-        csf: Sequence[str] = (),
+        csf: str | Sequence[str] = (),
         next_technique: Technique | None = None,
     ) -> TapTable:
         """The tap table: P(LM) after each further tap (see :mod:`lmbayes.taps`).
 
         ``next_technique``, if given, is the technique of every further tap.
         """
-        case = self.case(evidence, csf)
+        self.require_target()
+        findings = self._observed(findings, csf)
+        further = {}
         if next_technique is not None:
-            further = {t: next_technique for t in self.spec.taps[case.taps_done :]}
-            case = self.case(evidence, csf, further)
+            further = {t: next_technique for t in self.spec.taps[findings.taps_done :]}
+        case = self.case(findings, further)
         engine, base = case.engine, case.evidence
         done = case.taps_done
         target, negative, positive = self.target, 0, len(self.spec.tap_states) - 1
@@ -271,8 +314,6 @@ class Network:
         steps = []
         for k in range(done + 1, self.spec.n_taps + 1):
             node = tap_id(k)
-            if node in prefix:  # a later tap already given with -e: it is not "further"
-                break
             joint = engine.joint((target, node), prefix)
             p_tap = joint.sum(axis=0) / joint.sum()
             after = float(joint[1, negative] / joint[:, negative].sum())
@@ -293,7 +334,7 @@ class Network:
             before = after
 
         return TapTable(
-            prior=case.p_target({}),
+            prior=float(self.prior([target])[target][-1]),
             current=current,
             taps_done=done,
             n_taps=self.spec.n_taps,
@@ -309,6 +350,22 @@ class Network:
         return to_pgmpy(self.tables)
 
 
+def with_pretest(tables: Tables, target: str, pretest: float) -> Tables:
+    """The tables with the target's prior scaled so that P(target) = ``pretest`` before any
+    finding, keeping the odds ratios of its parent (see :func:`lmbayes.tables.scale_to_marginal`)."""
+    cpt = tables.cpts[target]
+    parents = tables.parents[target]
+    lead = 1 if tables.batch else 0
+    if parents:
+        weights = Engine(tables).joint(parents)
+        weights = weights.reshape(weights.shape[:lead] + (-1,))
+        rows = cpt[..., 1].reshape(cpt.shape[:lead] + (-1,))
+        present = scale_to_marginal(rows, weights, pretest).reshape(cpt.shape[:-1])
+    else:
+        present = np.full(cpt.shape[:-1], pretest)
+    return tables.with_cpts({target: np.stack([1.0 - present, present], axis=-1)})
+
+
 def _negative_lr(joint: np.ndarray, negative: int) -> float | None:
     """P(negative | LM) / P(negative | no LM) from the joint of (LM, tap), or None if undefined."""
     if joint[0].sum() == 0 or joint[1].sum() == 0 or joint[0, negative] == 0:
@@ -317,15 +374,17 @@ def _negative_lr(joint: np.ndarray, negative: int) -> float | None:
 
 
 def load_network(
-    name_or_path: str | Path = networks.DEFAULT,
+    name_or_path: str | Path | None = None,
     *,
     taps: int | None = None,
     setting: str | None = None,
     pretest: float | None = None,
 ) -> Network:
-    """Load a shipped network by name (``"breast"``), a network file by path, or a BIF or
-    XMLBIF file from another tool (read with pgmpy, which takes seconds to import)."""
-    path = networks.resolve(name_or_path)
+    """Load a shipped network by name (``"breast"``, the default), a network file by path, or
+    a BIF or XMLBIF file from another tool (read with pgmpy, which takes seconds to import)."""
+    from lmbayes import networks
+
+    path = networks.resolve(networks.DEFAULT if name_or_path is None else name_or_path)
     if path.suffix.lower() in networks.IMPORTED:
         if not path.is_file():
             raise NetworkFileError(f"{path}: no such network file")
@@ -350,7 +409,7 @@ def load_network(
         )
         network = Network(spec, tables=tables, pretest=pretest, setting=setting)
         if taps is not None:
-            network.require_target("--max-taps")
+            network.require_target()
         return network
     spec = load_spec(path)
     if taps is not None:

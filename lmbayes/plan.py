@@ -32,16 +32,20 @@ specificity given the findings so far.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from dataclasses import dataclass
 
+from lmbayes import kinds
 from lmbayes.errors import InputError
-from lmbayes.network import Case, Evidence, Network
-from lmbayes.spec import MAX_TAPS, tap_id
+from lmbayes.findings import Findings
+from lmbayes.network import Case, Network
+from lmbayes.spec import tap_id
 from lmbayes.taps import percent
-from lmbayes.technique import STANDARD, Technique
+from lmbayes.technique import STANDARD, USUAL, Technique, way
 
 __all__ = [
+    "DEFAULT_THRESHOLDS",
     "Outcome",
     "Plan",
     "TapCount",
@@ -50,7 +54,6 @@ __all__ = [
     "plan_workup",
     "testing_thresholds",
     "value_of_test",
-    "way",
 ]
 
 RULE_OUT, TEST, TREAT = "rule_out", "test", "treat"
@@ -82,6 +85,10 @@ class Thresholds:
         return RULE_OUT if p < self.rule_out else TREAT if p > self.treat else TEST
 
 
+#: The teaching defaults, the one place they are written.
+DEFAULT_THRESHOLDS = Thresholds()
+
+
 def testing_thresholds(
     benefit: float, harm: float, test_harm: float, sensitivity: float, specificity: float
 ) -> tuple[float, float, float]:
@@ -108,22 +115,28 @@ class Outcome:
 
 @dataclass(frozen=True)
 class TestOption:
-    """One test not yet done, with what each of its results would do to P(LM)."""
+    """One test not yet done, with what each of its results would do to P(LM).
+
+    ``test`` is its first reading's node and ``readings`` all of them (an MRI read for LM and
+    for compression, a tap's cytology and its other analyses); each outcome is one combination
+    of their states. ``technique`` is how a tap is done (``None`` for other tests).
+    """
 
     test: str
     label: str
-    technique: str | None
+    technique: Technique | None
     outcomes: tuple[Outcome, ...]
     expected_change: float
     information_bits: float
     changes_management: bool
+    readings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class TapCount:
     """How many more negative taps, done a given way, bring P(LM) below the rule-out threshold."""
 
-    technique: str
+    technique: Technique
     taps: int | None
     p_lm_after: float
 
@@ -141,9 +154,8 @@ class Plan:
 
 def plan_workup(
     network: Network,
-    evidence: Evidence | None = None,
+    findings: Findings,
     *,
-    csf: tuple[str, ...] | list[str] = (),
     thresholds: Thresholds | None = None,
     next_technique: Technique | None = None,
     benefit_harm: tuple[float, float, float] | None = None,
@@ -154,44 +166,42 @@ def plan_workup(
     ``thresholds``. ``next_technique`` is compared with a tap done the usual way; without it, a
     tap done to the handling standard is.
     """
-    net = network if network.spec.n_taps == MAX_TAPS else network.with_taps(MAX_TAPS)
-    case = net.case(evidence, csf)
+    network.require_target()
+    case = network.case(findings)
     current = case.p_target(case.evidence)
-    next_tap = tap_id(case.taps_done + 1) if case.taps_done < MAX_TAPS else None
-    if next_tap in case.findings:
-        next_tap = None
+    next_tap = case.taps_done + 1 if case.taps_done < network.spec.n_taps else None
     if benefit_harm is not None:
         thresholds = _derived_thresholds(case, next_tap, benefit_harm)
     thresholds = thresholds or Thresholds()
 
-    options = [value_of_test(case, node, None, thresholds, current) for node in _tests_not_done(case)]
+    events = kinds.events(network.spec)
+    options = [
+        value_of_test(case, nodes, None, thresholds, current)
+        for event, nodes in events.items()
+        if not network.spec.node(nodes[0]).tap and not any(n in findings for n in nodes)
+    ]
     counts: list[TapCount] = []
-    floor = case.floor()
     if next_tap is not None:
-        other = next_technique or STANDARD
-        for technique in (None, other):
-            tap_case = case if technique is None else net.case(evidence, csf, {next_tap: technique})
-            options.append(value_of_test(tap_case, next_tap, technique, thresholds, current))
-            counts.append(_taps_to_rule_out(net, evidence, csf, technique, thresholds, current))
+        readings = events[f"tap_{next_tap}"]
+        for technique in (USUAL, next_technique or STANDARD):
+            tap_case = network.case(findings, {tap_id(next_tap): technique})
+            options.append(value_of_test(tap_case, readings, technique, thresholds, current))
+            counts.append(_taps_to_rule_out(network, findings, technique, thresholds, current))
     options.sort(key=lambda o: -o.information_bits)
     zone = thresholds.zone(current)
-    plan = Plan(current, zone, thresholds, tuple(options), tuple(counts), floor, advice="")
-    return dataclasses.replace(plan, advice=_advice(plan))
+    plan = Plan(current, zone, thresholds, tuple(options), tuple(counts), case.floor(), advice="")
+    return dataclasses.replace(plan, advice=_advice(plan, network.spec.n_taps))
 
 
-def _tests_not_done(case: Case) -> list[str]:
-    return [n.id for n in case.spec.nodes if n.kind == "test" and n.observable and n.id not in case.findings]
-
-
-def _derived_thresholds(case: Case, next_tap: str | None, benefit_harm: tuple[float, float, float]) -> Thresholds:
+def _derived_thresholds(case: Case, next_tap: int | None, benefit_harm: tuple[float, float, float]) -> Thresholds:
     if next_tap is None:
         raise InputError("thresholds from benefit and harm need a further tap to test with; all taps are done")
-    target, ev = case.spec.target, case.evidence
+    target, ev, tap = case.spec.target, case.evidence, tap_id(next_tap)
     positive = len(case.spec.tap_states) - 1
     if target in ev:
         raise InputError("thresholds from benefit and harm cannot be derived when LM itself is a finding")
-    sens = case.engine.posteriors({**ev, target: 1}, [next_tap])[0][next_tap][positive]
-    spec = 1.0 - case.engine.posteriors({**ev, target: 0}, [next_tap])[0][next_tap][positive]
+    sens = case.engine.posteriors({**ev, target: 1}, [tap])[0][tap][positive]
+    spec = 1.0 - case.engine.posteriors({**ev, target: 0}, [tap])[0][tap][positive]
     test, _, test_treat = testing_thresholds(*benefit_harm, float(sens), float(spec))
     if test >= test_treat:
         raise InputError(
@@ -202,20 +212,21 @@ def _derived_thresholds(case: Case, next_tap: str | None, benefit_harm: tuple[fl
 
 
 def value_of_test(
-    case: Case, node: str, technique: Technique | None, thresholds: Thresholds, current: float
+    case: Case, readings: str | tuple[str, ...], technique: Technique | None, thresholds: Thresholds, current: float
 ) -> TestOption:
-    """What test ``node`` would do to P(LM) given the case (a test already done carries 0 bits)."""
-    ev = case.evidence
-    target = case.spec.target
-    joint = case.engine.joint((target, node), ev)
-    joint = joint / joint.sum()
+    """What a test (one node, or all the readings of one test) would do to P(LM) given the case
+    (a test already done carries 0 bits)."""
+    readings = (readings,) if isinstance(readings, str) else tuple(readings)
+    spec, target = case.spec, case.spec.target
+    joint = case.engine.joint((target, *readings), case.evidence)
+    joint = (joint / joint.sum()).reshape(joint.shape[0], -1)
     p_results = joint.sum(axis=0)
     p_lm = joint.sum(axis=1)
     outcomes = []
-    for i, state in enumerate(case.spec.node(node).states):
+    for i, combination in enumerate(itertools.product(*(spec.node(r).states for r in readings))):
         p = float(p_results[i])
         after = float(joint[1, i] / p) if p > 0 else current
-        outcomes.append(Outcome(state, p, after, thresholds.zone(after)))
+        outcomes.append(Outcome(", ".join(combination), p, after, thresholds.zone(after)))
     info = sum(
         joint[l, t] * math.log2(joint[l, t] / (p_lm[l] * p_results[t]))
         for l in range(joint.shape[0])
@@ -223,36 +234,37 @@ def value_of_test(
         if joint[l, t] > 0
     )
     zone = thresholds.zone(current)
-    label = case.spec.node(node).label
-    if case.spec.node(node).kind == "tap":
-        label = f"CSF cytology, tap {node.split('_')[1]}"
+    first = spec.node(readings[0])
+    label = f"{spec.tap_label}, tap {first.tap}" if first.tap else first.label
+    others = [spec.node(r) for r in readings[1:]]
+    if others:
+        label += " with " + ", ".join(n.label.split(", tap ")[0] for n in others)
     return TestOption(
-        test=node,
+        test=readings[0],
         label=label,
-        technique=None if case.spec.node(node).kind != "tap" else way(technique),
+        technique=technique if first.tap else None,
         outcomes=tuple(outcomes),
         expected_change=float(sum(o.probability * abs(o.p_lm - current) for o in outcomes)),
         information_bits=max(float(info), 0.0),
         changes_management=any(o.probability > 0 and o.zone != zone for o in outcomes),
+        readings=readings,
     )
 
 
 def _taps_to_rule_out(
-    net: Network, evidence: Evidence | None, csf: tuple[str, ...] | list[str], technique: Technique | None,
-    thresholds: Thresholds, current: float,
+    net: Network, findings: Findings, technique: Technique, thresholds: Thresholds, current: float
 ) -> TapCount:
-    name = way(technique)
     if current < thresholds.rule_out:
-        return TapCount(name, 0, current)
-    table = net.taps(evidence, csf=csf, next_technique=technique)
+        return TapCount(technique, 0, current)
+    table = net.taps(findings, next_technique=technique)
     for n, step in enumerate(table.steps, start=1):
         if step.p_lm_if_negative < thresholds.rule_out:
-            return TapCount(name, n, step.p_lm_if_negative)
+            return TapCount(technique, n, step.p_lm_if_negative)
     last = table.steps[-1].p_lm_if_negative if table.steps else current
-    return TapCount(name, None, last)
+    return TapCount(technique, None, last)
 
 
-def _advice(plan: Plan) -> str:
+def _advice(plan: Plan, n_taps: int) -> str:
     t = plan.thresholds
     now = f"P(LM) is {percent(plan.current)}"
     movers = [o for o in plan.tests if o.changes_management]
@@ -270,25 +282,12 @@ def _advice(plan: Plan) -> str:
         parts.append(f"Next: {_test_name(best)}; " + "; ".join(_crossing_text(best, o, named=False) for o in crossing) + ".")
     else:
         parts.append("No single result of any available test crosses a threshold.")
-    parts.append(_count_text(plan))
+    parts.append(_count_text(plan, n_taps))
     return " ".join(parts)
 
 
-def way(technique: Technique | None) -> str:
-    """How a tap is done, as the end of "done ...".
-
-    >>> way(None), way(Technique(volume_ml=5, delay_min=60))
-    ('the usual way', 'with 5 mL, processed after 60 min, lumbar')
-    """
-    if technique is None:
-        return "the usual way"
-    if technique == STANDARD:
-        return "to the handling standard (>= 10 mL, processed within 30 min)"
-    return f"with {technique.describe()}"
-
-
 def _test_name(option: TestOption) -> str:
-    technique = f", done {option.technique}" if option.technique else ""
+    technique = f", done {way(option.technique)}" if option.technique else ""
     return f"{option.label}{technique}"
 
 
@@ -301,7 +300,7 @@ def _crossing_text(option: TestOption, outcome: Outcome, named: bool = True) -> 
     return f"{what} would bring P(LM) {target} (P = {percent(outcome.p_lm)}, probability {percent(outcome.probability)})"
 
 
-def _count_text(plan: Plan) -> str:
+def _count_text(plan: Plan, n_taps: int) -> str:
     if not plan.taps_to_rule_out:
         return "All taps the network can model are done."
     usual = plan.taps_to_rule_out[0]
@@ -313,8 +312,8 @@ def _count_text(plan: Plan) -> str:
     texts = []
     for count in plan.taps_to_rule_out:
         if count.taps is None:
-            texts.append(f"more than {MAX_TAPS} taps done {count.technique}")
+            texts.append(f"more than the {n_taps} taps the network models, done {way(count.technique)}")
         else:
             taps = f"{count.taps} more negative tap{'s' if count.taps != 1 else ''}"
-            texts.append(f"{taps} done {count.technique} (P = {percent(count.p_lm_after)})")
+            texts.append(f"{taps} done {way(count.technique)} (P = {percent(count.p_lm_after)})")
     return f"To rule out: {' or '.join(texts)}."

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lmbayes.errors import LmbayesError
+from lmbayes.kinds import kind_of
 from lmbayes.sensitivity import Swing
 from lmbayes.spec import NetworkSpec
 from lmbayes.taps import TapTable, percent
@@ -27,7 +28,7 @@ def _pyplot() -> Any:
     try:
         import matplotlib
     except ImportError:
-        raise PlotError("--plot needs matplotlib: pip install 'lmbayes[plot]'") from None
+        raise PlotError("drawing a picture needs matplotlib: pip install 'lmbayes[plot]'") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -51,13 +52,13 @@ def tornado(swings: Sequence[Swing], current: float, path: str | Path, title: st
     shown = list(swings[:top])[::-1]
     fig, ax = plt.subplots(figsize=(9, 0.42 * len(shown) + 1.6))
     for y, s in enumerate(shown):
-        lo, hi = sorted((s.p_low, s.p_high))
+        lo, hi = sorted((s.p_lm_low, s.p_lm_high))
         color = "#d98c2b" if s.judgement else "#2f6f9f"
         ax.barh(y, hi - lo, left=lo, color=color, hatch="//" if s.judgement else None, edgecolor="white")
-        ax.annotate(f"{s.low:g}", (s.p_low, y), xytext=(-3 if s.p_low < s.p_high else 3, 0), textcoords="offset points",
-                    ha="right" if s.p_low < s.p_high else "left", va="center", fontsize=8)
-        ax.annotate(f"{s.high:g}", (s.p_high, y), xytext=(3 if s.p_high > s.p_low else -3, 0), textcoords="offset points",
-                    ha="left" if s.p_high > s.p_low else "right", va="center", fontsize=8)
+        ax.annotate(f"{s.low:g}", (s.p_lm_low, y), xytext=(-3 if s.p_lm_low < s.p_lm_high else 3, 0), textcoords="offset points",
+                    ha="right" if s.p_lm_low < s.p_lm_high else "left", va="center", fontsize=8)
+        ax.annotate(f"{s.high:g}", (s.p_lm_high, y), xytext=(3 if s.p_lm_high > s.p_lm_low else -3, 0), textcoords="offset points",
+                    ha="left" if s.p_lm_high > s.p_lm_low else "right", va="center", fontsize=8)
     ax.axvline(current, color="black", linewidth=1)
     ax.set_yticks(range(len(shown)), [s.path + (" (judgement)" if s.judgement else "") for s in shown], fontsize=9)
     ax.set_xlabel("P(LM) with the parameter at the low or high end of its range")
@@ -65,8 +66,8 @@ def tornado(swings: Sequence[Swing], current: float, path: str | Path, title: st
 
     ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
     ax.set_title(title, fontsize=10)
-    lows = [min(s.p_low, s.p_high) for s in shown] + [current]
-    highs = [max(s.p_low, s.p_high) for s in shown] + [current]
+    lows = [min(s.p_lm_low, s.p_lm_high) for s in shown] + [current]
+    highs = [max(s.p_lm_low, s.p_lm_high) for s in shown] + [current]
     span = max(highs) - min(lows) or 0.01
     ax.set_xlim(max(min(lows) - 0.1 * span, 0.0), min(max(highs) + 0.1 * span, 1.0))
     from matplotlib.patches import Patch
@@ -83,11 +84,11 @@ def ladder(rows: Sequence[ReplayRow], prior: float, path: str | Path, title: str
     plt = _pyplot()
     x = list(range(len(rows) + 1))
     fig, ax = plt.subplots(figsize=(10, 5.5))
-    ax.plot(x, [prior] + [r.p_after for r in rows], marker="o", linewidth=2.5, color="#2f6f9f", label="LM", zorder=3)
+    ax.plot(x, [prior] + [r.p_lm_after for r in rows], marker="o", linewidth=2.5, color="#2f6f9f", label="LM", zorder=3)
     for cause in rows[0].causes:
         ax.plot(x, [float("nan")] + [r.causes[cause] for r in rows], linestyle="--", marker=".", alpha=0.8, label=cause)
     for xi, r in zip(x[1:], rows):
-        ax.annotate(f"{100 * r.p_after:.0f}%\n{r.level}", (xi, r.p_after), xytext=(0, 9), textcoords="offset points",
+        ax.annotate(f"{100 * r.p_lm_after:.0f}%\n{r.eano_esmo}", (xi, r.p_lm_after), xytext=(0, 9), textcoords="offset points",
                     ha="center", fontsize=7.5)
     ax.set_xticks(x, ["before"] + [f"{r.step}. {_wrap(r.label)}" for r in rows], fontsize=7.5, rotation=30, ha="right")
     ax.set_ylim(0, 1.12)
@@ -122,20 +123,15 @@ def tap_curve(table: TapTable, path: str | Path, title: str) -> Path:
     return _save(fig, path)
 
 
-_LAYER = {"context": 0, "target": 1, "cause": 1, "latent": 2, "sign": 3, "test": 3, "tap": 4}
-_COLOR = {"context": "#9e9e9e", "target": "#2f6f9f", "cause": "#d98c2b", "latent": "#b0bec5", "sign": "#8bc34a",
-          "test": "#ba68c8", "tap": "#4db6ac"}
-
-
 def network_dot(spec: NetworkSpec) -> str:
     """The network as Graphviz DOT text, causes ranked above signs and tests."""
     lines = [f'digraph "{spec.name}" {{', "  rankdir=TB;", '  node [shape=box, style="rounded,filled", fontname="Helvetica"];']
-    for layer in sorted(set(_LAYER.values())):
-        members = [n for n in spec.nodes if _LAYER[n.kind] == layer]
+    for layer in sorted({kind_of(n).layer for n in spec.nodes}):
+        members = [n for n in spec.nodes if kind_of(n).layer == layer]
         if members:
             lines.append("  { rank=same; " + " ".join(f'"{n.id}";' for n in members) + " }")
     for n in spec.nodes:
-        lines.append(f'  "{n.id}" [label="{n.id}\\n({n.kind})", fillcolor="{_COLOR[n.kind]}"];')
+        lines.append(f'  "{n.id}" [label="{n.id}\\n({n.kind})", fillcolor="{kind_of(n).color}"];')
     for n in spec.nodes:
         lines += [f'  "{p}" -> "{n.id}";' for p in n.parents]
     lines.append("}")
@@ -149,20 +145,20 @@ def network_picture(spec: NetworkSpec, path: str | Path) -> Path:
     plt = _pyplot()
     graph = nx.DiGraph()
     for n in spec.nodes:
-        graph.add_node(n.id, layer=_LAYER[n.kind])
+        graph.add_node(n.id, layer=kind_of(n).layer)
     graph.add_edges_from((p, n.id) for n in spec.nodes for p in n.parents)
     layers: dict[int, list[str]] = {}
     for n in spec.nodes:  # the file's order within a layer, layer 0 at the top
-        layers.setdefault(_LAYER[n.kind], []).append(n.id)
+        layers.setdefault(kind_of(n).layer, []).append(n.id)
     position = {
         v: (i - (len(members) - 1) / 2, -layer)
         for layer, members in layers.items()
         for i, v in enumerate(members)
     }
     fig, ax = plt.subplots(figsize=(16, 8))
-    kinds = {n.id: n.kind for n in spec.nodes}
+    colors = {n.id: kind_of(n).color for n in spec.nodes}
     nx.draw_networkx_edges(graph, position, ax=ax, alpha=0.35, arrows=True, arrowsize=10, node_size=2600)
-    nx.draw_networkx_nodes(graph, position, ax=ax, node_color=[_COLOR[kinds[v]] for v in graph], node_size=2600,
+    nx.draw_networkx_nodes(graph, position, ax=ax, node_color=[colors[v] for v in graph], node_size=2600,
                            node_shape="s", alpha=0.9)
     nx.draw_networkx_labels(graph, position, ax=ax, labels={v: v.replace("_", "\n") for v in graph}, font_size=6.5)
     ax.set_title(f"{spec.name}: {spec.title}", fontsize=11)

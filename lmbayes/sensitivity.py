@@ -14,15 +14,17 @@ threshold: found on a grid over the range, then by bisection to 1e-10.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from lmbayes.calibration import reachable
-from lmbayes.network import Case, Evidence, Network
+from lmbayes.engine import Engine
+from lmbayes.findings import Findings
+from lmbayes.network import Case, Network
 from lmbayes.spec import NetworkSpec
-from lmbayes.uncertainty import batched_engine, p_target
+from lmbayes.uncertainty import p_target
 
 __all__ = ["Swing", "one_way"]
 
@@ -37,15 +39,17 @@ class Swing:
     value: float
     low: float
     high: float
-    p_low: float
-    p_high: float
+    p_lm_low: float
+    p_lm_high: float
     judgement: bool
     limited: bool
     flip: float | None = None
 
+    json_extra: ClassVar[tuple[str, ...]] = ("swing",)
+
     @property
     def swing(self) -> float:
-        return abs(self.p_high - self.p_low)
+        return abs(self.p_lm_high - self.p_lm_low)
 
 
 def feasible_range(spec: NetworkSpec, path: str) -> tuple[float, float]:
@@ -70,22 +74,17 @@ def feasible_range(spec: NetworkSpec, path: str) -> tuple[float, float]:
     return p.low, p.high
 
 
-def one_way(
-    network: Network,
-    evidence: Evidence | None = None,
-    *,
-    csf: Sequence[str] = (),
-    threshold: float | None = None,
-) -> tuple[Swing, ...]:
+def one_way(network: Network, findings: Findings, *, threshold: float | None = None) -> tuple[Swing, ...]:
     """Swings of P(LM) over every ranged parameter that moves it, largest first."""
+    network.require_target()
     spec = network.spec
-    case = network.case(evidence, csf)
+    case = network.case(findings)
     paths = [p for p, par in spec.parameters.items() if par.high > par.low]
     ends = {p: feasible_range(spec, p) for p in paths}
     base = {p: np.full(2 * len(paths), par.value) for p, par in spec.parameters.items()}
     for i, path in enumerate(paths):
         base[path][2 * i], base[path][2 * i + 1] = ends[path]
-    engine = batched_engine(network, case, base)
+    engine = Engine(network.tables_over(base).with_techniques(dict(case.techniques)))
     p = p_target(engine, spec.target, case.evidence)
     swings = []
     for i, path in enumerate(paths):
@@ -110,7 +109,8 @@ def _with_flips(network: Network, case: Case, swings: list[Swing], threshold: fl
         values = {q: np.full(len(settings), par.value) for q, par in spec.parameters.items()}
         for k, (path, value) in enumerate(settings):
             values[path][k] = value
-        return p_target(batched_engine(network, case, values), spec.target, case.evidence)
+        engine = Engine(network.tables_over(values).with_techniques(dict(case.techniques)))
+        return p_target(engine, spec.target, case.evidence)
 
     grid = np.linspace(0.0, 1.0, _GRID)
     points = [[s.low + g * (s.high - s.low) for g in grid] for s in swings]

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lmbayes.errors import InputError
-from lmbayes.network import Case, Evidence, Network
+from lmbayes.errors import InputError, TooFewTapsError
+from lmbayes.findings import Findings
+from lmbayes.network import Case, Network
 from lmbayes.spec import MAX_TAPS, tap_id
 from lmbayes.technique import STANDARD, Technique
 
@@ -148,9 +149,8 @@ def forward_sample(network: Network, n: int, rng: np.random.Generator | int | No
 
 def simulate(
     network: Network,
-    evidence: Evidence | None = None,
+    findings: Findings,
     *,
-    csf: Sequence[str] = (),
     strategies: Sequence[Strategy],
     patients: int,
     rng: np.random.Generator | int | None = None,
@@ -160,18 +160,24 @@ def simulate(
     """Simulate ``patients`` patients like this one through each strategy (same cohort)."""
     if patients < 1:
         raise InputError(f"the number of patients must be at least 1, not {patients}")
+    network.require_target()
     rng = np.random.default_rng(rng)
     needed = max((s.taps for s in strategies), default=0)
-    case0 = network.case(evidence, csf)
-    if case0.taps_done + needed > MAX_TAPS:
-        raise InputError(f"{case0.taps_done} taps done and {needed} more exceed the {MAX_TAPS} taps lmbayes models")
-    net = network if network.spec.n_taps == MAX_TAPS else network.with_taps(MAX_TAPS)
-    taps = [tap_id(case0.taps_done + k) for k in range(1, needed + 1)]
+    net = network
+    done_taps = findings.taps_done
+    if done_taps + needed > net.spec.n_taps:
+        more = "" if done_taps + needed <= MAX_TAPS else f"; lmbayes models at most {MAX_TAPS}"
+        raise TooFewTapsError(
+            f"{done_taps} taps done and {needed} more need {done_taps + needed} taps, but the network "
+            f"models {net.spec.n_taps}{more}",
+            needed=done_taps + needed,
+        )
+    taps = [tap_id(done_taps + k) for k in range(1, needed + 1)]
     if any(s.mri for s in strategies) and MRI not in net.spec.node_ids:
         raise InputError(f"the network '{net.name}' has no node 'mri' for an MRI-first strategy")
-    mri_done = MRI in case0.findings
+    mri_done = MRI in findings
     techniques = {s.technique for s in strategies}
-    cases = {tech: net.case(evidence, csf, dict.fromkeys(taps, tech) if tech else None) for tech in techniques}
+    cases = {tech: net.case(findings, dict.fromkeys(taps, tech) if tech else None) for tech in techniques}
     base = next(iter(cases.values()))
     target = net.target
 
@@ -181,7 +187,7 @@ def simulate(
     hidden = tuple(h for h in hidden if h not in base.findings)
     joint = base.engine.joint(hidden, base.evidence)
     probabilities = (joint / joint.sum()).reshape(-1)
-    observed_target = base.findings.get(target)
+    observed_target = base.findings.states.get(target)
 
     acc = {s: _Accumulator(needed, bins) for s in strategies}
     done = 0

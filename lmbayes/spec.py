@@ -13,16 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from lmbayes.errors import FindingError, did_you_mean
+from lmbayes.errors import InputError, UnknownNodeError, UnknownParameterError, did_you_mean
 
 __all__ = ["MAX_TAPS", "Node", "NetworkSpec", "Parameter", "Setting", "tap_id"]
 
 #: The most CSF taps a network can model.
 MAX_TAPS = 10
-#: Node kinds written in a network file.
-FILE_KINDS = ("context", "target", "cause", "sign", "test")
-#: Node kinds with a noisy-OR or prior table that explain the signs.
-CAUSE_KINDS = ("context", "target", "cause")
 SHEDDING = "shedding"
 
 
@@ -56,8 +52,12 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Node:
-    """A node: id, kind, label, states and parents. Kinds: context, target, cause, sign,
-    test (from the file), latent and tap (generated for serial cytology)."""
+    """A node: id, kind, label, states and parents (kinds: :mod:`lmbayes.kinds`).
+
+    ``tap`` is the tap a generated per-tap node belongs to (0 for the others); ``template``
+    the file node a per-tap analysis was generated from; ``part_of`` the test whose reading
+    this is (another reading of the same MRI, say), empty for a test of its own.
+    """
 
     id: str
     kind: str
@@ -66,6 +66,15 @@ class Node:
     states: tuple[str, ...]
     parents: tuple[str, ...] = ()
     observable: bool = False
+    tap: int = 0
+    template: str = ""
+    part_of: str = ""
+
+    @property
+    def event(self) -> str:
+        """The test this node is a reading of: ``tap_3`` for every analysis of the third tap,
+        ``part_of`` or the node's own id otherwise."""
+        return f"tap_{self.tap}" if self.tap else (self.part_of or self.id)
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,7 @@ class NetworkSpec:
     n_taps: int
     tap_states: tuple[str, ...]
     tap_label: str
+    tap_analyses: tuple[Node, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
@@ -109,10 +119,18 @@ class NetworkSpec:
         for n in self.nodes:
             if n.id == node_id:
                 return n
-        raise FindingError(
+        raise UnknownNodeError(
             f"unknown node '{node_id}'{did_you_mean(node_id, self.node_ids)}; "
-            f"valid nodes: {', '.join(self.node_ids)} (see `lmbayes network show`)"
+            f"valid nodes: {', '.join(self.node_ids)}"
         )
+
+    def of_kind(self, *kinds: str) -> tuple[Node, ...]:
+        """The nodes of the given kinds, in order."""
+        return tuple(n for n in self.nodes if n.kind in kinds)
+
+    def tap_nodes_of(self, k: int) -> tuple[str, ...]:
+        """Every node observed on tap ``k``: its cytology first, then the other analyses."""
+        return tuple(n.id for n in self.nodes if n.tap == k)
 
     @property
     def taps(self) -> tuple[str, ...]:
@@ -122,7 +140,7 @@ class NetworkSpec:
     @property
     def causes(self) -> tuple[str, ...]:
         """The competing causes of the signs (kind ``cause``)."""
-        return tuple(n.id for n in self.nodes if n.kind == "cause")
+        return tuple(n.id for n in self.of_kind("cause"))
 
     @property
     def observable(self) -> tuple[str, ...]:
@@ -131,7 +149,10 @@ class NetworkSpec:
     def with_parameter(self, path: str, value: float) -> NetworkSpec:
         """A copy with one parameter's value replaced (its range and sources kept)."""
         if path not in self.parameters:
-            raise KeyError(path)
+            raise UnknownParameterError(
+                f"unknown parameter '{path}'{did_you_mean(path, self.parameters)}; "
+                f"this network's parameters: {', '.join(self.parameters)}"
+            )
         params = dict(self.parameters)
         params[path] = dataclasses.replace(params[path], value=value)
         return dataclasses.replace(self, parameters=params)
@@ -139,17 +160,20 @@ class NetworkSpec:
     def with_taps(self, n_taps: int) -> NetworkSpec:
         """A copy modelling ``n_taps`` CSF taps (1 to :data:`MAX_TAPS`)."""
         if not 1 <= n_taps <= MAX_TAPS:
-            raise FindingError(f"the number of taps must be 1 to {MAX_TAPS}, not {n_taps}")
-        kept = tuple(n for n in self.nodes if n.kind != "tap")
-        return dataclasses.replace(
-            self, nodes=kept + tap_nodes(n_taps, self.tap_states, self.tap_label), n_taps=n_taps
-        )
+            raise InputError(f"the number of taps must be 1 to {MAX_TAPS}, not {n_taps}")
+        kept = tuple(n for n in self.nodes if not n.tap)
+        generated = tap_nodes(n_taps, self.tap_states, self.tap_label, self.tap_analyses)
+        return dataclasses.replace(self, nodes=kept + generated, n_taps=n_taps)
 
 
-def tap_nodes(n_taps: int, states: tuple[str, ...], label: str) -> tuple[Node, ...]:
-    """The generated tap nodes, each a child of the latent shedding node."""
-    return tuple(
-        Node(
+def tap_nodes(
+    n_taps: int, states: tuple[str, ...], label: str, analyses: tuple[Node, ...] = ()
+) -> tuple[Node, ...]:
+    """The generated per-tap nodes: each tap's cytology (a child of the latent shedding node),
+    then one node per analysis of the tap, named ``{analysis}_{k}``."""
+    nodes = []
+    for k in range(1, n_taps + 1):
+        nodes.append(Node(
             id=tap_id(k),
             kind="tap",
             label=f"{label}, tap {k}",
@@ -157,9 +181,13 @@ def tap_nodes(n_taps: int, states: tuple[str, ...], label: str) -> tuple[Node, .
             states=states,
             parents=(SHEDDING,),
             observable=True,
-        )
-        for k in range(1, n_taps + 1)
-    )
+            tap=k,
+        ))
+        nodes += [
+            dataclasses.replace(a, id=f"{a.id}_{k}", label=f"{a.label}, tap {k}", tap=k, template=a.id)
+            for a in analyses
+        ]
+    return tuple(nodes)
 
 
 def _ordinal(k: int) -> str:

@@ -2,49 +2,29 @@
 
 Both engines, the numpy one (:mod:`lmbayes.engine`) and pgmpy (:mod:`lmbayes._pgmpy`), read
 these same tables. Each table is an array whose axes are the node's parents, in order, then
-the node itself; the last axis sums to one.
-
-Forms, for binary causes whose second state is the "present" one:
-
-* **prior**: ``P(X = present) = prior``; with ``prior_given`` one row per parent state.
-* **noisy-OR sign** with leak ``l`` and, for each cause ``i``, the frequency ``f_i`` of the sign
-  when cause ``i`` alone is present. The activation of cause ``i`` is
-  ``a_i = 1 - (1 - f_i) / (1 - l)``, so that
-
-  .. math:: P(\\text{sign absent} \\mid x) = (1 - l) \\prod_i (1 - a_i)^{x_i},
-
-  which gives back ``f_i`` when only cause ``i`` is present and ``l`` when none is. Two causes
-  together make a sign more likely than either alone, and evidence for one cause lowers the
-  probability of the others ("explaining away").
-* **test**: rows ``[specificity, 1 - specificity]`` for target absent and
-  ``[1 - sensitivity, sensitivity]`` for target present.
-* **shedding** (latent): absent LM never sheds; LM sheds with probability ``pi``.
-* **tap**: without shedding ``[1 - f - e0, e0, f]``, with shedding ``[1 - p - e1, e1, p]``
-  (negative, equivocal, positive), ``p`` and ``pi`` solved by :mod:`lmbayes.calibration`.
+the node itself; the last axis sums to one. Each node's kind builds its table (the forms are
+in :mod:`lmbayes.kinds`).
 
 **Draws.** Given arrays of parameter values (one entry per draw), every table gains a leading
 axis over the draws and the engine contracts all draws at once (see :mod:`lmbayes.uncertainty`).
+
+**Techniques.** A tap done a stated way changes only that tap's table:
+:meth:`Tables.with_techniques` rebuilds those tables and shares every other one.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import itertools
-import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from numpy.typing import ArrayLike
-
 from lmbayes.calibration import Calibration, CalibrationError, calibrate, reachable, solve
 from lmbayes.errors import FindingError, InputError, did_you_mean
-from lmbayes.spec import CAUSE_KINDS, NetworkSpec
-from lmbayes.technique import PARAMETERS as TECHNIQUE_PARAMETERS
+from lmbayes.kinds import TableContext, kind_of, noisy_or
+from lmbayes.spec import NetworkSpec
 from lmbayes.technique import Technique
 
 __all__ = ["Tables", "build_tables", "noisy_or", "scale_to_marginal"]
@@ -63,10 +43,30 @@ class Tables:
     cpts: Mapping[str, np.ndarray]
     calibration: Calibration | None = None
     batch: int = 0
+    #: what built the tables (None for an imported network): technique variants reuse it
+    context: TableContext | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for field in ("states", "parents", "cpts"):
-            object.__setattr__(self, field, MappingProxyType(dict(getattr(self, field))))
+        for name in ("states", "parents", "cpts"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+
+    def with_cpts(self, cpts: Mapping[str, np.ndarray]) -> Tables:
+        """The same tables with some replaced."""
+        return dataclasses.replace(self, cpts={**self.cpts, **cpts})
+
+    def with_techniques(self, techniques: Mapping[str, Technique]) -> Tables:
+        """The tables with the given taps done the given way; only those taps' tables change.
+
+        Techniques already in these tables stay unless ``techniques`` names the same tap.
+        """
+        if not techniques:
+            return self
+        if self.context is None:
+            raise InputError("this network does not model tap technique; give the results without one")
+        ctx = dataclasses.replace(self.context, techniques=MappingProxyType({**self.context.techniques, **techniques}))
+        spec = ctx.spec
+        changed = {tap: kind_of(spec.node(tap)).table(spec.node(tap), ctx) for tap in techniques}
+        return dataclasses.replace(self, cpts={**self.cpts, **changed}, context=ctx)
 
     def state_index(self, node: str, state: str) -> int:
         """The index of ``state`` in ``node``; a :class:`FindingError` naming the valid ones."""
@@ -79,30 +79,6 @@ class Tables:
                 f"valid states: {', '.join(states)}"
             )
         return states.index(state)
-
-
-def noisy_or(leak: ArrayLike, frequencies: Sequence[ArrayLike]) -> np.ndarray:
-    """The noisy-OR table of a binary sign with binary causes (formula in the module doc).
-
-    Arrays of values give a leading axis over draws.
-
-    >>> t = noisy_or(0.1, [0.5, 0.3])
-    >>> [round(float(x), 4) for x in t[1, 0, :]]   # first cause alone: frequency 0.5
-    [0.5, 0.5]
-    >>> round(float(t[1, 1, 1]), 4)                # both: 1 - 0.9 * (0.5/0.9) * (0.7/0.9)
-    0.6111
-    """
-    leak = np.asarray(leak, dtype=float)
-    freqs = [np.asarray(f, dtype=float) for f in frequencies]
-    shape = np.broadcast_shapes(leak.shape, *(f.shape for f in freqs))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        keep = [np.where(leak < 1.0, (1.0 - f) / (1.0 - leak), 1.0) for f in freqs]
-    table = np.empty(shape + (2,) * len(freqs) + (2,))
-    for config in itertools.product((0, 1), repeat=len(freqs)):
-        absent = (1.0 - leak) * math.prod((k for k, x in zip(keep, config) if x), start=np.ones(shape))
-        table[(..., *config, 0)] = absent
-        table[(..., *config, 1)] = 1.0 - absent
-    return table
 
 
 def scale_to_marginal(rows: np.ndarray, weights: np.ndarray, target: float) -> np.ndarray:
@@ -133,17 +109,15 @@ def scale_to_marginal(rows: np.ndarray, weights: np.ndarray, target: float) -> n
 
 def build_tables(
     spec: NetworkSpec,
-    pretest: float | None = None,
     techniques: Mapping[str, Technique] | None = None,
     values: Mapping[str, np.ndarray] | None = None,
 ) -> Tables:
     """Build the probability tables of ``spec``.
 
-    ``pretest``, if given, replaces the target's prior probability before any finding, keeping
-    the odds ratios of its parent (see :func:`scale_to_marginal`). ``techniques`` gives the
-    technique of some taps by node id (see :mod:`lmbayes.technique`); the others are taps done
-    the usual way. ``values`` replaces parameters by path with arrays of draws, all of one
-    length ``D``: the tables then carry a leading axis of length ``D``.
+    ``techniques`` gives the technique of some taps by node id (see :mod:`lmbayes.technique`);
+    the others are taps done the usual way. ``values`` replaces parameters by path with arrays
+    of draws, all of one length ``D``: the tables then carry a leading axis of length ``D``.
+    A pre-test probability is applied afterwards (:func:`lmbayes.network.with_pretest`).
     """
     values = dict(values or {})
     batch = len(next(iter(values.values()))) if values else 0
@@ -154,44 +128,16 @@ def build_tables(
             return np.asarray(values[path], dtype=float)
         return np.full(shape, spec.parameters[path].value)
 
-    cal = _calibration(spec, v, batch)
-    cpts: dict[str, np.ndarray] = {}
-    for node in spec.nodes:
-        if node.kind in CAUSE_KINDS:
-            if node.parents:
-                parent_states = spec.node(node.parents[0]).states
-                p = np.stack([v(f"{node.id}.prior.{s}") for s in parent_states], axis=-1)
-            else:
-                p = v(f"{node.id}.prior")
-            cpts[node.id] = np.stack([1.0 - p, p], axis=-1)
-        elif node.kind == "sign":
-            freqs = [v(f"{node.id}.causes.{c}") for c in node.parents]
-            cpts[node.id] = noisy_or(v(f"{node.id}.leak"), freqs)
-        elif node.kind == "test":
-            sens, spec_ = v(f"{node.id}.sensitivity"), v(f"{node.id}.specificity")
-            cpts[node.id] = _rows([spec_, 1.0 - spec_], [1.0 - sens, sens])
-        elif node.kind == "latent":
-            pi = np.asarray(cal.shedding_share)
-            cpts[node.id] = _rows([np.ones_like(pi), np.zeros_like(pi)], [1.0 - pi, pi])
-        elif node.kind == "tap":
-            technique = (techniques or {}).get(node.id)
-            cpts[node.id] = _tap_cpt(spec, v, cal, technique)
-    tables = Tables(
+    ctx = TableContext(spec, v, _calibration(spec, v, batch), MappingProxyType(dict(techniques or {})))
+    return Tables(
         variables=spec.node_ids,
         states={n.id: n.states for n in spec.nodes},
         parents={n.id: n.parents for n in spec.nodes},
-        cpts=cpts,
-        calibration=cal,
+        cpts={n.id: kind_of(n).table(n, ctx) for n in spec.nodes},
+        calibration=ctx.calibration,
         batch=batch,
+        context=ctx,
     )
-    if pretest is None:
-        return tables
-    return _with_pretest(tables, spec.target, pretest)
-
-
-def _rows(*rows: Sequence[ArrayLike]) -> np.ndarray:
-    """Stack rows of (possibly batched) probabilities into a table (..., parent state, state)."""
-    return np.stack([np.stack(np.broadcast_arrays(*row), axis=-1) for row in rows], axis=-2)
 
 
 def _calibration(spec: NetworkSpec, v: Callable[[str], np.ndarray], batch: int) -> Calibration:
@@ -205,40 +151,3 @@ def _calibration(spec: NetworkSpec, v: Callable[[str], np.ndarray], batch: int) 
     return Calibration(one_tap=s1, three_taps=s3, false_positive=f, shedding_share=pi, per_tap=p)  # type: ignore[arg-type]
 
 
-def _tap_cpt(
-    spec: NetworkSpec, v: Callable[[str], np.ndarray], cal: Calibration, technique: Technique | None
-) -> np.ndarray:
-    """Rows: no shedding ``[1 - f - e0, e0, f]``, shedding ``[1 - p - e1, e1, p]``."""
-    equivocal = "equivocal" in spec.tap_states
-    p, f = np.asarray(cal.per_tap), np.asarray(cal.false_positive)
-    e1 = v("cytology.equivocal_with_cells") if equivocal else np.zeros_like(p)
-    e0 = v("cytology.equivocal_without_cells") if equivocal else np.zeros_like(p)
-    if technique is not None:
-        if not all(f"cytology.technique.{k}" in spec.parameters for k in TECHNIQUE_PARAMETERS):
-            raise InputError(
-                f"the network '{spec.name}' does not model tap technique (no cytology.technique "
-                "in its file); give the results without @..."
-            )
-        effects = {k: v(f"cytology.technique.{k}") for k in TECHNIQUE_PARAMETERS}
-        p = technique.detection(p, effects, ceiling=1.0 - e1)
-    if equivocal:
-        return _rows([1.0 - f - e0, e0, f], [1.0 - p - e1, e1, p])
-    return _rows([1.0 - f, f], [1.0 - p, p])
-
-
-def _with_pretest(tables: Tables, target: str, pretest: float) -> Tables:
-    from lmbayes.engine import Engine
-
-    cpt = tables.cpts[target]
-    parents = tables.parents[target]
-    lead = 1 if tables.batch else 0
-    if parents:
-        weights = Engine(tables).joint(parents)
-        weights = weights.reshape(weights.shape[:lead] + (-1,))
-        rows = cpt[..., 1].reshape(cpt.shape[:lead] + (-1,))
-        present = scale_to_marginal(rows, weights, pretest).reshape(cpt.shape[:-1])
-    else:
-        present = np.full(cpt.shape[:-1], pretest)
-    cpts = dict(tables.cpts)
-    cpts[target] = np.stack([1.0 - present, present], axis=-1)
-    return Tables(tables.variables, tables.states, tables.parents, cpts, tables.calibration, tables.batch)

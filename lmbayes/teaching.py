@@ -30,15 +30,17 @@ guideline's table treats equivocal cytology was not checked against the paper.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 from itertools import combinations
 
 import numpy as np
 
 from lmbayes.cases import CaseFile
 from lmbayes.errors import InputError
-from lmbayes.network import Evidence, Network
+from lmbayes.findings import Findings
+from lmbayes.network import Network
 from lmbayes.taps import apply_likelihood_ratio
 
 __all__ = [
@@ -64,18 +66,14 @@ def _odds(p: float) -> float:
     return p / (1.0 - p) if p < 1.0 else float("inf")
 
 
-def eano_level(network: Network, findings: Mapping[str, str]) -> str:
+def eano_level(network: Network, findings: Findings) -> str:
     """``confirmed``, ``probable``, ``possible`` or ``lack of evidence`` (module docstring)."""
-    spec = network.spec
+    spec, states = network.spec, findings.states
     positive = spec.tap_states[-1]
-    if any(findings.get(t) == positive for t in spec.taps):
+    if any(states.get(t) == positive for t in spec.taps):
         return "confirmed"
-    signs = any(
-        findings.get(n.id) == n.states[-1] for n in spec.nodes if n.kind == "sign" and spec.target in n.parents
-    )
-    mri = any(
-        findings.get(n.id) == n.states[-1] for n in spec.nodes if n.kind == "test" and n.parents == (spec.target,)
-    )
+    signs = any(states.get(n.id) == n.states[-1] for n in spec.of_kind("sign") if spec.target in n.parents)
+    mri = any(states.get(n.id) == n.states[-1] for n in spec.of_kind("test") if n.parents == (spec.target,))
     return "probable" if signs and mri else "possible" if signs or mri else "lack of evidence"
 
 
@@ -86,6 +84,8 @@ class Conflict:
     value: float
     pair: tuple[str, str] | None
     pair_value: float
+
+    json_extra: ClassVar[tuple[str, ...]] = ("alert",)
 
     @property
     def alert(self) -> bool:
@@ -98,11 +98,11 @@ class Conflict:
         return f"Conflict: the findings are jointly less likely than each alone (conf = {self.value:.2f} > 0){pair}."
 
 
-def conflict(network: Network, evidence: Evidence | None = None, *, csf: Sequence[str] = ()) -> Conflict:
+def conflict(network: Network, findings: Findings) -> Conflict:
     """``conf = ln(prod P(f_i) / P(F))`` and the most conflicting pair (module docstring)."""
-    case = network.case(evidence, csf)
+    case = network.case(findings)
     ev = case.evidence
-    names = [f"{n}={s}" for n, s in case.findings.items()]
+    names = [f"{n}={s}" for n, s in findings.states.items()]
     n = len(ev)
     if n < 2:
         return Conflict(0.0, None, 0.0)
@@ -127,29 +127,31 @@ class ReplayRow:
     step: int
     label: str
     findings: tuple[str, ...]
-    p_before: float
-    p_after: float
+    p_lm_before: float
+    p_lm_after: float
     likelihood_ratio: float | None  # None where P(LM) is 0 or 1 and odds are undefined
     causes: Mapping[str, float]
-    level: str
+    eano_esmo: str
 
 
 def replay(network: Network, case: CaseFile) -> tuple[tuple[ReplayRow, ...], Conflict]:
-    """One row per step of the case, and the conflict measure of all its findings."""
+    """One row per step of the case, and the conflict measure of all its findings.
+
+    ``case.findings`` holds the checked findings after each step (:func:`lmbayes.cases.load_case`).
+    """
     rows = []
-    before = network.posterior().p_target
-    for k, step in enumerate(case.steps, start=1):
-        findings, csf = case.findings_until(k)
-        post = network.posterior(findings, csf=csf)
+    before = network.posterior(Findings()).p_target
+    previous: Findings = Findings()
+    causes_of = set(network.spec.causes)
+    for k, (step, findings) in enumerate(zip(case.steps, case.findings), start=1):
+        post = network.posterior(findings)
         after = post.p_target
-        done = len(case.findings_until(k - 1)[1])
-        added = [f"{n}={s}" for n, s in step.findings] + [f"csf_{done + i}={r}" for i, r in enumerate(step.csf, start=1)]
+        added = [f"{n}={s}" for n, s in findings.states.items() if n not in previous]
         lr = _odds(after) / _odds(before) if 0 < before < 1 and 0 < after < 1 else None
-        causes = {n: d[list(d)[-1]] for n, d in post.posterior.items() if network.spec.node(n).kind == "cause"}
-        rows.append(ReplayRow(k, step.label, tuple(added), before, after, lr, causes, eano_level(network, post.findings)))
-        before = after
-    findings, csf = case.findings_until(len(case.steps))
-    return tuple(rows), conflict(network, findings, csf=csf)
+        causes = {n: d[list(d)[-1]] for n, d in post.posterior.items() if n in causes_of}
+        rows.append(ReplayRow(k, step.label, tuple(added), before, after, lr, causes, eano_level(network, findings)))
+        before, previous = after, findings
+    return tuple(rows), conflict(network, case.findings[-1])
 
 
 @dataclass(frozen=True)
@@ -158,21 +160,24 @@ class Attribution:
     in_context_lr: float
     shapley_db: float
 
+    json_extra: ClassVar[tuple[str, ...]] = ("shapley_odds_ratio",)
+
     @property
-    def shapley_lr(self) -> float:
+    def shapley_odds_ratio(self) -> float:
         return 10 ** (self.shapley_db / 10)
 
     def sentence(self) -> str:
         direction = "raises" if self.shapley_db > 0 else "lowers"
         return (
-            f"{self.finding} {direction} the odds of LM: x{self.shapley_lr:.2f} averaged over orders "
+            f"{self.finding} {direction} the odds of LM: x{self.shapley_odds_ratio:.2f} averaged over orders "
             f"({self.shapley_db:+.1f} dB), x{self.in_context_lr:.2f} when it comes last."
         )
 
 
-def explain(network: Network, evidence: Evidence | None = None, *, csf: Sequence[str] = ()) -> tuple[Attribution, ...]:
+def explain(network: Network, findings: Findings) -> tuple[Attribution, ...]:
     """Each finding's contribution to P(LM), in context and order-free; largest first."""
-    case = network.case(evidence, csf)
+    network.require_target()
+    case = network.case(findings)
     target = network.target
     if target in case.findings:
         raise InputError(f"'{target}' itself is a finding: there is nothing to explain")
@@ -188,7 +193,7 @@ def explain(network: Network, evidence: Evidence | None = None, *, csf: Sequence
     with np.errstate(divide="ignore", invalid="ignore"):
         v = 10 * (np.log10(joint[:, 1]) - np.log10(joint[:, 0]))
     if not np.all(np.isfinite(v)):
-        names = [f"{node}={state}" for node, state in case.findings.items()]
+        names = [f"{node}={state}" for node, state in findings.states.items()]
         certain = [names[i] for i in range(n) if not np.isfinite(v[1 << i])] or names
         raise InputError(
             f"{', '.join(certain)} makes LM certain or impossible, so odds and attributions are "
@@ -197,7 +202,7 @@ def explain(network: Network, evidence: Evidence | None = None, *, csf: Sequence
     full = 2**n - 1
     weights = np.array([math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)])
     size = masks.sum(axis=1)
-    names = [f"{node}={state}" for node, state in case.findings.items()]
+    names = [f"{node}={state}" for node, state in findings.states.items()]
     result = []
     for i in range(n):
         without = subsets[(subsets >> i) & 1 == 0]
@@ -213,10 +218,10 @@ class DependenceRow:
     network: float
     independent: float
     fagan: float
-    step_lr: float | None
+    likelihood_ratio: float | None
 
 
-def dependence(network: Network, evidence: Evidence | None = None, *, csf: Sequence[str] = ()) -> tuple[tuple[DependenceRow, ...], float, float]:
+def dependence(network: Network, findings: Findings) -> tuple[tuple[DependenceRow, ...], float, float]:
     """P(LM) after 1..N further negative taps: the network, independent taps, a Fagan chain.
 
     *Independent taps* use the published one-tap sensitivity and the specificity:
@@ -224,7 +229,7 @@ def dependence(network: Network, evidence: Evidence | None = None, *, csf: Seque
     multiplies the odds by the network's own single-tap LR(-) k times. Returns the rows and the
     two fixed likelihood ratios.
     """
-    table = network.taps(evidence, csf=csf)
+    table = network.taps(findings)
     cal = network.tables.calibration
     independent_lr = (1 - cal.one_tap) / (1 - cal.false_positive)
     rows = tuple(
@@ -233,7 +238,7 @@ def dependence(network: Network, evidence: Evidence | None = None, *, csf: Seque
             network=s.p_lm_if_negative,
             independent=apply_likelihood_ratio(table.current, independent_lr, j),
             fagan=s.p_lm_if_negative_independent,
-            step_lr=s.likelihood_ratio,
+            likelihood_ratio=s.likelihood_ratio,
         )
         for j, s in enumerate(table.steps, start=1)
     )

@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from lmbayes.errors import InputError
 
-__all__ = ["STANDARD", "Technique", "parse_next_tap", "split_result"]
+__all__ = ["STANDARD", "USUAL", "Technique", "parse_next_tap", "split_result", "way"]
 
 SITES = ("lumbar", "cisternal", "ventricular")
 #: EANO-ESMO: ideally more than 10 mL, processed within 30 minutes.
@@ -42,14 +42,18 @@ PARAMETERS = ("usual_shortfall", "low_volume_loss", "late_processing_loss", "off
 
 @dataclass(frozen=True)
 class Technique:
-    """How one tap is done; ``None`` fields meet the handling standard."""
+    """How one tap is done; ``None`` fields meet the handling standard. ``usual`` is a tap done
+    the way the published figures' taps were (:data:`USUAL`), with no field stated."""
 
     volume_ml: float | None = None
     delay_min: float | None = None
     site: str = "lumbar"
     away: bool = False
+    usual: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.usual and (self.volume_ml, self.delay_min, self.site, self.away) != (None, None, "lumbar", False):
+            raise InputError("a tap done the usual way states no volume, delay, site or sampling")
         if self.volume_ml is not None and not 0.0 < self.volume_ml <= 100.0:
             raise InputError(f"CSF volume must be more than 0 and at most 100 mL, not {self.volume_ml:g}")
         if self.delay_min is not None and not 0.0 <= self.delay_min <= 7 * 24 * 60:
@@ -76,6 +80,8 @@ class Technique:
 
         Works on floats and on arrays of draws alike.
         """
+        if self.usual:
+            return np.minimum(usual, ceiling)
         p = usual / (1.0 - parameters["usual_shortfall"])
         if self.volume_ml is not None and self.volume_ml < MIN_VOLUME_ML:
             p *= 1.0 - parameters["low_volume_loss"]
@@ -90,6 +96,23 @@ class Technique:
 
 #: A tap done to the EANO-ESMO handling standard.
 STANDARD = Technique()
+#: A tap done the usual way: as the taps behind the published cumulative figures.
+USUAL = Technique(usual=True)
+
+
+def way(technique: Technique) -> str:
+    """How a tap is done, as the end of "done ...".
+
+    >>> way(USUAL), way(STANDARD)
+    ('the usual way', 'to the handling standard (>= 10 mL, processed within 30 min)')
+    >>> way(Technique(volume_ml=5, delay_min=60))
+    'with 5 mL, processed after 60 min, lumbar'
+    """
+    if technique.usual:
+        return "the usual way"
+    if technique == STANDARD:
+        return f"to the handling standard (>= {MIN_VOLUME_ML:g} mL, processed within {MAX_DELAY_MIN:g} min)"
+    return f"with {technique.describe()}"
 
 _TOKEN = re.compile(r"^(?:(?P<ml>\d+(?:\.\d+)?)ml|(?P<min>\d+(?:\.\d+)?)min|(?P<word>[a-z_]+))$")
 
@@ -144,7 +167,7 @@ def parse_next_tap(text: str) -> Technique:
     for item in text.split(","):
         key, sep, value = (part.strip().lower() for part in item.partition("="))
         if not sep or not value:
-            raise InputError(f"cannot read '{item}' in --next-tap: expected FIELD=VALUE, e.g. volume=12,delay=15")
+            raise InputError(f"cannot read '{item}': expected FIELD=VALUE, e.g. volume=12,delay=15")
         try:
             if key == "volume":
                 _set_once(fields, "volume_ml", float(value.removesuffix("ml")), text)
@@ -157,7 +180,7 @@ def parse_next_tap(text: str) -> Technique:
                     raise InputError(f"away must be yes or no, not '{value}'")
                 _set_once(fields, "away", value == "yes", text)
             else:
-                raise InputError(f"unknown technique field '{key}' in --next-tap; expected volume, delay, site or away")
+                raise InputError(f"unknown technique field '{key}'; expected volume, delay, site or away")
         except ValueError:
-            raise InputError(f"'{value}' is not a number in --next-tap {key}={value}") from None
+            raise InputError(f"'{value}' is not a number in {key}={value}") from None
     return Technique(**fields)  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ All draws are evaluated at once: the probability tables carry a leading axis ove
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,10 +29,10 @@ import numpy as np
 from lmbayes.calibration import reachable
 from lmbayes.engine import Engine
 from lmbayes.errors import InputError
-from lmbayes.network import Case, Evidence, Network
-from lmbayes.spec import MAX_TAPS, NetworkSpec, Parameter, tap_id
-from lmbayes.tables import build_tables
-from lmbayes.technique import STANDARD, Technique
+from lmbayes.findings import Findings
+from lmbayes.network import Case, Network
+from lmbayes.spec import NetworkSpec, Parameter, tap_id
+from lmbayes.technique import Technique
 
 if TYPE_CHECKING:
     from lmbayes.plan import Plan
@@ -125,8 +125,12 @@ def _feasible(values: Mapping[str, np.ndarray]) -> np.ndarray:
 
 
 def batched_engine(network: Network, case: Case, values: Mapping[str, np.ndarray]) -> Engine:
-    """An engine over the draws, with the case's tap techniques and the network's prior."""
-    return Engine(build_tables(network.spec, network.pretest, dict(case.techniques), values))
+    """An engine over the draws, with the case's tap techniques and the network's prior.
+
+    The tables over the draws are built once per set of draws (:meth:`Network.draw_tables`);
+    a case's techniques change only the tables of its taps.
+    """
+    return Engine(network.draw_tables(values).with_techniques(dict(case.techniques)))
 
 
 def p_target(engine: Engine, target: str, evidence: Mapping[str, int]) -> np.ndarray:
@@ -135,15 +139,10 @@ def p_target(engine: Engine, target: str, evidence: Mapping[str, int]) -> np.nda
     return dists[target][..., -1]
 
 
-def posterior_intervals(
-    network: Network,
-    evidence: Evidence | None = None,
-    *,
-    csf: Sequence[str] = (),
-    draws: Draws,
-) -> dict[str, Interval]:
+def posterior_intervals(network: Network, findings: Findings, *, draws: Draws) -> dict[str, Interval]:
     """The interval of P(node present | findings) for the target and the competing causes."""
-    case = network.case(evidence, csf)
+    network.require_target()
+    case = network.case(findings)
     engine = batched_engine(network, case, draws.values)
     dists, _ = engine.posteriors(case.evidence, network.summary_nodes)
     return {node: Interval.of(dist[..., -1]) for node, dist in dists.items()}
@@ -164,16 +163,17 @@ class TapIntervals:
 
 def tap_intervals(
     network: Network,
-    evidence: Evidence | None = None,
+    findings: Findings,
     *,
-    csf: Sequence[str] = (),
     draws: Draws,
     next_technique: Technique | None = None,
 ) -> TapIntervals:
     """Intervals of P(LM) now and after each further tap (positive, or negative like all before)."""
-    case = network.case(evidence, csf)
+    network.require_target()
+    further = {}
     if next_technique is not None:
-        case = network.case(evidence, csf, {t: next_technique for t in network.spec.taps[case.taps_done :]})
+        further = {t: next_technique for t in network.spec.taps[findings.taps_done :]}
+    case = network.case(findings, further)
     engine = batched_engine(network, case, draws.values)
     target = network.target
     negative, positive = 0, len(network.spec.tap_states) - 1
@@ -182,8 +182,6 @@ def tap_intervals(
     steps = []
     for k in range(case.taps_done + 1, network.spec.n_taps + 1):
         node = tap_id(k)
-        if node in prefix:
-            break
         if_positive = p_target(engine, target, {**prefix, node: positive})
         prefix = {**prefix, node: negative}
         steps.append(TapInterval(k, Interval.of(if_positive), Interval.of(p_target(engine, target, prefix))))
@@ -198,27 +196,20 @@ class PlanIntervals:
     outcomes: tuple[tuple[Interval, ...], ...]
 
 
-def plan_intervals(
-    network: Network,
-    evidence: Evidence | None,
-    csf: Sequence[str],
-    plan: Plan,
-    draws: Draws,
-    next_technique: Technique | None = None,
-) -> PlanIntervals:
-    """Intervals for a :class:`~lmbayes.plan.Plan` made with the same findings."""
-    net = network if network.spec.n_taps == MAX_TAPS else network.with_taps(MAX_TAPS)
-    case = net.case(evidence, csf)
-    target = net.target
-    current = Interval.of(p_target(batched_engine(net, case, draws.values), target, case.evidence))
+def plan_intervals(network: Network, findings: Findings, plan: Plan, draws: Draws) -> PlanIntervals:
+    """Intervals for a :class:`~lmbayes.plan.Plan` made with the same findings: each option's
+    tap technique is the plan's own value, never re-read."""
+    network.require_target()
+    case = network.case(findings)
+    target = network.target
+    current = Interval.of(p_target(batched_engine(network, case, draws.values), target, case.evidence))
     outcomes = []
     for option in plan.tests:
-        c = case
-        if option.technique not in (None, "the usual way"):
-            c = net.case(evidence, csf, {option.test: next_technique or STANDARD})
-        engine = batched_engine(net, c, draws.values)
-        n_states = len(net.spec.node(option.test).states)
-        outcomes.append(
-            tuple(Interval.of(p_target(engine, target, {**c.evidence, option.test: i})) for i in range(n_states))
-        )
+        c = case if option.technique is None else network.case(findings, {option.test: option.technique})
+        engine = batched_engine(network, c, draws.values)
+        joint = engine.joint((target, *option.readings), c.evidence)
+        joint = joint.reshape(joint.shape[0], 2, -1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            after = joint[:, 1, :] / joint.sum(axis=1)
+        outcomes.append(tuple(Interval.of(after[:, i]) for i in range(after.shape[1])))
     return PlanIntervals(current, tuple(outcomes))

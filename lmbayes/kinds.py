@@ -1,0 +1,314 @@
+"""Node kinds in one place: each kind owns its file fields, its table, its drawing and whether
+the planner may offer it.
+
+A network file's node has a ``kind``; :data:`KINDS` maps the name to the one object that
+knows what such a node means. Adding a kind is one class here (and its tests): the loader,
+the tables, the planner and the pictures ask the kind and never branch on its name.
+
+Tables (axes: the parents in order, then the node; the last axis sums to one), for binary
+causes whose second state is the "present" one:
+
+* **prior** (``context``, ``target``, ``cause``): ``P(X = present) = prior``; with
+  ``prior_given`` one row per parent state.
+* **sign**, noisy-OR with leak ``l`` and, for each cause ``i``, the frequency ``f_i`` of the
+  sign when cause ``i`` alone is present. The activation of cause ``i`` is
+  ``a_i = 1 - (1 - f_i) / (1 - l)``, so that
+
+  .. math:: P(\\text{sign absent} \\mid x) = (1 - l) \\prod_i (1 - a_i)^{x_i},
+
+  which gives back ``f_i`` when only cause ``i`` is present and ``l`` when none is. Two causes
+  together make a sign more likely than either alone, and evidence for one cause lowers the
+  probability of the others ("explaining away").
+* **test** and **tap_test** (a test repeated on every tap, e.g. a CSF analysis): rows
+  ``[specificity, 1 - specificity]`` for the target absent and ``[1 - sensitivity,
+  sensitivity]`` for the target present.
+* **latent** (shedding): absent LM never sheds; LM sheds with probability ``pi``.
+* **tap** (cytology): without shedding ``[1 - f - e0, e0, f]``, with shedding
+  ``[1 - p - e1, e1, p]`` (negative, equivocal, positive), ``p`` and ``pi`` solved by
+  :mod:`lmbayes.calibration`, ``p`` changed by the tap's technique (:mod:`lmbayes.technique`).
+
+Given arrays of parameter values (one entry per draw), every table gains a leading axis over
+the draws.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from lmbayes._fields import Where, parameter, require
+from lmbayes.calibration import Calibration
+from lmbayes.errors import InputError
+from lmbayes.spec import NetworkSpec, Node, Parameter
+from lmbayes.technique import PARAMETERS as TECHNIQUE_PARAMETERS
+from lmbayes.technique import Technique
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+__all__ = ["KINDS", "FILE_KINDS", "Kind", "TableContext", "events", "explaining", "kind_of", "noisy_or"]
+
+Params = dict[str, Parameter]
+
+
+@dataclass(frozen=True)
+class TableContext:
+    """What a kind needs to build a table: the spec, parameter values (arrays over draws),
+    the solved cytology calibration and the technique of each tap given one."""
+
+    spec: NetworkSpec
+    value: Callable[[str], np.ndarray]
+    calibration: Calibration
+    techniques: Mapping[str, Technique]
+
+
+class Kind:
+    """One node kind. Subclasses set the class attributes and implement :meth:`read` and
+    :meth:`table`."""
+
+    name: ClassVar[str]
+    #: the kind's own fields in a network file (besides kind, label, description, states)
+    fields: ClassVar[frozenset[str]] = frozenset()
+    #: the file field that names the node's parents, for error messages
+    parent_field: ClassVar[str] = "parents"
+    #: written in network files (the others are generated)
+    in_file: ClassVar[bool] = True
+    #: a cause or context the signs and tests depend on
+    explains: ClassVar[bool] = False
+    #: a test the planner may offer (once none of its readings is given)
+    offered: ClassVar[bool] = False
+    #: observable unless the file says otherwise
+    observable: ClassVar[bool] = False
+    #: one node per tap, generated from the file's node
+    per_tap: ClassVar[bool] = False
+    #: drawing: layer from the top, and fill colour
+    layer: ClassVar[int] = 2
+    color: ClassVar[str] = "#b0bec5"
+
+    def read(self, node_id: str, raw: Mapping[str, Any], where: Where, sources: frozenset[str], params: Params) -> tuple[str, ...]:
+        """Read the kind's fields into ``params`` (by path); return the parents."""
+        return ()
+
+    def table(self, node: Node, ctx: TableContext) -> np.ndarray:
+        raise NotImplementedError(f"nodes of kind '{self.name}' have no table of their own")
+
+
+class _Prior(Kind):
+    fields = frozenset({"prior", "prior_given"})
+    parent_field = "prior_given.parent"
+    explains = True
+
+    def read(self, node_id: str, raw: Mapping[str, Any], where: Where, sources: frozenset[str], params: Params) -> tuple[str, ...]:
+        if ("prior" in raw) == ("prior_given" in raw):
+            raise where.error("prior", "give exactly one of 'prior' or 'prior_given'")
+        if "prior" in raw:
+            with where.collect():
+                params[f"{node_id}.prior"] = parameter(raw["prior"], where, "prior", sources)
+            return ()
+        given = raw["prior_given"]
+        if not isinstance(given, dict) or set(given) != {"parent", "values"}:
+            raise where.error("prior_given", "expected 'parent' and 'values'")
+        if not isinstance(given["values"], dict) or not given["values"]:
+            raise where.error("prior_given.values", "expected a mapping of parent state to parameter")
+        for state, value in given["values"].items():
+            path = f"prior_given.values.{state}"
+            with where.collect():
+                params[f"{node_id}.prior.{state}"] = parameter(value, where, path, sources)
+        return (str(given["parent"]),)
+
+    def table(self, node: Node, ctx: TableContext) -> np.ndarray:
+        if node.parents:
+            parent_states = ctx.spec.node(node.parents[0]).states
+            p = np.stack([ctx.value(f"{node.id}.prior.{s}") for s in parent_states], axis=-1)
+        else:
+            p = ctx.value(f"{node.id}.prior")
+        return np.stack([1.0 - p, p], axis=-1)
+
+
+class Context(_Prior):
+    name = "context"
+    layer, color = 0, "#9e9e9e"
+
+
+class Target(_Prior):
+    name = "target"
+    layer, color = 1, "#2f6f9f"
+
+
+class Cause(_Prior):
+    name = "cause"
+    layer, color = 1, "#d98c2b"
+
+
+class Sign(Kind):
+    name = "sign"
+    fields = frozenset({"leak", "causes"})
+    parent_field = "causes"
+    observable = True
+    layer, color = 3, "#8bc34a"
+
+    def read(self, node_id: str, raw: Mapping[str, Any], where: Where, sources: frozenset[str], params: Params) -> tuple[str, ...]:
+        require(raw, ("leak", "causes"), where)
+        leak = None
+        with where.collect():
+            leak = params[f"{node_id}.leak"] = parameter(raw["leak"], where, "leak", sources)
+        causes = raw["causes"]
+        if not isinstance(causes, dict) or not causes:
+            raise where.error("causes", "expected a mapping of cause id to frequency")
+        for cause, value in causes.items():
+            with where.collect():
+                p = parameter(value, where, f"causes.{cause}", sources)
+                if leak is not None and p.value < leak.value:
+                    raise where.error(
+                        f"causes.{cause}.value",
+                        f"{p.value:g} is below the leak ({leak.value:g}): a noisy-OR cause cannot "
+                        "make a sign rarer; lower the leak or drop the cause",
+                    )
+                params[f"{node_id}.causes.{cause}"] = p
+        return tuple(str(c) for c in causes)
+
+    def table(self, node: Node, ctx: TableContext) -> np.ndarray:
+        freqs = [ctx.value(f"{node.id}.causes.{c}") for c in node.parents]
+        return noisy_or(ctx.value(f"{node.id}.leak"), freqs)
+
+
+class Test(Kind):
+    name = "test"
+    fields = frozenset({"target", "sensitivity", "specificity", "part_of"})
+    parent_field = "target"
+    offered = True
+    observable = True
+    layer, color = 3, "#ba68c8"
+
+    def read(self, node_id: str, raw: Mapping[str, Any], where: Where, sources: frozenset[str], params: Params) -> tuple[str, ...]:
+        require(raw, ("target", "sensitivity", "specificity"), where)
+        for field in ("sensitivity", "specificity"):
+            with where.collect():
+                params[f"{node_id}.{field}"] = parameter(raw[field], where, field, sources)
+        return (str(raw["target"]),)
+
+    def table(self, node: Node, ctx: TableContext) -> np.ndarray:
+        prefix = node.template or node.id
+        sens, spec = ctx.value(f"{prefix}.sensitivity"), ctx.value(f"{prefix}.specificity")
+        return _rows([spec, 1.0 - spec], [1.0 - sens, sens])
+
+
+class TapTest(Test):
+    """A test done on every tap (a CSF analysis beside cytology): the file's node is a template
+    for ``{id}_1 .. {id}_N``, which share its parameters and are independent given the target."""
+
+    name = "tap_test"
+    fields = frozenset({"target", "sensitivity", "specificity"})
+    per_tap = True
+    layer, color = 4, "#80cbc4"
+
+
+class Latent(Kind):
+    name = "latent"
+    in_file = False
+    explains = False
+
+    def table(self, node: Node, ctx: TableContext) -> np.ndarray:
+        pi = np.asarray(ctx.calibration.shedding_share)
+        return _rows([np.ones_like(pi), np.zeros_like(pi)], [1.0 - pi, pi])
+
+
+class Tap(Kind):
+    name = "tap"
+    in_file = False
+    offered = True
+    observable = True
+    per_tap = True
+    layer, color = 4, "#4db6ac"
+
+    def table(self, node: Node, ctx: TableContext) -> np.ndarray:
+        """Rows: no shedding ``[1 - f - e0, e0, f]``, shedding ``[1 - p - e1, e1, p]``."""
+        spec, v, cal = ctx.spec, ctx.value, ctx.calibration
+        equivocal = "equivocal" in spec.tap_states
+        p, f = np.asarray(cal.per_tap), np.asarray(cal.false_positive)
+        e1 = v("cytology.equivocal_with_cells") if equivocal else np.zeros_like(p)
+        e0 = v("cytology.equivocal_without_cells") if equivocal else np.zeros_like(p)
+        technique = ctx.techniques.get(node.id)
+        if technique is not None:
+            if not all(f"cytology.technique.{k}" in spec.parameters for k in TECHNIQUE_PARAMETERS):
+                raise InputError(
+                    f"the network '{spec.name}' does not model tap technique (no cytology.technique "
+                    "in its file); give the results without a technique"
+                )
+            effects = {k: v(f"cytology.technique.{k}") for k in TECHNIQUE_PARAMETERS}
+            p = technique.detection(p, effects, ceiling=1.0 - e1)
+        if equivocal:
+            return _rows([1.0 - f - e0, e0, f], [1.0 - p - e1, e1, p])
+        return _rows([1.0 - f, f], [1.0 - p, p])
+
+
+class Generic(Kind):
+    """A node of a network imported from another tool: its table comes with the file."""
+
+    name = "generic"
+    in_file = False
+    observable = True
+
+
+KINDS: dict[str, Kind] = {k.name: k for k in (Context(), Target(), Cause(), Sign(), Test(), TapTest(), Latent(), Tap(), Generic())}
+#: Node kinds written in a network file.
+FILE_KINDS = tuple(name for name, k in KINDS.items() if k.in_file)
+
+
+def kind_of(node: Node) -> Kind:
+    """The kind object of ``node``."""
+    return KINDS[node.kind]
+
+
+def explaining(spec: NetworkSpec) -> tuple[Node, ...]:
+    """The causes and context nodes: what the signs and tests depend on."""
+    return tuple(n for n in spec.nodes if kind_of(n).explains)
+
+
+def events(spec: NetworkSpec) -> dict[str, tuple[str, ...]]:
+    """The tests (events, done or not) and the observable nodes each yields, taps included.
+
+    >>> from lmbayes import load_network
+    >>> ev = events(load_network().spec)
+    >>> ev["mri"], ev["tap_2"]
+    (('mri', 'mri_compression'), ('csf_2',))
+    """
+    found: dict[str, tuple[str, ...]] = {}
+    for n in spec.nodes:
+        if n.observable and kind_of(n).offered:
+            found[n.event] = (*found.get(n.event, ()), n.id)
+    return found
+
+
+def noisy_or(leak: ArrayLike, frequencies: Sequence[ArrayLike]) -> np.ndarray:
+    """The noisy-OR table of a binary sign with binary causes (formula in the module doc).
+
+    Arrays of values give a leading axis over draws.
+
+    >>> t = noisy_or(0.1, [0.5, 0.3])
+    >>> [round(float(x), 4) for x in t[1, 0, :]]   # first cause alone: frequency 0.5
+    [0.5, 0.5]
+    >>> round(float(t[1, 1, 1]), 4)                # both: 1 - 0.9 * (0.5/0.9) * (0.7/0.9)
+    0.6111
+    """
+    leak = np.asarray(leak, dtype=float)
+    freqs = [np.asarray(f, dtype=float) for f in frequencies]
+    shape = np.broadcast_shapes(leak.shape, *(f.shape for f in freqs))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep = [np.where(leak < 1.0, (1.0 - f) / (1.0 - leak), 1.0) for f in freqs]
+    table = np.empty(shape + (2,) * len(freqs) + (2,))
+    for config in itertools.product((0, 1), repeat=len(freqs)):
+        absent = (1.0 - leak) * math.prod((k for k, x in zip(keep, config) if x), start=np.ones(shape))
+        table[(..., *config, 0)] = absent
+        table[(..., *config, 1)] = 1.0 - absent
+    return table
+
+
+def _rows(*rows: Sequence[ArrayLike]) -> np.ndarray:
+    """Stack rows of (possibly batched) probabilities into a table (..., parent state, state)."""
+    return np.stack([np.stack(np.broadcast_arrays(*row), axis=-1) for row in rows], axis=-2)
