@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from lmbayes import networks
 from lmbayes.cli import _format
 from lmbayes.cli._options import (
     NextTapType,
@@ -394,8 +395,6 @@ def draw(net: Network, output: str) -> None:
 @json_option
 def list_networks(as_json: bool) -> None:
     """The shipped networks, one line each."""
-    from lmbayes import networks
-
     titles = networks.describe()
     if as_json:
         click.echo(_format.dumps({"networks": [{"name": n, "title": t} for n, t in titles.items()]}))
@@ -429,7 +428,7 @@ def check(path: str, as_json: bool) -> None:
 
 @network.command("export", epilog=EPILOG)
 @network_options
-@click.option("--format", "fmt", type=click.Choice(["bif", "xmlbif", "net", "uai", "xdsl"]), required=True,
+@click.option("--format", "fmt", type=click.Choice(list(networks.WRITERS)), required=True,
               help="bif (pgmpy, pyAgrum, bnlearn), xmlbif, net (Hugin), uai, xdsl (GeNIe).")
 @click.argument("output", type=click.Path(dir_okay=False, writable=True))
 def export(net: Network, fmt: str, output: str) -> None:

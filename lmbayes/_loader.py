@@ -18,6 +18,7 @@ from lmbayes.calibration import CalibrationError, calibrate
 from lmbayes.errors import NetworkFileError, did_you_mean
 from lmbayes._fields import ID, Where, parameter, require, states, text
 from lmbayes.kinds import FILE_KINDS, KINDS
+from lmbayes.networks import FOREIGN, IMPORTED
 from lmbayes.spec import (
     MAX_TAPS,
     SHEDDING,
@@ -117,10 +118,11 @@ def check_spec(path: str | Path) -> list[str]:
 
 def _load(path: Path) -> tuple[NetworkSpec | None, list[NetworkFileError]]:
     name = path.name
-    if path.suffix.lower() in (".bif", ".xmlbif", ".xml", ".net", ".uai", ".xdsl"):
+    if path.suffix.lower() in FOREIGN:
+        readable = ", ".join(s.lstrip(".").upper() for s in IMPORTED)
         return None, [NetworkFileError(
-            f"{name}: not a lmbayes network file (YAML); files of other tools are read by "
-            "`lmbayes posterior --network FILE` (BIF or XMLBIF)"
+            f"{name}: not a lmbayes network file (YAML); files of other tools ({readable}) are "
+            "read as networks for posterior queries"
         )]
     try:
         text = path.read_text(encoding="utf-8")

@@ -18,6 +18,7 @@ with warnings.catch_warnings():  # pgmpy 1.1 warns about its own deprecated modu
     from pgmpy.inference import VariableElimination
     from pgmpy.models import DiscreteBayesianNetwork
 
+from lmbayes.networks import READERS, WRITERS
 from lmbayes.tables import Tables
 
 __all__ = ["query", "to_pgmpy"]
@@ -65,10 +66,6 @@ def query(
     return result
 
 
-#: File formats pgmpy writes, by the name the command line uses.
-WRITERS = {"bif": "BIFWriter", "xmlbif": "XMLBIFWriter", "net": "NETWriter", "uai": "UAIWriter", "xdsl": "XDSLWriter"}
-#: File suffixes pgmpy reads, and its reader for each.
-READERS = {".bif": "BIFReader", ".xmlbif": "XMLBIFReader", ".xml": "XMLBIFReader"}
 
 
 def write_model(tables: Tables, fmt: str, path: str) -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lmbayes import networks
 from lmbayes._loader import load_spec
 from lmbayes.engine import Engine
 from lmbayes.errors import (
@@ -382,8 +383,6 @@ def load_network(
 ) -> Network:
     """Load a shipped network by name (``"breast"``, the default), a network file by path, or
     a BIF or XMLBIF file from another tool (read with pgmpy, which takes seconds to import)."""
-    from lmbayes import networks
-
     path = networks.resolve(networks.DEFAULT if name_or_path is None else name_or_path)
     if path.suffix.lower() in networks.IMPORTED:
         if not path.is_file():

@@ -11,12 +11,18 @@ from pathlib import Path
 
 from lmbayes.errors import NetworkFileError, did_you_mean
 
-__all__ = ["DEFAULT", "IMPORTED", "available", "describe", "resolve"]
+__all__ = ["DEFAULT", "FOREIGN", "IMPORTED", "READERS", "WRITERS", "available", "describe", "resolve"]
 
 #: The network used when none is named.
 DEFAULT = "breast"
-#: Formats of other tools that ``--network`` reads (through pgmpy).
-IMPORTED = (".bif", ".xmlbif", ".xml")
+#: Formats of other tools that lmbayes reads (through pgmpy): suffix -> pgmpy reader.
+READERS = {".bif": "BIFReader", ".xmlbif": "XMLBIFReader", ".xml": "XMLBIFReader"}
+#: Formats of other tools that lmbayes writes (through pgmpy): format -> pgmpy writer.
+WRITERS = {"bif": "BIFWriter", "xmlbif": "XMLBIFWriter", "net": "NETWriter", "uai": "UAIWriter", "xdsl": "XDSLWriter"}
+#: Suffixes of files lmbayes reads from other tools.
+IMPORTED = tuple(READERS)
+#: Suffixes of every other tool's format lmbayes knows (read or written).
+FOREIGN = tuple(dict.fromkeys((*IMPORTED, *(f".{f}" for f in WRITERS))))
 
 
 def available() -> dict[str, Path]:

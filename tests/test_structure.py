@@ -1,0 +1,95 @@
+"""The shape of the code: no import circle, and the package runs from a checkout and with -m."""
+
+from __future__ import annotations
+
+import ast
+import graphlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import lmbayes
+import lmbayes.cli
+import lmbayes.networks
+import lmbayes.networks.cases
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = (lmbayes, lmbayes.cli, lmbayes.networks, lmbayes.networks.cases)
+
+
+def our_modules() -> dict[str, Path]:
+    """Every module of the package (as installed, or from the checkout), by dotted name."""
+    modules = {}
+    for package in PACKAGES:
+        folder = Path(package.__file__).parent
+        for file in sorted(folder.glob("*.py")):
+            name = package.__name__ if file.stem == "__init__" else f"{package.__name__}.{file.stem}"
+            modules[name] = file
+    return modules
+
+
+def _runtime_imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    """Import statements that run (those under ``if TYPE_CHECKING:`` do not), at any depth."""
+    found = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.append(node)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    modules = our_modules()
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, file in modules.items():
+        for node in _runtime_imports(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                base = node.module or ""
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
+            graph[name] |= {t for t in targets if t in modules and t != name}
+    return graph
+
+
+def test_the_import_graph_is_walked():
+    graph = import_graph()
+    assert "lmbayes.kinds" in graph["lmbayes.tables"]
+    assert "lmbayes.findings" in graph["lmbayes.network"]
+    assert "lmbayes.network" in graph["lmbayes.cli._options"]
+    assert len(graph) >= 25
+
+
+def test_no_import_circle():
+    graph = import_graph()
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as exc:
+        pytest.fail(f"import circle: {' -> '.join(exc.args[1])}")
+
+
+def test_tables_and_engine_do_not_import_each_other():
+    graph = import_graph()
+    assert "lmbayes.engine" not in graph["lmbayes.tables"]
+
+
+@pytest.mark.parametrize("where", ["checkout", "elsewhere"])
+def test_import_and_python_m_work_from_the_checkout_root_and_elsewhere(where, tmp_path):
+    cwd = ROOT if where == "checkout" else tmp_path
+    code = "import lmbayes; print(round(lmbayes.load_network().posterior().p_target, 4))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "0.0126"
+    run = subprocess.run([sys.executable, "-m", "lmbayes", "taps", "--json"], capture_output=True, text=True, cwd=cwd)
+    assert run.returncode == 0, run.stderr
+    assert '"taps_done": 0' in run.stdout
