@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lmbayes.spec import MAX_TAPS
+
 __all__ = ["TapStep", "TapTable", "apply_likelihood_ratio"]
 
 
@@ -74,10 +76,7 @@ class TapTable:
                 f"{percent(self.current)}."
             )
         if not self.steps:
-            return (
-                f"All {self.n_taps} modelled taps are done; model more with --max-taps "
-                "(up to 10)."
-            )
+            return f"All {self.n_taps} modelled taps are done; model more taps (up to {MAX_TAPS}) to see further ones."
         # the first step after which every further tap changes P(LM) by less than a point
         useful = len(self.steps)
         while useful > 1 and all(abs(s.change) < 0.01 for s in self.steps[useful - 1 :]):
