@@ -87,6 +87,10 @@ def _strict_loader(text: str, file: str, problems: list[NetworkFileError]) -> An
         for key_node, _ in node.value:
             key = loader.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a key must be a plain name, not a list or a mapping", key_node.start_mark
+                )
             if key in seen:
                 problems.append(NetworkFileError(f"{file}, line {line}: duplicate key '{key}' (first at line {seen[key]}); give each id once"))
             else:
