@@ -43,6 +43,17 @@ def runner() -> CliRunner:
 
 
 @pytest.fixture(scope="session")
+def breast_bif(tmp_path_factory) -> Path:
+    """The breast network exported as BIF: an imported network, with no target and no taps."""
+    from lmbayes.cli.main import cli
+
+    path = tmp_path_factory.mktemp("imported") / "breast.bif"
+    result = CliRunner().invoke(cli, ["network", "export", "--format", "bif", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture(scope="session")
 def breast_text() -> str:
     return networks.available()["breast"].read_text(encoding="utf-8")
 

@@ -6,6 +6,9 @@ import json
 import re
 
 import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lmbayes.cli.main import cli
 
@@ -149,15 +152,33 @@ BAD_INPUT = [
     (["posterior", "--pretest", "0.2", "--setting", "suspected_lm"], 2, "not both"),
     (["taps", "--max-taps", "11"], 2, "11 is not in the range"),
     (["posterior", "-e", "mri=normal", "-e", "mri=typical_enhancement"], 2, "'mri' is given twice"),
+    # found by an independent new-user review
+    (["posterior", "--uncertainty", "--seed", "-1"], 2, "-1 is not in the range x>=0"),
+    (["simulate", "--seed", "-1"], 2, "-1 is not in the range x>=0"),
+    (["posterior", "--csf", "neg@5ml+10ml"], 2, "the volume is given twice"),
+    (["posterior", "--csf", "neg@ventricular+cisternal"], 2, "the site is given twice"),
+    (["plan", "--next-tap", "volume=3,volume=20"], 2, "the volume is given twice"),
+    (["taps", "-e", "csf_3=positive"], 2, "tap 3 is given but tap 1 is not"),
 ]
 
 
-@pytest.mark.parametrize("args, code, message", BAD_INPUT, ids=[m for _, _, m in BAD_INPUT])
+@pytest.mark.parametrize("args, code, message", BAD_INPUT, ids=[f"{a[0]}: {m}" for a, _, m in BAD_INPUT])
 def test_bad_input_gives_one_clear_line(runner, args, code, message):
     result = run(runner, *args)
     assert result.exit_code == code
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1 and message in errors[0]
+    assert len(errors) == 1 and message in errors[0], result.output
+
+
+def test_node_names_are_case_insensitive(runner):
+    upper = json.loads(run(runner, "posterior", "-e", "MRI=Normal", "--json").output)
+    lower = json.loads(run(runner, "posterior", "-e", "mri=normal", "--json").output)
+    assert upper["posterior"] == lower["posterior"]
+
+
+def test_empty_teaching_views(runner):
+    assert "No findings to explain" in run(runner, "explain").output
+    assert "All 2 modelled taps are done" in run(runner, "dependence", "--max-taps", "2", "--csf", "n,n").output
 
 
 def test_malformed_network_file(runner, tmp_path):
@@ -198,3 +219,65 @@ def test_usage_errors_are_one_line(runner, args):
 def test_no_arguments_show_the_help(runner):
     result = runner.invoke(cli, [])
     assert "not a medical device" in result.output and "Error" not in result.output
+
+
+# Property-based: malformed argument strings end in one clear error, and no command prints NaN.
+
+SETTINGS = settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+text_args = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=25)
+
+
+def run_cleanly(args: list[str]):
+    """Invoke the CLI with a fresh runner; any exception but a clean exit fails the test."""
+    result = CliRunner().invoke(cli, args)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    return result
+
+
+@SETTINGS
+@given(evidence=st.lists(text_args, max_size=3), csf=text_args, command=st.sampled_from(["posterior", "taps", "plan", "explain"]))
+def test_random_arguments_end_in_clear_errors(evidence, csf, command):
+    args = [command]
+    for e in evidence:
+        args += ["-e", e]
+    if csf:
+        args += ["--csf", csf]
+    result = run_cleanly(args)
+    assert result.exit_code in (0, 1, 2)
+    if result.exit_code:
+        assert sum(line.startswith("Error:") for line in result.output.splitlines()) == 1, result.output
+
+
+@SETTINGS
+@given(
+    option=st.sampled_from(["--pretest", "--max-taps", "--setting", "--next-tap", "--rule-out-below", "--strategy"]),
+    value=text_args,
+)
+def test_random_option_values_end_in_clear_errors(option, value):
+    command = {"--next-tap": "plan", "--rule-out-below": "plan", "--strategy": "simulate"}.get(option, "taps")
+    args = [command, option, value] + (["--patients", "100"] if command == "simulate" else [])
+    result = run_cleanly(args)
+    assert result.exit_code in (0, 1, 2)
+    if result.exit_code:
+        assert sum(line.startswith("Error:") for line in result.output.splitlines()) == 1, result.output
+
+
+PINNED = [
+    ["-e", "lm=present"],
+    ["-e", "lm=absent"],
+    ["-e", "shedding=yes"],
+    ["-e", "lm=present", "-e", "shedding=no", "--csf", "neg,neg"],
+    ["--csf", "pos,pos,pos,pos,pos,pos"],
+]
+COMMANDS = ["posterior", "taps", "plan", "dependence", "explain", "sensitivity"]
+
+
+def test_findings_that_pin_lm_never_print_nan():
+    """LM or shedding given as findings make odds infinite: no command may print NaN or inf."""
+    for findings in PINNED:
+        for command in COMMANDS:
+            for extra in ([], ["--json"]):
+                result = run_cleanly([command, *findings, *extra])
+                assert result.exit_code in (0, 1, 2), (command, findings)
+                assert not re.search(r"\bnan\b|\binf\b|Infinity|NaN", result.output), (command, findings, result.output)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import lmbayes
 from lmbayes import networks
+from lmbayes.cli.main import cli
 from lmbayes.errors import NetworkFileError
 
 BAD = [
@@ -112,3 +119,68 @@ def test_shipped_network_cites_only_listed_sources_and_flags_the_rest(breast):
 
 def test_the_file_states_its_population(breast):
     assert "history of breast cancer" in breast.spec.population
+
+
+# Property-based: malformed network files end in one clear error, from `network check` and a query.
+
+LINES = networks.available()["breast"].read_text(encoding="utf-8").splitlines()
+SETTINGS = settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+
+yaml_bits = st.sampled_from(
+    [": ", "- ", "{", "}", "[", "]", "value: 2", "range: [0.5]", "states: []", "kind: sign", "x", "1e9",
+     "null", "yes", "!!python/object", "&a", "*a", "\t", "'", '"', "---", "? [a, b]: c", "-1", "0.3"]
+)
+
+
+@st.composite
+def mutated_network(draw) -> str:
+    lines = list(LINES)
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(lines) - 1))
+        action = draw(st.sampled_from(["delete", "replace", "insert", "number"]))
+        if action == "delete":
+            del lines[i]
+        elif action == "replace":
+            lines[i] = draw(st.text(max_size=30)) if draw(st.booleans()) else draw(yaml_bits)
+        elif action == "insert":
+            lines.insert(i, " " * draw(st.integers(0, 6)) + draw(yaml_bits))
+        else:
+            lines[i] = lines[i].replace("0.", draw(st.sampled_from(["1.", "-0.", "9", "0.0", "abc"])), 1)
+    return "\n".join(lines)
+
+
+def run(args: list[str]):
+    """Invoke the CLI with a fresh runner; any exception but a clean exit fails the test."""
+    result = CliRunner().invoke(cli, args)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    return result
+
+
+@SETTINGS
+@given(mutated_network())
+def test_malformed_network_files_end_in_clear_errors(text):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "mutant.yaml"
+        path.write_text(text, encoding="utf-8")
+        check = run(["network", "check", str(path)])
+        assert check.exit_code in (0, 1)
+        query = run(["posterior", "--network", str(path), "-e", "mri=normal", "--csf", "neg"])
+        assert query.exit_code in (0, 1, 2)
+        if query.exit_code:
+            errors = [line for line in query.output.splitlines() if line.startswith("Error:")]
+            assert len(errors) == 1, query.output
+            assert check.exit_code == 1 or "mri" in errors[0] or "csf" in errors[0] or "Invalid value" in errors[0]
+        else:
+            assert check.exit_code == 0
+
+
+def test_a_complex_mapping_key_is_a_clear_error(tmp_path):
+    """A YAML complex key (found by the property test above) is a one-line error, not a TypeError."""
+    path = tmp_path / "complex.yaml"
+    path.write_text("? [a, b]: c\n" + "\n".join(LINES) + "\n", encoding="utf-8")
+    with pytest.raises(NetworkFileError) as info:
+        lmbayes.load_spec(path)
+    assert str(info.value) == "complex.yaml, line 1: not valid YAML (a key must be a plain name, not a list or a mapping)"
+    query = run(["posterior", "--network", str(path)])
+    assert query.exit_code == 1 and query.output.startswith("Error: complex.yaml, line 1: not valid YAML")

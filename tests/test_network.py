@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 import lmbayes
-from lmbayes.errors import FindingError, ImpossibleEvidenceError
+from lmbayes.errors import (
+    FindingError,
+    ImpossibleEvidenceError,
+    InputError,
+    TooFewTapsError,
+    UnknownNodeError,
+    UnknownParameterError,
+)
+from lmbayes.network import with_pretest
+from lmbayes.tables import build_tables
 
 
 @pytest.fixture(scope="session")
@@ -130,7 +139,7 @@ def test_impossible_with_a_perfectly_specific_cytology(edited_network):
     [
         ({"cranial_nerve": "present"}, [], "unknown node 'cranial_nerve' (did you mean 'cranial_nerve_palsy'?)"),
         ({"headache": "yes"}, [], "unknown state 'yes' for 'headache'"),
-        ({}, ["negative"] * 7, "7 CSF results given but the network models 6 taps (use --max-taps 7)"),
+        ({}, ["negative"] * 7, "7 CSF results given but the network models 6 taps"),
         ({}, ["maybe"], "unknown state 'maybe' for 'csf_1'"),
         ({"csf_1": "negative"}, ["negative"], "tap 1 is given twice"),
     ],
@@ -140,6 +149,21 @@ def test_bad_findings(breast, evidence, csf, message):
     with pytest.raises(FindingError) as info:
         breast.posterior(evidence, csf=csf)
     assert message in str(info.value)
+    assert "--" not in str(info.value)  # the library names no command-line option
+
+
+def test_error_classes_say_what_went_wrong(breast):
+    with pytest.raises(UnknownNodeError, match="unknown node 'cranial_nerve'"):
+        breast.observe({"cranial_nerve": "present"})
+    with pytest.raises(TooFewTapsError) as info:
+        breast.observe({}, ["negative"] * 7)
+    assert info.value.needed == 7
+    with pytest.raises(TooFewTapsError, match="lmbayes models at most 10 taps") as info:
+        breast.observe({}, ["negative"] * 11)
+    assert info.value.needed == 11
+    with pytest.raises(UnknownParameterError, match="unknown parameter 'mri.sensitivty'") as info:
+        breast.spec.with_parameter("mri.sensitivty", 0.5)
+    assert isinstance(info.value, KeyError) and str(info.value).startswith("unknown parameter")
 
 
 @pytest.mark.parametrize("p", [0.05, 0.32, 0.9])
@@ -153,6 +177,16 @@ def test_pretest_probability_is_the_prior_and_keeps_the_systemic_odds_ratio(brea
         return odds[1] / odds[0]
 
     assert odds_ratio(net) == pytest.approx(odds_ratio(breast), rel=1e-9)
+    # the pre-test probability is applied to the tables afterwards, not by build_tables
+    scaled = with_pretest(build_tables(breast.spec), breast.target, p)
+    np.testing.assert_array_equal(scaled.cpts["lm"], net.tables.cpts["lm"])
+    assert all(np.array_equal(scaled.cpts[n], breast.tables.cpts[n]) for n in breast.spec.node_ids if n != "lm")
+
+
+def test_node_names_and_states_are_case_insensitive(breast):
+    upper = breast.observe({"MRI": "Normal", "Headache": "PRESENT"}, "NEG")
+    assert dict(upper.states) == {"mri": "normal", "headache": "present", "csf_1": "negative"}
+    assert breast.posterior(upper).posterior == breast.posterior({"mri": "normal", "headache": "present"}, csf="neg").posterior
 
 
 def test_settings(breast):
@@ -160,13 +194,22 @@ def test_settings(breast):
     assert net.posterior().p_target == pytest.approx(breast.spec.settings["metastatic_breast_cancer"].p_lm.value, abs=1e-12)
     with pytest.raises(FindingError, match="already includes the clinical signs"):
         lmbayes.load_network(setting="suspected_lm").posterior({"headache": "present"})
-    with pytest.raises(FindingError, match="unknown setting 'metastatic'"):
+    with pytest.raises(InputError, match="unknown setting 'metastatic'") as info:
         lmbayes.load_network(setting="metastatic")
+    assert not isinstance(info.value, FindingError)  # a setting is not a finding
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0, 1.5], ids=["zero", "one", "above-one"])
+def test_bad_pretest_is_an_input_error_not_a_finding_error(p):
+    with pytest.raises(InputError, match="strictly between 0 and 1") as info:
+        lmbayes.load_network(pretest=p)
+    assert not isinstance(info.value, FindingError)
 
 
 def test_more_taps_can_be_modelled(breast):
     net = breast.with_taps(10)
     assert net.spec.taps[-1] == "csf_10"
-    assert [s.tap for s in net.taps(csf=["neg"] * 8).steps] == [9, 10]
-    with pytest.raises(FindingError, match="1 to 10"):
+    assert [s.tap for s in net.taps(net.observe(csf=["neg"] * 8)).steps] == [9, 10]
+    with pytest.raises(InputError, match="1 to 10") as info:
         breast.with_taps(11)
+    assert not isinstance(info.value, FindingError)

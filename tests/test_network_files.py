@@ -13,6 +13,7 @@ import lmbayes
 from lmbayes import networks
 from lmbayes._pgmpy import query
 from lmbayes.cli.main import cli
+from lmbayes.errors import FindingError, NoTargetError
 
 SUMMARY = ["lm", "paraneoplastic", "epidural_compression", "spine_or_nerve_disease", "systemic_status"]
 
@@ -170,3 +171,39 @@ def test_a_new_user_edits_a_number_checks_it_and_queries_it(runner, edited_netwo
     spec = breast.spec.parameters["mri.specificity"].value
     expected = prior * 0.10 / (prior * 0.10 + (1 - prior) * spec)
     assert data["posterior"]["lm"]["present"] == pytest.approx(expected, abs=1e-14)
+
+
+def one_error(result, code, message):
+    assert result.exit_code == code, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and message in errors[0], result.output
+    assert "Traceback" not in result.output
+
+
+def test_imported_network_limits(runner, tmp_path, breast_bif):
+    bif = breast_bif
+    one_error(runner.invoke(cli, ["posterior", "--network", str(bif), "--uncertainty"]), 2, "needs to know which node is LM")
+    one_error(runner.invoke(cli, ["posterior", "--network", str(bif), "--csf", "neg"]), 2, "declares no CSF taps; give results of its nodes with -e")
+    assert runner.invoke(cli, ["posterior", "--network", str(bif), "-e", "csf_1=negative"]).exit_code == 0
+    check = runner.invoke(cli, ["network", "check", str(bif)])
+    assert check.exit_code == 1 and "not a lmbayes network file (YAML)" in check.output
+    garbage = tmp_path / "g.bif"
+    garbage.write_text("garbage {{{")
+    one_error(runner.invoke(cli, ["posterior", "--network", str(garbage)]), 1, "g.bif: cannot read it as BIF")
+
+
+def test_imported_network_limits_in_the_library(breast_bif):
+    """The library says what is missing without naming a command-line option."""
+    bif = breast_bif
+    net = lmbayes.load_network(bif)
+    assert net.imported and net.spec.n_taps == 0
+    with pytest.raises(FindingError, match="declares no CSF taps; give the results of its nodes by name") as info:
+        net.observe({}, "neg")
+    assert "-e" not in str(info.value)
+    for needs_target in (net.taps, net.require_target, lambda: net.with_taps(3)):
+        with pytest.raises(NoTargetError, match="needs to know which node is LM") as info:
+            needs_target()
+        assert "--" not in str(info.value)
+    for options in ({"pretest": 0.2}, {"taps": 3}):
+        with pytest.raises(NoTargetError):
+            lmbayes.load_network(bif, **options)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lmbayes.cli.main import cli
-from lmbayes.errors import InputError
+from lmbayes.errors import InputError, TooFewTapsError
 from lmbayes.simulate import forward_sample, parse_strategy, simulate
 
 N = 200_000
@@ -32,8 +32,9 @@ def exact_first_positive(net, case, taps, j):
 
 
 def test_frequencies_match_exact_inference(breast, case_findings):
-    (result,) = simulate(breast, case_findings, strategies=[parse_strategy("3taps")], patients=N, rng=3)
-    case = breast.case(case_findings)
+    findings = breast.observe(case_findings)
+    (result,) = simulate(breast, findings, strategies=[parse_strategy("3taps")], patients=N, rng=3)
+    case = breast.case(findings)
     p_lm = breast.posterior(case_findings).p_target
     assert within(result.lm, N, p_lm)
     taps = breast.spec.taps
@@ -48,7 +49,7 @@ def test_frequencies_match_exact_inference(breast, case_findings):
 
 
 def test_model_posterior_is_calibrated_on_its_own_patients(breast):
-    (result,) = simulate(breast, {"headache": "present"}, strategies=[parse_strategy("mri+2taps")], patients=N, rng=4)
+    (result,) = simulate(breast, breast.observe({"headache": "present"}), strategies=[parse_strategy("mri+2taps")], patients=N, rng=4)
     for b in result.calibration:
         assert b.low <= b.predicted <= b.high
         se = np.sqrt(b.predicted * (1 - b.predicted) / b.patients)
@@ -57,9 +58,10 @@ def test_model_posterior_is_calibrated_on_its_own_patients(breast):
 
 def test_same_seed_same_numbers_and_common_random_numbers(breast, case_findings):
     strategies = [parse_strategy(s) for s in ("2taps", "2taps+standard", "2taps+all")]
-    one = simulate(breast, case_findings, strategies=strategies, patients=20_000, rng=9)
-    assert one == simulate(breast, case_findings, strategies=strategies, patients=20_000, rng=9)
-    assert one != simulate(breast, case_findings, strategies=strategies, patients=20_000, rng=10)
+    findings = breast.observe(case_findings)
+    one = simulate(breast, findings, strategies=strategies, patients=20_000, rng=9)
+    assert one == simulate(breast, findings, strategies=strategies, patients=20_000, rng=9)
+    assert one != simulate(breast, findings, strategies=strategies, patients=20_000, rng=10)
     usual, standard, every = one
     assert usual.lm == standard.lm == every.lm  # the same cohort
     assert standard.found_at[0] >= usual.found_at[0]  # same dice, better technique finds more
@@ -73,6 +75,25 @@ def test_forward_sample_marginals(breast):
         counts = np.bincount(samples[node], minlength=exact.size)
         for count, p in zip(counts, exact):
             assert within(int(count), N, float(p))
+
+
+def test_more_taps_than_the_network_models_are_refused(breast, runner):
+    """Taps done plus the strategy's taps must fit the network: no silent rebuild at 10 taps."""
+    findings = breast.observe({}, "neg,neg,neg,neg")
+    with pytest.raises(TooFewTapsError, match="4 taps done and 3 more need 7 taps, but the network models 6") as info:
+        simulate(breast, findings, strategies=[parse_strategy("3taps")], patients=100, rng=1)
+    assert info.value.needed == 7 and "--" not in str(info.value)
+    (fits,) = simulate(breast, findings, strategies=[parse_strategy("2taps")], patients=100, rng=1)
+    assert len(fits.found_at) == 2
+    seven = breast.with_taps(7)
+    (result,) = simulate(seven, seven.observe({}, "neg,neg,neg,neg"), strategies=[parse_strategy("3taps")], patients=100, rng=1)
+    assert len(result.found_at) == 3
+    with pytest.raises(TooFewTapsError, match="lmbayes models at most 10") as info:
+        simulate(breast.with_taps(10), breast.with_taps(10).observe({}, ["neg"] * 8), strategies=[parse_strategy("3taps")], patients=100)
+    assert info.value.needed == 11
+    bad = runner.invoke(cli, ["simulate", "--csf", "n,n,n,n", "--patients", "100"])
+    assert bad.exit_code == 2 and "(use --max-taps 7)" in bad.output
+    assert runner.invoke(cli, ["simulate", "--csf", "n,n,n,n", "--patients", "100", "--max-taps", "7"]).exit_code == 0
 
 
 @pytest.mark.parametrize("text", ["3", "mri+x", "11taps", "taps"], ids=["no-unit", "unknown", "too-many", "no-number"])

@@ -1,4 +1,4 @@
-"""Teaching mode: case files, replay, attributions, conflict, dependence, pictures."""
+"""Teaching: replay, attributions, conflict, EANO-ESMO levels and dependence."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import lmbayes
 from lmbayes.cases import available_cases, load_case
 from lmbayes.cli.main import cli
-from lmbayes.errors import InputError, NetworkFileError
+from lmbayes.errors import InputError
 from lmbayes.teaching import conflict, dependence, eano_level, explain, replay
 
 SMALL = """
@@ -60,7 +60,7 @@ def test_attributions_of_conditionally_independent_findings_by_hand(small):
     cal = small.tables.calibration
     lr_scan = 0.8 / (1 - 0.9)
     lr_tap = (cal.shedding_share * (1 - cal.per_tap) + (1 - cal.shedding_share)) / 1.0
-    items = {a.finding: a for a in explain(small, {"scan": "abnormal"}, csf=["negative"])}
+    items = {a.finding: a for a in explain(small, small.observe({"scan": "abnormal"}, ["negative"]))}
     assert items["scan=abnormal"].shapley_db == pytest.approx(db(lr_scan), abs=1e-9)
     assert items["scan=abnormal"].in_context_lr == pytest.approx(lr_scan, rel=1e-9)
     assert items["csf_1=negative"].shapley_db == pytest.approx(db(lr_tap), abs=1e-9)
@@ -76,14 +76,14 @@ def test_shapley_of_two_interacting_findings_by_definition(breast):
         return db(p / (1 - p))
 
     expected_a = ((v(a) - v({})) + (v({**a, **b}) - v(b))) / 2
-    items = {x.finding: x for x in explain(breast, {**a, **b})}
+    items = {x.finding: x for x in explain(breast, breast.observe({**a, **b}))}
     assert items["limb_weakness=present"].shapley_db == pytest.approx(expected_a, abs=1e-9)
     in_context = 10 ** ((v({**a, **b}) - v(b)) / 10)
     assert items["limb_weakness=present"].in_context_lr == pytest.approx(in_context, rel=1e-9)
 
 
 def test_shapley_values_add_up_to_the_whole_change(breast, case_findings):
-    items = explain(breast, case_findings, csf=["negative", "negative", "positive"])
+    items = explain(breast, breast.observe(case_findings, "negative,negative,positive"))
     post = breast.posterior(case_findings, csf=["negative", "negative", "positive"])
     prior = breast.posterior().p_target
     total = db(post.p_target / (1 - post.p_target)) - db(prior / (1 - prior))
@@ -95,7 +95,7 @@ def test_conflict_measure_by_hand(breast):
     a, b = {"antibody_panel": "positive"}, {"mri": "typical_enhancement"}
     p_a, p_b = breast.posterior(a).p_findings, breast.posterior(b).p_findings
     p_ab = breast.posterior({**a, **b}).p_findings
-    conf = conflict(breast, {**a, **b})
+    conf = conflict(breast, breast.observe({**a, **b}))
     assert conf.value == pytest.approx(math.log(p_a * p_b / p_ab), abs=1e-12)
     assert conf.pair_value == pytest.approx(conf.value, abs=1e-12)  # one pair: the same measure
 
@@ -109,30 +109,32 @@ def test_conflict_alert_names_the_findings(runner):
 
 
 @pytest.mark.parametrize(
-    "findings, level",
+    "evidence, csf, level",
     [
-        ({}, "lack of evidence"),
-        ({"headache": "present"}, "possible"),
-        ({"mri": "typical_enhancement"}, "possible"),
-        ({"headache": "present", "mri": "typical_enhancement"}, "probable"),
-        ({"headache": "present", "mri": "typical_enhancement", "csf_2": "equivocal"}, "probable"),
-        ({"csf_2": "positive"}, "confirmed"),
-        ({"back_neck_pain": "absent", "mri": "normal"}, "lack of evidence"),
+        ({}, "", "lack of evidence"),
+        ({"headache": "present"}, "", "possible"),
+        ({"mri": "typical_enhancement"}, "", "possible"),
+        ({"headache": "present", "mri": "typical_enhancement"}, "", "probable"),
+        ({"headache": "present", "mri": "typical_enhancement"}, "negative,equivocal", "probable"),
+        ({}, "negative,positive", "confirmed"),
+        ({"back_neck_pain": "absent", "mri": "normal"}, "", "lack of evidence"),
     ],
     ids=["nothing", "signs", "mri", "both", "equivocal-is-not-positive", "cytology", "negatives"],
 )
-def test_eano_levels(breast, findings, level):
-    assert eano_level(breast, findings) == level
+def test_eano_levels(breast, evidence, csf, level):
+    assert eano_level(breast, breast.observe(evidence, csf)) == level
 
 
 def test_shipped_cases_are_valid_and_the_seed_case_ends_confirmed():
     assert {"seed_case", "explained_away", "typical_mri_negative_taps"} <= set(available_cases())
     case, net = load_case("seed_case")
     rows, conf = replay(net, case)
-    assert [r.level for r in rows][-1] == "confirmed"
-    assert rows[-1].p_after == pytest.approx(net.posterior(*case.findings_until(8)[:1], csf=case.findings_until(8)[1]).p_target)
+    assert [r.eano_esmo for r in rows][-1] == "confirmed"
+    evidence, csf = case.findings_until(len(case.steps))
+    assert rows[-1].p_lm_after == pytest.approx(net.posterior(evidence, csf=csf).p_target)
+    assert case.findings[-1] == net.observe(evidence, csf)  # load_case checked every step's findings
     for r in rows:  # the LR of a step is the odds ratio it applied
-        assert r.likelihood_ratio == pytest.approx((r.p_after / (1 - r.p_after)) / (r.p_before / (1 - r.p_before)), rel=1e-12)
+        assert r.likelihood_ratio == pytest.approx((r.p_lm_after / (1 - r.p_lm_after)) / (r.p_lm_before / (1 - r.p_lm_before)), rel=1e-12)
     assert not conf.alert
 
 
@@ -144,39 +146,9 @@ def test_explained_away_case_shows_the_lesson():
     assert compression.causes["epidural_compression"] > 0.5
 
 
-@pytest.mark.parametrize(
-    "edit, message",
-    [
-        ("findings: {cranial_nerve_palsy: present}", "step 1: unknown node 'cranial_nerve'"),
-        ("findings: {cranial_nerve_palsy: yes}", "step 1, field 'findings.cranial_nerve_palsy': YAML reads yes/no"),
-        ("findings: {cranial_nerve_palsy: palsy}", "step 1: unknown state 'palsy' for 'cranial_nerve_palsy'"),
-        ("nothing: here", "step 1: expected a label and findings and/or csf"),
-    ],
-    ids=["node", "yes-no", "state", "no-findings"],
-)
-def test_case_file_errors_name_file_step_and_field(tmp_path, edit, message):
-    text = (available_cases()["typical_mri_negative_taps"]).read_text()
-    replacement = {"findings: {cranial_nerve_palsy: present}": "findings: {cranial_nerve: present}",
-                   "findings: {cranial_nerve_palsy: yes}": "findings: {cranial_nerve_palsy: yes}",
-                   "findings: {cranial_nerve_palsy: palsy}": "findings: {cranial_nerve_palsy: palsy}",
-                   "nothing: here": "nothing: here"}[edit]
-    text = text.replace("findings: {cranial_nerve_palsy: present}", replacement, 1)
-    path = tmp_path / "bad_case.yaml"
-    path.write_text(text)
-    with pytest.raises(NetworkFileError) as info:
-        load_case(path)
-    assert str(info.value).startswith("bad_case.yaml: ") and message in str(info.value)
-
-
-def test_unknown_case_name(runner):
-    result = runner.invoke(cli, ["replay", "seed_cse"])
-    assert result.exit_code == 1
-    assert result.output.startswith("Error: unknown case 'seed_cse' (did you mean 'seed_case'?)")
-
-
 def test_dependence_columns(breast):
     findings = {"cranial_nerve_palsy": "present", "mri": "typical_enhancement"}
-    rows, independent_lr, fagan_lr = dependence(breast, findings)
+    rows, independent_lr, fagan_lr = dependence(breast, breast.observe(findings))
     table = breast.taps(findings)
     cal = breast.tables.calibration
     assert independent_lr == pytest.approx((1 - 0.5) / (1 - cal.false_positive))
@@ -186,32 +158,19 @@ def test_dependence_columns(breast):
         naive = odds * independent_lr**r.taps
         assert r.independent == pytest.approx(naive / (1 + naive), abs=1e-14)
     assert rows[-1].network > rows[-1].independent > rows[-1].fagan  # dependence keeps P(LM) up
-    assert [r.step_lr for r in rows] == sorted(r.step_lr for r in rows)
+    assert [r.likelihood_ratio for r in rows] == sorted(r.likelihood_ratio for r in rows)
 
 
 def test_explain_refuses_too_many_findings_and_the_target(breast):
     with pytest.raises(InputError, match="nothing to explain"):
-        explain(breast, {"lm": "present", "headache": "present"})
-
-
-def test_pictures(runner, tmp_path):
-    outputs = {
-        "replay.png": ["replay", "seed_case", "--plot"],
-        "taps.png": ["taps", "-e", "mri=normal", "--plot"],
-        "network.png": ["network", "draw"],
-        "network.svg": ["network", "draw"],
-    }
-    for name, args in outputs.items():
-        result = runner.invoke(cli, [*args, str(tmp_path / name)])
-        assert result.exit_code == 0, result.output
-        assert (tmp_path / name).stat().st_size > 10_000, name
-    assert (tmp_path / "replay.png").read_bytes()[:4] == b"\x89PNG"
-    dot = tmp_path / "network.dot"
-    assert runner.invoke(cli, ["network", "draw", str(dot)]).exit_code == 0
-    text = dot.read_text()
-    assert text.startswith('digraph "breast"') and '"lm" -> "shedding";' in text and '"shedding" -> "csf_6";' in text
-    bad = runner.invoke(cli, ["network", "draw", str(tmp_path / "x.txt")])
-    assert bad.exit_code == 2 and "use .dot, .gv, .png, .svg or .pdf" in bad.output
+        explain(breast, breast.observe({"lm": "present", "headache": "present"}))
+    many = breast.with_taps(10)
+    findings = many.observe({"headache": "present", "mri": "normal", "mri_compression": "absent"}, ["negative"] * 10)
+    assert len(findings) == 13
+    assert len(explain(many, findings)) == 13
+    more = many.observe({**findings.states, **{n: "absent" for n in ("seizures", "cranial_nerve_palsy", "limb_weakness", "bladder_bowel")}})
+    with pytest.raises(InputError, match="17 findings: exact attribution handles at most 16"):
+        explain(many, more)
 
 
 def test_teaching_json(runner):

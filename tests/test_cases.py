@@ -1,0 +1,82 @@
+"""Case files: shipped cases, checked step by step, with errors naming file, step and field."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lmbayes.cases import available_cases, load_case
+from lmbayes.cli.main import cli
+from lmbayes.errors import NetworkFileError
+from lmbayes.findings import Findings
+
+
+@pytest.mark.parametrize("name", sorted(available_cases()))
+def test_every_shipped_case_loads_and_names_its_network(name):
+    case, net = load_case(name)
+    assert case.name == name and case.network == net.name
+    assert case.steps and len(case.findings) == len(case.steps)
+
+
+def test_load_case_checks_the_findings_of_every_step():
+    case, net = load_case("seed_case")
+    assert len(case.findings) == len(case.steps)
+    assert all(isinstance(f, Findings) for f in case.findings)
+    for k, findings in enumerate(case.findings, start=1):
+        evidence, csf = case.findings_until(k)
+        assert findings == net.observe(evidence, csf)
+    assert [f.taps_done for f in case.findings] == sorted(f.taps_done for f in case.findings)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        ("findings: {cranial_nerve_palsy: present}", "step 1: unknown node 'cranial_nerve'"),
+        ("findings: {cranial_nerve_palsy: yes}", "step 1, field 'findings.cranial_nerve_palsy': YAML reads yes/no"),
+        ("findings: {cranial_nerve_palsy: palsy}", "step 1: unknown state 'palsy' for 'cranial_nerve_palsy'"),
+        ("nothing: here", "step 1: expected a label and findings and/or csf"),
+    ],
+    ids=["node", "yes-no", "state", "no-findings"],
+)
+def test_case_file_errors_name_file_step_and_field(tmp_path, edit, message):
+    text = (available_cases()["typical_mri_negative_taps"]).read_text()
+    replacement = {"findings: {cranial_nerve_palsy: present}": "findings: {cranial_nerve: present}",
+                   "findings: {cranial_nerve_palsy: yes}": "findings: {cranial_nerve_palsy: yes}",
+                   "findings: {cranial_nerve_palsy: palsy}": "findings: {cranial_nerve_palsy: palsy}",
+                   "nothing: here": "nothing: here"}[edit]
+    text = text.replace("findings: {cranial_nerve_palsy: present}", replacement, 1)
+    path = tmp_path / "bad_case.yaml"
+    path.write_text(text)
+    with pytest.raises(NetworkFileError) as info:
+        load_case(path)
+    assert str(info.value).startswith("bad_case.yaml: ") and message in str(info.value)
+
+
+def test_unknown_case_name(runner):
+    with pytest.raises(NetworkFileError, match=r"^unknown case 'seed_cse' \(did you mean 'seed_case'\?\)"):
+        load_case("seed_cse")
+    result = runner.invoke(cli, ["replay", "seed_cse"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: unknown case 'seed_cse' (did you mean 'seed_case'?)")
+
+
+def test_a_case_with_more_taps_than_the_file_models_is_modelled_with_them(tmp_path):
+    case_path = tmp_path / "seven.yaml"
+    steps = "\n".join(f"  - label: tap {k}\n    csf: [negative]" for k in range(1, 8))
+    case_path.write_text(f"name: seven\ntitle: Seven taps\nnetwork: breast\nsteps:\n{steps}\n")
+    case, net = load_case(case_path)
+    assert net.spec.n_taps == 7 and case.findings[-1].taps_done == 7
+    many = case_path.with_name("eleven.yaml")
+    many.write_text(case_path.read_text().replace("steps:\n", "steps:\n  - label: taps 1 to 4\n    csf: [negative, negative, negative, negative]\n"))
+    with pytest.raises(NetworkFileError, match="eleven.yaml: field 'steps': 11 CSF results; lmbayes models at most 10 taps"):
+        load_case(many)
+
+
+def test_replay_models_as_many_taps_as_the_case_has(runner, tmp_path):
+    case = tmp_path / "seven.yaml"
+    steps = "\n".join(f"  - label: tap {k}\n    csf: [negative]" for k in range(1, 8))
+    case.write_text(f"name: seven\ntitle: Seven taps\nnetwork: breast\nsteps:\n{steps}\n")
+    result = runner.invoke(cli, ["replay", str(case), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["steps"][-1]["findings"] == ["csf_7=negative"]
