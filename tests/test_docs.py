@@ -1,9 +1,11 @@
-"""The documentation is tested: README examples reproduce, doctests pass, every command is documented."""
+"""The documentation is tested: README and docs/commands.md examples reproduce, doctests pass,
+every command is documented with its current --help."""
 
 from __future__ import annotations
 
 import doctest
 import importlib
+import importlib.util
 import pkgutil
 import re
 import shlex
@@ -17,12 +19,24 @@ from lmbayes.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+COMMANDS = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
 
 
-def console_examples() -> list[tuple[str, str]]:
-    """(command, expected output) for each ```console block of the README."""
+def load_generator():
+    """docs/make_commands.py, the generator of the help blocks of docs/commands.md."""
+    spec = importlib.util.spec_from_file_location("make_commands", ROOT / "docs" / "make_commands.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+make_commands = load_generator()
+
+
+def console_examples(text: str) -> list[tuple[str, str]]:
+    """(command, expected output) for each ```console block of TEXT."""
     examples = []
-    for block in re.findall(r"```console\n(.*?)```", README, re.S):
+    for block in re.findall(r"```console\n(.*?)```", text, re.S):
         lines = block.splitlines()
         command = lines.pop(0)
         while command.endswith("\\"):
@@ -32,11 +46,11 @@ def console_examples() -> list[tuple[str, str]]:
     return examples
 
 
-EXAMPLES = console_examples()
+EXAMPLES = console_examples(README) + console_examples(COMMANDS)
 
 
 @pytest.mark.parametrize("command, expected", EXAMPLES, ids=[c[:50] for c, _ in EXAMPLES])
-def test_readme_console_examples_are_real_output(runner, command, expected):
+def test_console_examples_are_real_output(runner, command, expected):
     result = runner.invoke(cli, shlex.split(command))
     assert result.output == expected
 
@@ -76,10 +90,37 @@ def all_commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.
     return found
 
 
+def overview_commands() -> list[set[str]]:
+    """The words of the first cell of each row of the README's command overview table."""
+    cells = re.findall(r"^\| (`lmbayes [^|]*) \|", README, re.M)
+    assert cells, "the README has a command overview table"
+    return [set(re.findall(r"[a-z-]+", cell)) for cell in cells]
+
+
 @pytest.mark.parametrize("name, command", all_commands(cli), ids=[n for n, _ in all_commands(cli)])
-def test_every_command_has_help_and_is_in_the_readme(name, command):
+def test_every_command_has_help_and_is_documented(name, command):
     assert command.help and len(command.help) > 20
-    assert f"lmbayes {name}" in README
+    assert f"\n## lmbayes {name}\n" in COMMANDS, f"docs/commands.md has no section for `lmbayes {name}`"
+    words = set(name.split())
+    assert any(words <= row for row in overview_commands()), f"`{name}` is not in the README's overview table"
+
+
+@pytest.mark.parametrize("path", make_commands.command_paths())
+def test_command_reference_shows_the_current_help(path):
+    block = make_commands.blocks(COMMANDS).get(path)
+    assert block == make_commands.help_text(path), (
+        f"docs/commands.md does not show the current `{path} --help`: run python docs/make_commands.py"
+    )
+
+
+def test_command_reference_shows_no_removed_command():
+    removed = set(make_commands.blocks(COMMANDS)) - set(make_commands.command_paths())
+    assert not removed, f"docs/commands.md shows commands that no longer exist: {sorted(removed)}"
+
+
+def test_readme_points_to_the_command_reference():
+    assert "(docs/commands.md)" in README
+    assert "\n## Command reference\n" not in COMMANDS
 
 
 def test_readme_parameter_table_matches_the_network(breast):
