@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # command-specific modules load only with their command
     from lmbayes.spec import Parameter
     from lmbayes.taps import TapTable
     from lmbayes.cases import CaseFile
-    from lmbayes.teaching import Attribution, Conflict, DependenceRow, ReplayRow
+    from lmbayes.teaching import Attribution, Conflict, Dependence, LevelGap, ReplayRow
     from lmbayes.uncertainty import Draws, Interval, PlanIntervals, TapIntervals
 
 DISCLAIMER = "For planning and teaching; not a medical device."
@@ -70,12 +70,12 @@ def _findings_line(findings: Findings | Mapping[str, str]) -> str:
 
 def header(net: Network, findings: Findings | Mapping[str, str]) -> list[str]:
     if net.imported:
-        return [f"Network: {net.name} ({net.spec.title}).", DISCLAIMER, textwrap.fill(_findings_line(findings), WIDTH, subsequent_indent="  ")]
+        return [f"Network: {net.label} ({net.spec.title}).", DISCLAIMER, textwrap.fill(_findings_line(findings), WIDTH, subsequent_indent="  ")]
     prior = f"pre-test setting '{net.setting}'" if net.setting else (
         f"pre-test P(LM) {percent(net.pretest)}" if net.pretest is not None else "prior from the network file"
     )
     return [
-        f"Network: {net.name} ({net.spec.title}); {prior}.",
+        textwrap.fill(f"Network: {net.identity} ({net.spec.title}); {prior}.", WIDTH, subsequent_indent="  "),
         DISCLAIMER,
         textwrap.fill(_findings_line(findings), WIDTH, subsequent_indent="  "),
     ]
@@ -83,6 +83,11 @@ def header(net: Network, findings: Findings | Mapping[str, str]) -> list[str]:
 
 def _interval(i: Interval) -> str:
     return f"{percent(i.low)}-{percent(i.high)}"
+
+
+def network_json(net: Network) -> dict[str, Any]:
+    """The keys that name the network in every JSON output."""
+    return {"network": net.label, "network_version": net.spec.version, "network_digest": net.spec.digest}
 
 
 def _draws_line(draws: Draws, seed: int) -> str:
@@ -133,7 +138,7 @@ def posterior_json(
     seed: int = 0,
     conf: Conflict | None = None,
 ) -> str:
-    data: dict[str, Any] = {"network": net.name, **_plain(post)}
+    data: dict[str, Any] = {**network_json(net), **_plain(post)}
     if conf is not None:
         data["conflict"] = conf
     if intervals and draws:
@@ -152,6 +157,8 @@ def taps_text(
     lines = header(net, findings)
     done = f"{table.taps_done} tap{'s' if table.taps_done != 1 else ''} done"
     lines.append(f"P(LM): {percent(table.prior)} before any finding, {percent(table.current)} now ({done}).")
+    if table.steps:
+        lines.append("Each row: that tap's result, given that the further taps before it were negative.")
     lines.append("")
     head = ("tap", "P(tap +)", "P(LM) if +", "P(LM) if -", "change", "LR(-)", "if independent")
     lines.append("  ".join(f"{h:>10}" if i else f"{h:>3}" for i, h in enumerate(head)))
@@ -195,7 +202,7 @@ def taps_json(
     draws: Draws | None = None,
     seed: int = 0,
 ) -> str:
-    data: dict[str, Any] = {"network": net.name, "findings": findings, **_plain(table), "summary": table.summary()}
+    data: dict[str, Any] = {**network_json(net), "findings": findings, **_plain(table), "summary": table.summary()}
     if intervals and draws:
         data["uncertainty"] = {**_draws_json(draws, seed), **_plain(intervals)}
     return dumps(data)
@@ -219,7 +226,12 @@ def _param_text(path: str, p: Parameter) -> str:
 
 def show_text(net: Network) -> str:
     spec, cal = net.spec, net.tables.calibration
-    lines = [f"{spec.name}: {spec.title}", f"Population: {spec.population}", DISCLAIMER, "", "Nodes:"]
+    lines = [f"{net.identity}: {spec.title}"]
+    lines += textwrap.wrap(f"Population: {spec.population}", WIDTH, subsequent_indent="  ")
+    share = net.share_without_signs()
+    if share is not None:
+        lines.append(f"Share of this population with none of the listed signs: {percent(share)}.")
+    lines += [DISCLAIMER, "", "Nodes:"]
     for n in spec.nodes:
         if n.kind == "tap" and n.id != "csf_1":
             continue
@@ -255,6 +267,10 @@ def show_json(net: Network) -> str:
     spec = net.spec
     return dumps({
         "name": spec.name,
+        "version": spec.version,
+        "digest": spec.digest,
+        "path": net.label,
+        "no_sign_share": net.share_without_signs(),
         "title": spec.title,
         "population": spec.population,
         "target": spec.target,
@@ -291,6 +307,8 @@ def plan_text(
         )
         for k, o in enumerate(option.outcomes):
             mark = {"rule_out": "  (rule out)", "treat": "  (treat)"}.get(o.zone, "")
+            if o.zone == "rule_out" and not option.tests_target:
+                mark = "  (LM less likely: another cause explains the signs)"
             interval = f"  [{_interval(intervals.outcomes[n][k])}]" if intervals else ""
             lines.append(f"    {o.state:<20} {percent(o.probability):>7}  ->  P(LM) {percent(o.p_lm):>6}{interval}{mark}")
     lines += ["", textwrap.fill("Advice: " + plan.advice, WIDTH)]
@@ -313,7 +331,7 @@ def _short_way(technique: Technique) -> str:
 def plan_json(
     net: Network, plan: Plan, intervals: PlanIntervals | None = None, draws: Draws | None = None, seed: int = 0
 ) -> str:
-    data: dict[str, Any] = {"network": net.name, **_plain(plan)}
+    data: dict[str, Any] = {**network_json(net), **_plain(plan)}
     if intervals and draws:
         data["uncertainty"] = {
             **_draws_json(draws, seed),
@@ -383,7 +401,7 @@ def _span(a: float, b: float, current: float, lo: float, hi: float, width: int =
 
 
 def sensitivity_json(net: Network, current: float, swings: Sequence[Swing], threshold: float | None) -> str:
-    return dumps({"network": net.name, "current": current, "threshold": threshold, "parameters": swings})
+    return dumps({**network_json(net), "current": current, "threshold": threshold, "parameters": swings})
 
 
 def _natural(results: Sequence[CohortResult]) -> list[tuple[str, list[str]]]:
@@ -432,7 +450,7 @@ def simulate_text(net: Network, findings: Findings, results: Sequence[CohortResu
 
 def simulate_json(net: Network, results: Sequence[CohortResult], seed: int) -> str:
     return dumps({
-        "network": net.name,
+        **network_json(net),
         "patients": results[0].patients,
         "seed": seed,
         "strategies": [
@@ -454,8 +472,22 @@ def simulate_json(net: Network, results: Sequence[CohortResult], seed: int) -> s
     })
 
 
-def replay_text(case: CaseFile, prior: float, rows: Sequence[ReplayRow], conf: Conflict) -> str:
-    lines = [f"Case {case.name}: {case.title} (network {case.network}{'; source: ' + case.source if case.source else ''}).", DISCLAIMER, ""]
+def _gap_text(gap: LevelGap | None) -> list[str]:
+    if gap is None:
+        return []
+    if gap.against:
+        why = (f"held back by {', '.join(gap.against)} (the findings that lower the odds most, "
+               "order-free; see `lmbayes explain`)")
+    else:
+        why = "no finding lowers it, but the prior before any finding is low and a positive tap can be a false positive"
+    return [textwrap.fill(f"EANO-ESMO says {gap.level} (a positive cytology), yet P(LM) is {percent(gap.p_lm)}: {why}.", WIDTH)]
+
+
+def replay_text(
+    net: Network, case: CaseFile, prior: float, rows: Sequence[ReplayRow], conf: Conflict, gap: LevelGap | None = None
+) -> str:
+    title = f"Case {case.name}: {case.title} (network {net.identity}{'; source: ' + case.source if case.source else ''})."
+    lines = [*textwrap.wrap(title, WIDTH, subsequent_indent="  "), DISCLAIMER, ""]
     lines.append(f"{'#':>2}  {'step':<44} {'P(LM) before -> after':>22} {'LR':>7}  {'EANO-ESMO':<16}")
     lines.append(f"{'':>2}  {'(prior)':<44} {'':>22} {'':>7}  {'':<16} {percent(prior):>6}")
     for r in rows:
@@ -465,7 +497,7 @@ def replay_text(case: CaseFile, prior: float, rows: Sequence[ReplayRow], conf: C
         causes = ", ".join(f"{k} {percent(v)}" for k, v in r.causes.items())
         lines.append(f"{'':>4}{', '.join(r.findings)}")
         lines.append(f"{'':>4}competing causes: {causes}")
-    lines += ["", textwrap.fill(conf.sentence(), WIDTH)]
+    lines += ["", *_gap_text(gap), textwrap.fill(conf.sentence(), WIDTH)]
     lines.append(
         textwrap.fill(
             "LR: the factor the step applied to the odds of LM, given every step before it. EANO-ESMO: "
@@ -481,11 +513,14 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def replay_json(case: CaseFile, prior: float, rows: Sequence[ReplayRow], conf: Conflict) -> str:
+def replay_json(
+    net: Network, case: CaseFile, prior: float, rows: Sequence[ReplayRow], conf: Conflict, gap: LevelGap | None = None
+) -> str:
     return dumps({
+        "level_gap": gap,
         "case": case.name,
         "title": case.title,
-        "network": case.network,
+        **network_json(net),
         "prior": prior,
         "steps": rows,
         "conflict": conf,
@@ -528,7 +563,7 @@ def _db_bar(db: float, per_char: float = 1.0) -> str:
 
 def explain_json(net: Network, post: Posterior, items: Sequence[Attribution], conf: Conflict) -> str:
     return dumps({
-        "network": net.name,
+        **network_json(net),
         "findings": post.findings,
         "p_lm": post.p_target,
         "attributions": items,
@@ -536,37 +571,35 @@ def explain_json(net: Network, post: Posterior, items: Sequence[Attribution], co
     })
 
 
-def dependence_text(
-    net: Network, findings: Findings, rows: Sequence[DependenceRow], independent_lr: float, fagan_lr: float
-) -> str:
+def dependence_text(net: Network, findings: Findings, result: Dependence) -> str:
     lines = header(net, findings) + [""]
+    rows = result.rows
     if not rows:
+        if findings.taps_done < net.spec.n_taps:
+            return "\n".join(lines + ["The findings fix P(LM): further taps cannot change it."])
         return "\n".join(lines + [f"All {net.spec.n_taps} modelled taps are done; model more with --max-taps (up to {MAX_TAPS})."])
-    lines.append(f"{'more negative taps':>18}  {'network':>8}  {'50% taps':>11}  {'Fagan':>8}  {'LR applied':>10}")
+    lines.append(f"{'more':>4}  {'P(LM) if all negative':^23}  {'LR':>7}  {'yield among LM':^23}".rstrip())
+    lines.append(f"{'taps':>4}  {'network':>11} {'independent':>11}  {'applied':>7}  {'network':>11} {'independent':>11}")
     for r in rows:
         lr = f"{r.likelihood_ratio:.2f}" if r.likelihood_ratio is not None else "-"
-        lines.append(f"{r.taps:>18}  {percent(r.network):>8}  {percent(r.independent):>11}  {percent(r.fagan):>8}  {lr:>10}")
+        lines.append(
+            f"{r.taps:>4}  {percent(r.network):>11} {percent(r.independent):>11}  {lr:>7}  "
+            f"{percent(r.yield_network):>11} {percent(r.yield_independent):>11}"
+        )
     lines.append("")
     lines.append(
         textwrap.fill(
-            f"50% taps: independent taps that each find 50% of LM (the published one-tap figure), odds x {independent_lr:.2f} per "
-            f"negative tap. Fagan: the network's single-tap LR- of {fagan_lr:.2f} applied again and again, as a "
-            "nomogram would. Network: a negative tap also says the patient may be one who sheds few cells, so "
-            "the next negative tap is weaker evidence (the LR applied drifts towards 1) and P(LM) levels off "
-            "instead of falling to zero.",
+            "Independent: the same taps, each with exactly the network's probabilities of a negative "
+            "and a positive result, but independent of each other (as a Fagan nomogram chains them). "
+            "Yield: the share of patients with LM in whom at least one of the taps is positive. In the "
+            "network the patients with LM who shed few cells do so on every tap, so each further "
+            "negative tap is weaker evidence (the LR applied drifts towards 1), the yield flattens "
+            "and P(LM) levels off instead of falling to zero.",
             WIDTH,
         )
     )
     return "\n".join(lines)
 
 
-def dependence_json(
-    net: Network, findings: Findings, rows: Sequence[DependenceRow], independent_lr: float, fagan_lr: float
-) -> str:
-    return dumps({
-        "network": net.name,
-        "findings": findings,
-        "independent_lr": independent_lr,
-        "fagan_lr": fagan_lr,
-        "rows": rows,
-    })
+def dependence_json(net: Network, findings: Findings, result: Dependence) -> str:
+    return dumps({**network_json(net), "findings": findings, **_plain(result)})

@@ -303,17 +303,19 @@ def replay(case_name: str, as_json: bool, plot_path: str | None) -> None:
     of a case file.
     """
     from lmbayes.cases import load_case
-    from lmbayes.teaching import replay as run_replay
+    from lmbayes.teaching import level_gap, replay as run_replay
 
     with reported():
         case, net = load_case(case_name)
         rows, conf = run_replay(net, case)
+        gap = level_gap(net, case.findings[-1], rows[-1].eano_esmo, rows[-1].p_lm_after)
         prior = net.posterior(Findings()).p_target
         if plot_path:
             from lmbayes.plots import ladder
 
             ladder(rows, prior, plot_path, f"{case.title} ({case.name})")
-    click.echo(_format.replay_json(case, prior, rows, conf) if as_json else _format.replay_text(case, prior, rows, conf))
+    render = _format.replay_json if as_json else _format.replay_text
+    click.echo(render(net, case, prior, rows, conf, gap))
 
 
 @cli.command(epilog=EPILOG)
@@ -343,17 +345,19 @@ def explain(net: Network, findings: Findings, as_json: bool) -> None:
 def dependence(net: Network, findings: Findings, as_json: bool) -> None:
     """Why repeated negative taps are worth less than a nomogram says.
 
-    For 1, 2, ... further negative taps: P(LM) in the network, with independent taps at the
-    published one-tap sensitivity, and by Fagan-style multiplication of a fixed likelihood ratio.
+    For 1, 2, ... further negative taps: P(LM) in the network and with the same taps treated
+    as independent tests (exactly the network's single-tap result probabilities), the
+    likelihood ratio each negative tap applies, and the cumulative yield of both among
+    patients with LM.
     """
     from lmbayes.teaching import dependence as run_dependence
 
     with reported():
-        rows, independent_lr, fagan_lr = run_dependence(net, findings)
+        result = run_dependence(net, findings)
     if as_json:
-        click.echo(_format.dependence_json(net, findings, rows, independent_lr, fagan_lr))
+        click.echo(_format.dependence_json(net, findings, result))
     else:
-        click.echo(_format.dependence_text(net, findings, rows, independent_lr, fagan_lr))
+        click.echo(_format.dependence_text(net, findings, result))
 
 
 @cli.group(epilog=EPILOG)

@@ -5,7 +5,7 @@ For planning and teaching; not a medical device.
 >>> import lmbayes
 >>> net = lmbayes.load_network()
 >>> round(net.posterior({"mri": "typical_enhancement"}).p_target, 4)
-0.0405
+0.0884
 """
 
 from pathlib import Path as _Path

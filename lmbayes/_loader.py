@@ -7,6 +7,7 @@ field, e.g. ``breast.yaml: node 'headache', field 'leak.value': 1.3 is outside [
 from __future__ import annotations
 
 import graphlib
+import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ from lmbayes.errors import NetworkFileError, did_you_mean
 from lmbayes._fields import ID, Where, parameter, require, states, text
 from lmbayes.kinds import FILE_KINDS, KINDS
 from lmbayes.networks import FOREIGN, IMPORTED
+from lmbayes.tables import sign_floors
 from lmbayes.spec import (
     MAX_TAPS,
     SHEDDING,
@@ -34,6 +36,7 @@ __all__ = ["check_spec", "load_spec"]
 
 # libyaml's parser when PyYAML was built with it: about 60 ms faster per command here.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TOP_LEVEL = ("name", "version", "title", "population", "target", "nodes", "cytology", "settings", "sources")
 _CYTOLOGY_PARAMS = (
     "one_tap",
     "three_taps",
@@ -145,15 +148,21 @@ def _load(path: Path) -> tuple[NetworkSpec | None, list[NetworkFileError]]:
     where = Where(name, lines=_Lines(text), problems=problems)
     spec = None
     with where.collect():
-        spec = _parse(data, where, str(path))
+        spec = _parse(data, where, str(path), hashlib.sha256(text.encode("utf-8")).hexdigest()[:12])
     return (spec if not problems else None), problems
 
 
-def _parse(data: Any, where: Where, path: str) -> NetworkSpec | None:
+def _parse(data: Any, where: Where, path: str, digest: str = "") -> NetworkSpec | None:
     """The spec, or None when problems were collected in ``where``."""
     if not isinstance(data, dict):
         raise NetworkFileError(f"{where.file}: expected a mapping of fields (name, nodes, ...)")
     require(data, ("name", "title", "population", "target", "nodes", "cytology", "sources"), where)
+    unknown = set(data) - {*_TOP_LEVEL}
+    if unknown:
+        raise where.error(str(sorted(map(str, unknown))[0]), f"unknown field; a network file has {', '.join(_TOP_LEVEL)}")
+    version = data.get("version", "")
+    if not isinstance(version, (str, int, float)) or isinstance(version, bool):
+        raise where.error("version", "expected a version such as \"2.0\"")
     sources = data["sources"]
     if not isinstance(sources, dict) or not sources:
         raise where.error("sources", "expected a mapping of source key to full citation")
@@ -199,9 +208,16 @@ def _parse(data: Any, where: Where, path: str) -> NetworkSpec | None:
     with where.collect():
         ordered = _topological({i: n for i, n in nodes.items() if not KINDS[n.kind].per_tap}, where)
     settings = _settings(data.get("settings") or {}, where, source_keys)
+    with where.collect():
+        for node in nodes.values():
+            given = [p for p in parameters if p.startswith(f"{node.id}.given.")]
+            if given and given[0].rsplit(".", 1)[1] != target:
+                raise where.at(node.id).error("given", f"only the target '{target}' can have a given frequency")
+            if given and target in node.parents[1:]:
+                raise where.at(node.id).error(f"causes.{target}", f"give '{target}' once, under given (its frequency among patients with it)")
     if where.problems:
         return None
-    return NetworkSpec(
+    spec = NetworkSpec(
         name=text(data, "name", where),
         title=text(data, "title", where),
         population=text(data, "population", where),
@@ -215,7 +231,18 @@ def _parse(data: Any, where: Where, path: str) -> NetworkSpec | None:
         tap_states=tap_states,
         tap_label=tap_label,
         tap_analyses=analyses,
+        version=str(version),
+        digest=digest,
     )
+    for node_id, (m, floor, _) in sign_floors(spec).items():
+        if m < floor - 1e-12:
+            with where.collect():
+                raise where.at(node_id).error(
+                    f"given.{target}.value",
+                    f"{m:g} cannot be reached: the leak and the other causes alone give {floor:.3f} among "
+                    f"patients with {target}; lower the leak or the other causes, or drop {target} from this sign",
+                )
+    return None if where.problems else spec
 
 
 def _node(

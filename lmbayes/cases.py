@@ -136,7 +136,7 @@ def _parse(data: Any, path: Path) -> tuple[CaseFile, Network]:
     case = CaseFile(
         name=str(data["name"]),
         title=str(data["title"]),
-        network=network.name,
+        network=network.label,
         description=str(data.get("description", "")).strip(),
         source=str(data.get("source", "")),
         steps=tuple(steps),

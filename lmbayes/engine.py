@@ -17,11 +17,14 @@ reference model from the same tables; the tests hold the two to 1e-10.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lmbayes.errors import LmbayesError
-from lmbayes.tables import Tables
+
+if TYPE_CHECKING:
+    from lmbayes.tables import Tables
 
 __all__ = ["Engine"]
 

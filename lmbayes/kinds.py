@@ -65,6 +65,8 @@ class TableContext:
     value: Callable[[str], np.ndarray]
     calibration: Calibration
     techniques: Mapping[str, Technique]
+    #: the unnormalised joint of causes and context nodes given evidence, once they are built
+    causes_joint: Callable[..., np.ndarray] | None = None
 
 
 class Kind:
@@ -147,18 +149,27 @@ class Cause(_Prior):
 
 class Sign(Kind):
     name = "sign"
-    fields = frozenset({"leak", "causes"})
+    fields = frozenset({"leak", "causes", "given"})
     parent_field = "causes"
     observable = True
     layer, color = 3, "#8bc34a"
 
     def read(self, node_id: str, raw: Mapping[str, Any], where: Where, sources: frozenset[str], params: Params) -> tuple[str, ...]:
-        require(raw, ("leak", "causes"), where)
+        require(raw, ("leak",), where)
         leak = None
         with where.collect():
             leak = params[f"{node_id}.leak"] = parameter(raw["leak"], where, "leak", sources)
-        causes = raw["causes"]
-        if not isinstance(causes, dict) or not causes:
+        given = raw.get("given", {})
+        if not isinstance(given, dict) or len(given) > 1:
+            raise where.error("given", "expected {target: frequency among patients with it}, e.g. given: {lm: {value: ...}}")
+        for target, value in given.items():
+            with where.collect():
+                p = parameter(value, where, f"given.{target}", sources)
+                if leak is not None and p.value < leak.value:
+                    raise where.error(f"given.{target}.value", f"{p.value:g} is below the leak ({leak.value:g})")
+                params[f"{node_id}.given.{target}"] = p
+        causes = raw.get("causes", {})
+        if not isinstance(causes, dict) or not (causes or given):
             raise where.error("causes", "expected a mapping of cause id to frequency")
         for cause, value in causes.items():
             with where.collect():
@@ -170,11 +181,52 @@ class Sign(Kind):
                         "make a sign rarer; lower the leak or drop the cause",
                     )
                 params[f"{node_id}.causes.{cause}"] = p
-        return tuple(str(c) for c in causes)
+        return tuple(str(c) for c in (*given, *causes))
 
     def table(self, node: Node, ctx: TableContext) -> np.ndarray:
-        freqs = [ctx.value(f"{node.id}.causes.{c}") for c in node.parents]
-        return noisy_or(ctx.value(f"{node.id}.leak"), freqs)
+        leak = ctx.value(f"{node.id}.leak")
+        solved = self.solve(node, ctx)
+        freqs = [solved[0] if c in solved[1] else ctx.value(f"{node.id}.causes.{c}") for c in node.parents]
+        return noisy_or(leak, freqs)
+
+    @staticmethod
+    def given(node: Node, spec: NetworkSpec) -> str | None:
+        """The parent whose marginal frequency the file gives (the target), if any."""
+        return next((c for c in node.parents if f"{node.id}.given.{c}" in spec.parameters), None)
+
+    def floor_and_solution(self, node: Node, ctx: TableContext) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(floor, f_target)`` for a sign with a given frequency (formula in the module doc);
+        ``f_target`` is not clipped."""
+        target = self.given(node, ctx.spec)
+        if target is None:
+            return None
+        if ctx.causes_joint is None:
+            raise NotImplementedError("a solved sign needs the causes' tables first (build_tables)")
+        leak, m = ctx.value(f"{node.id}.leak"), ctx.value(f"{node.id}.given.{target}")
+        others = tuple(c for c in node.parents if c != target)
+        present = len(ctx.spec.node(target).states) - 1
+        lead = leak.ndim
+        e = np.ones(leak.shape)
+        if others:
+            joint = ctx.causes_joint(others, {target: present})
+            joint = joint / joint.sum(axis=tuple(range(lead, joint.ndim)), keepdims=True)
+            keep = np.ones(joint.shape)
+            for axis, c in enumerate(others, start=lead):
+                k = (1.0 - ctx.value(f"{node.id}.causes.{c}")) / (1.0 - leak)
+                shape = [1] * joint.ndim
+                shape[:lead] = leak.shape
+                shape[axis] = 2
+                keep = keep * np.stack([np.ones_like(k), k], axis=-1).reshape(shape)
+            e = (joint * keep).sum(axis=tuple(range(lead, joint.ndim)))
+        return 1.0 - (1.0 - leak) * e, 1.0 - (1.0 - m) / e
+
+    def solve(self, node: Node, ctx: TableContext) -> tuple[np.ndarray, tuple[str, ...]]:
+        """The target's "alone" frequency, held at the leak where the figure is below the floor."""
+        result = self.floor_and_solution(node, ctx)
+        if result is None:
+            return np.zeros(()), ()
+        leak = ctx.value(f"{node.id}.leak")
+        return np.maximum(result[1], leak), (self.given(node, ctx.spec) or "",)
 
 
 class Test(Kind):

@@ -4,7 +4,7 @@
 >>> net = load_network("breast")
 >>> post = net.posterior({"cranial_nerve_palsy": "present", "limb_weakness": "present"})
 >>> f"{post.p_target:.3f}"
-'0.302'
+'0.272'
 >>> findings = net.observe({"cranial_nerve_palsy": "present"}, csf="negative")
 >>> table = net.taps(findings)
 >>> [step.tap for step in table.steps]
@@ -35,14 +35,14 @@ from lmbayes.errors import (
 from lmbayes.findings import Findings, resolve_findings
 from lmbayes.kinds import explaining
 from lmbayes.spec import SHEDDING, NetworkSpec, Node, tap_id
-from lmbayes.tables import Tables, build_tables, scale_to_marginal
+from lmbayes.tables import Tables, build_tables
 from lmbayes.taps import TapStep, TapTable, apply_likelihood_ratio
 from lmbayes.technique import Technique
 
 if TYPE_CHECKING:
     from pgmpy.models import DiscreteBayesianNetwork
 
-__all__ = ["Case", "Findings", "Network", "Posterior", "load_network", "with_pretest"]
+__all__ = ["Case", "Findings", "Network", "Posterior", "load_network"]
 
 Evidence = Mapping[str, str]
 
@@ -129,7 +129,7 @@ class Network:
 
     ``pretest`` replaces the prior probability of the target before any finding;
     ``setting`` picks a documented population from the network file (see
-    :func:`with_pretest`).
+    :func:`lmbayes.tables.with_pretest`).
     """
 
     def __init__(
@@ -159,8 +159,7 @@ class Network:
         self._draws: tuple[object, Tables] | None = None
 
     def _tables(self, values: Mapping[str, np.ndarray] | None = None) -> Tables:
-        tables = build_tables(self.spec, values=values)
-        return tables if self.pretest is None else with_pretest(tables, self.spec.target, self.pretest)
+        return build_tables(self.spec, values=values, pretest=self.pretest)
 
     def __repr__(self) -> str:
         return f"<Network {self.spec.name!r}: {len(self.spec.nodes)} nodes, {self.spec.n_taps} taps>"
@@ -172,6 +171,25 @@ class Network:
     @property
     def target(self) -> str:
         return self.spec.target
+
+    @property
+    def shipped(self) -> bool:
+        """True for a network file that ships with lmbayes (not a copy, edited or not)."""
+        shipped = networks.available().get(self.spec.name)
+        return shipped is not None and Path(self.spec.path).resolve() == shipped.resolve()
+
+    @property
+    def label(self) -> str:
+        """How outputs name the network: a shipped network by name, any other by its path."""
+        return self.spec.name if self.shipped else self.spec.path
+
+    @property
+    def identity(self) -> str:
+        """The network, its version and the start of its file's SHA-256, e.g.
+        ``breast 2.0 [030de5df5ad0]``: enough to reproduce a printed result."""
+        version = f" {self.spec.version}" if self.spec.version else ""
+        digest = f" [{self.spec.digest}]" if self.spec.digest else ""
+        return f"{self.label}{version}{digest}"
 
     @property
     def imported(self) -> bool:
@@ -194,6 +212,13 @@ class Network:
             return self.spec.node_ids
         others = [n.id for n in explaining(self.spec) if n.id != self.target]
         return (self.target, *others)
+
+    def share_without_signs(self) -> float | None:
+        """The share of the file's population with none of the listed signs (None without signs)."""
+        signs = [n.id for n in self.spec.of_kind("sign")]
+        if not signs:
+            return None
+        return float(self.engine.probability({s: 0 for s in signs}))
 
     def with_taps(self, n_taps: int) -> Network:
         """The same network modelling ``n_taps`` CSF taps (1 to :data:`~lmbayes.spec.MAX_TAPS`)."""
@@ -349,22 +374,6 @@ class Network:
         from lmbayes._pgmpy import to_pgmpy
 
         return to_pgmpy(self.tables)
-
-
-def with_pretest(tables: Tables, target: str, pretest: float) -> Tables:
-    """The tables with the target's prior scaled so that P(target) = ``pretest`` before any
-    finding, keeping the odds ratios of its parent (see :func:`lmbayes.tables.scale_to_marginal`)."""
-    cpt = tables.cpts[target]
-    parents = tables.parents[target]
-    lead = 1 if tables.batch else 0
-    if parents:
-        weights = Engine(tables).joint(parents)
-        weights = weights.reshape(weights.shape[:lead] + (-1,))
-        rows = cpt[..., 1].reshape(cpt.shape[:lead] + (-1,))
-        present = scale_to_marginal(rows, weights, pretest).reshape(cpt.shape[:-1])
-    else:
-        present = np.full(cpt.shape[:-1], pretest)
-    return tables.with_cpts({target: np.stack([1.0 - present, present], axis=-1)})
 
 
 def _negative_lr(joint: np.ndarray, negative: int) -> float | None:

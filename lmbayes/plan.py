@@ -40,7 +40,7 @@ from lmbayes import kinds
 from lmbayes.errors import InputError
 from lmbayes.findings import Findings
 from lmbayes.network import Case, Network
-from lmbayes.spec import tap_id
+from lmbayes.spec import SHEDDING, tap_id
 from lmbayes.taps import percent
 from lmbayes.technique import STANDARD, USUAL, Technique, way
 
@@ -130,6 +130,9 @@ class TestOption:
     information_bits: float
     changes_management: bool
     readings: tuple[str, ...] = ()
+    #: the test looks for LM itself (its readings depend on LM directly); a test of a
+    #: competing cause moves P(LM) only by explaining the signs
+    tests_target: bool = True
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,8 @@ class Plan:
     taps_to_rule_out: tuple[TapCount, ...]
     floor: float
     advice: str
+    #: False where the benefit and harm figures make no tap worth doing (treat or not, untested)
+    testing_worthwhile: bool = True
 
 
 def plan_workup(
@@ -170,8 +175,9 @@ def plan_workup(
     case = network.case(findings)
     current = case.p_target(case.evidence)
     next_tap = case.taps_done + 1 if case.taps_done < network.spec.n_taps else None
+    worthwhile = True
     if benefit_harm is not None:
-        thresholds = _derived_thresholds(case, next_tap, benefit_harm)
+        thresholds, worthwhile = _derived_thresholds(case, next_tap, benefit_harm)
     thresholds = thresholds or Thresholds()
 
     events = kinds.events(network.spec)
@@ -189,11 +195,16 @@ def plan_workup(
             counts.append(_taps_to_rule_out(network, findings, technique, thresholds, current))
     options.sort(key=lambda o: -o.information_bits)
     zone = thresholds.zone(current)
-    plan = Plan(current, zone, thresholds, tuple(options), tuple(counts), case.floor(), advice="")
+    plan = Plan(current, zone, thresholds, tuple(options), tuple(counts), case.floor(), "", worthwhile)
     return dataclasses.replace(plan, advice=_advice(plan, network.spec.n_taps))
 
 
-def _derived_thresholds(case: Case, next_tap: int | None, benefit_harm: tuple[float, float, float]) -> Thresholds:
+def _derived_thresholds(
+    case: Case, next_tap: int | None, benefit_harm: tuple[float, float, float]
+) -> tuple[Thresholds, bool]:
+    """Thresholds from benefit and harm, and whether testing is ever worth it: where the
+    testing threshold reaches the test-treatment threshold, no tap is, and both thresholds
+    become the treatment threshold H / (B + H)."""
     if next_tap is None:
         raise InputError("thresholds from benefit and harm need a further tap to test with; all taps are done")
     target, ev, tap = case.spec.target, case.evidence, tap_id(next_tap)
@@ -202,13 +213,12 @@ def _derived_thresholds(case: Case, next_tap: int | None, benefit_harm: tuple[fl
         raise InputError("thresholds from benefit and harm cannot be derived when LM itself is a finding")
     sens = case.engine.posteriors({**ev, target: 1}, [tap])[0][tap][positive]
     spec = 1.0 - case.engine.posteriors({**ev, target: 0}, [tap])[0][tap][positive]
-    test, _, test_treat = testing_thresholds(*benefit_harm, float(sens), float(spec))
+    test, treat, test_treat = testing_thresholds(*benefit_harm, float(sens), float(spec))
+    source = "from benefit and harm by the threshold approach"
     if test >= test_treat:
-        raise InputError(
-            f"with these benefit and harm figures the next tap is never worth doing (testing threshold "
-            f"{test:.3f} >= test-treatment threshold {test_treat:.3f}); lower the test's harm"
-        )
-    return Thresholds(rule_out=max(test, 1e-9), treat=min(test_treat, 1 - 1e-9), source="from benefit and harm by the threshold approach")
+        treat = min(max(treat, 1e-9), 1 - 1e-9)
+        return Thresholds(rule_out=treat, treat=treat, source=source + "; no tap is worth its harm"), False
+    return Thresholds(rule_out=max(test, 1e-9), treat=min(test_treat, 1 - 1e-9), source=source), True
 
 
 def value_of_test(
@@ -248,6 +258,7 @@ def value_of_test(
         information_bits=max(float(info), 0.0),
         changes_management=any(o.probability > 0 and o.zone != zone for o in outcomes),
         readings=readings,
+        tests_target=any({target, SHEDDING} & set(spec.node(r).parents) for r in readings),
     )
 
 
@@ -267,6 +278,12 @@ def _taps_to_rule_out(
 def _advice(plan: Plan, n_taps: int) -> str:
     t = plan.thresholds
     now = f"P(LM) is {percent(plan.current)}"
+    if not plan.testing_worthwhile:
+        act = "treat" if plan.current > t.treat else "do not treat"
+        return (
+            f"{now}. With these benefit and harm figures no tap is worth its harm at any P(LM): "
+            f"{act} without testing (treatment threshold {percent(t.treat)})."
+        )
     movers = [o for o in plan.tests if o.changes_management]
     if plan.zone != TEST:
         where = f"below the rule-out threshold ({percent(t.rule_out)})" if plan.zone == RULE_OUT else f"above the treatment threshold ({percent(t.treat)})"

@@ -104,6 +104,10 @@ class NetworkSpec:
     tap_states: tuple[str, ...]
     tap_label: str
     tap_analyses: tuple[Node, ...] = ()
+    #: the file's ``version`` and the first 12 hex digits of its SHA-256: together they name
+    #: exactly which numbers produced a result
+    version: str = ""
+    digest: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))

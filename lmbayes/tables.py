@@ -23,11 +23,12 @@ import numpy as np
 
 from lmbayes.calibration import Calibration, CalibrationError, calibrate, reachable, solve
 from lmbayes.errors import FindingError, InputError, did_you_mean
-from lmbayes.kinds import TableContext, kind_of, noisy_or
+from lmbayes.engine import Engine
+from lmbayes.kinds import Sign, TableContext, explaining, kind_of, noisy_or
 from lmbayes.spec import NetworkSpec
 from lmbayes.technique import Technique
 
-__all__ = ["Tables", "build_tables", "noisy_or", "scale_to_marginal"]
+__all__ = ["Tables", "build_tables", "noisy_or", "scale_to_marginal", "sign_floors", "with_pretest"]
 
 
 @dataclass(frozen=True)
@@ -111,13 +112,19 @@ def build_tables(
     spec: NetworkSpec,
     techniques: Mapping[str, Technique] | None = None,
     values: Mapping[str, np.ndarray] | None = None,
+    pretest: float | None = None,
 ) -> Tables:
     """Build the probability tables of ``spec``.
 
     ``techniques`` gives the technique of some taps by node id (see :mod:`lmbayes.technique`);
     the others are taps done the usual way. ``values`` replaces parameters by path with arrays
     of draws, all of one length ``D``: the tables then carry a leading axis of length ``D``.
-    A pre-test probability is applied afterwards (:func:`lmbayes.network.with_pretest`).
+    ``pretest``, if given, replaces the target's prior probability before any finding, keeping
+    the odds ratios of its parent (:func:`scale_to_marginal`).
+
+    The causes and context nodes are built first (with the pre-test probability applied), so
+    that a sign whose frequency among patients with the target is given can be solved against
+    the causes as they are among those patients (:class:`lmbayes.kinds.Sign`).
     """
     values = dict(values or {})
     batch = len(next(iter(values.values()))) if values else 0
@@ -129,15 +136,71 @@ def build_tables(
         return np.full(shape, spec.parameters[path].value)
 
     ctx = TableContext(spec, v, _calibration(spec, v, batch), MappingProxyType(dict(techniques or {})))
+    first, ctx = _causes_first(spec, ctx, pretest, batch)
+    cpts = {**first.cpts, **{n.id: kind_of(n).table(n, ctx) for n in spec.nodes if n.id not in first.cpts}}
     return Tables(
         variables=spec.node_ids,
         states={n.id: n.states for n in spec.nodes},
         parents={n.id: n.parents for n in spec.nodes},
-        cpts={n.id: kind_of(n).table(n, ctx) for n in spec.nodes},
+        cpts={n: cpts[n] for n in spec.node_ids},
         calibration=ctx.calibration,
         batch=batch,
         context=ctx,
     )
+
+
+def _causes_first(spec: NetworkSpec, ctx: TableContext, pretest: float | None, batch: int) -> tuple[Tables, TableContext]:
+    """The tables of the causes and context nodes, and the context that can query them."""
+    causes = explaining(spec)
+    first = Tables(
+        variables=tuple(n.id for n in causes),
+        states={n.id: n.states for n in causes},
+        parents={n.id: n.parents for n in causes},
+        cpts={n.id: kind_of(n).table(n, ctx) for n in causes},
+        batch=batch,
+    )
+    if pretest is not None and spec.target:
+        first = with_pretest(first, spec.target, pretest)
+    return first, dataclasses.replace(ctx, causes_joint=Engine(first).joint)
+
+
+def sign_floors(spec: NetworkSpec) -> dict[str, tuple[float, float, float]]:
+    """For each sign with a given frequency ``m`` among patients with the target:
+    ``(m, floor, solved "alone" frequency)`` at the file's values (see :class:`lmbayes.kinds.Sign`).
+
+    >>> from lmbayes import load_network
+    >>> m, floor, alone = sign_floors(load_network().spec)["limb_weakness"]
+    >>> m, round(floor, 4) < m, round(alone, 4) < m
+    (0.53, True, True)
+    """
+    def v(path: str) -> np.ndarray:
+        return np.asarray(spec.parameters[path].value)
+
+    ctx = TableContext(spec, v, calibrate(0.5, 0.85), MappingProxyType({}))  # taps are not needed here
+    _, ctx = _causes_first(spec, ctx, None, 0)
+    found = {}
+    for node in spec.of_kind("sign"):
+        result = Sign().floor_and_solution(node, ctx)
+        if result is not None:
+            target = Sign.given(node, spec)
+            found[node.id] = (spec.parameters[f"{node.id}.given.{target}"].value, float(result[0]), float(result[1]))
+    return found
+
+
+def with_pretest(tables: Tables, target: str, pretest: float) -> Tables:
+    """The tables with the target's prior scaled so that P(target) = ``pretest`` before any
+    finding, keeping the odds ratios of its parent (see :func:`scale_to_marginal`)."""
+    cpt = tables.cpts[target]
+    parents = tables.parents[target]
+    lead = 1 if tables.batch else 0
+    if parents:
+        weights = Engine(tables).joint(parents)
+        weights = weights.reshape(weights.shape[:lead] + (-1,))
+        rows = cpt[..., 1].reshape(cpt.shape[:lead] + (-1,))
+        present = scale_to_marginal(rows, weights, pretest).reshape(cpt.shape[:-1])
+    else:
+        present = np.full(cpt.shape[:-1], pretest)
+    return tables.with_cpts({target: np.stack([1.0 - present, present], axis=-1)})
 
 
 def _calibration(spec: NetworkSpec, v: Callable[[str], np.ndarray], batch: int) -> Calibration:

@@ -23,37 +23,40 @@ CASE_ARGS = [
 ]  # fmt: skip
 
 CASE_TAPS = """\
-Network: breast (Leptomeningeal metastasis after breast cancer); prior from the network file.
+Network: breast 2.0 [030de5df5ad0] (Leptomeningeal metastasis after breast cancer);
+  prior from the network file.
 For planning and teaching; not a medical device.
 Findings: systemic_status=active_recurrence, cranial_nerve_palsy=present,
   limb_weakness=present, bladder_bowel=present, mri=normal, mri_compression=absent,
   antibody_panel=negative, csf_1=negative, csf_2=negative
-P(LM): 1.3% before any finding, 22.4% now (2 taps done).
+P(LM): 1.3% before any finding, 14.2% now (2 taps done).
+Each row: that tap's result, given that the further taps before it were negative.
 
 tap    P(tap +)  P(LM) if +  P(LM) if -      change       LR(-)  if independent
-  3       10.0%       88.4%       13.7%    -8.7 pts        0.55       11.0%
-  4        5.3%       75.4%        9.7%    -4.0 pts        0.68        5.0%
-  5        3.1%       55.8%        8.1%    -1.7 pts        0.81        2.2%
-  6        2.1%       35.2%        7.4%    -0.7 pts        0.91        1.0%
+  3        5.9%       95.6%        8.3%    -5.9 pts        0.54        6.5%
+  4        2.6%       89.5%        5.7%    -2.6 pts        0.67        2.9%
+  5        1.2%       77.2%        4.7%    -1.0 pts        0.81        1.2%
+  6        0.7%       57.5%        4.2%    -0.4 pts        0.91        0.5%
 
-After 3 more negative taps P(LM) falls from 22.4% to 8.1%; each further tap changes it
-by less than 1 point. Independent taps would claim 2.2%; however many taps are negative,
-P(LM) stays above 6.9% (patients who shed no cells).
-'if independent' multiplies the odds by the single-tap LR(-) of 0.43 per negative tap,
+After 3 more negative taps P(LM) falls from 14.2% to 4.7%; each further tap changes it
+by less than 1 point. Independent taps would claim 1.2%; however many taps are negative,
+P(LM) stays above 4.0% (patients who shed no cells).
+'if independent' multiplies the odds by the single-tap LR(-) of 0.42 per negative tap,
 as a Fagan nomogram would.
 """
 
 PARANEOPLASTIC_POSTERIOR = """\
-Network: breast (Leptomeningeal metastasis after breast cancer); prior from the network file.
+Network: breast 2.0 [030de5df5ad0] (Leptomeningeal metastasis after breast cancer);
+  prior from the network file.
 For planning and teaching; not a medical device.
 Findings: cranial_nerve_palsy=present, limb_weakness=present, antibody_panel=positive
 
                                                                  prior      now
-Leptomeningeal metastasis = present                               1.3%     5.8%  █▏
-Systemic disease status = active_recurrence                      30.0%    33.6%  ██████▊
-Paraneoplastic neurological syndrome = present                    1.0%    92.7%  ██████████████████▌
+Leptomeningeal metastasis = present                               1.3%     5.3%  █
+Systemic disease status = active_recurrence                      30.0%    33.3%  ██████▋
+Paraneoplastic neurological syndrome = present                    1.0%    93.0%  ██████████████████▋
 Epidural spinal cord or cauda equina compression = present        2.8%     5.0%  █
-Degenerative spine disease or peripheral neuropathy = present    25.0%    34.2%  ██████▉
+Degenerative spine disease or peripheral neuropathy = present    25.0%    34.3%  ██████▉
 
 Sources and ranges of every number: `lmbayes network show`.
 """
@@ -108,14 +111,17 @@ def test_network_show_json(runner, breast):
     observable = {n["id"]: n["observable"] for n in data["nodes"]}
     assert observable["lm"] is False and observable["csf_1"] is True and observable["mri"] is True
     assert data["calibration"]["one_tap"] == 0.5 and data["calibration"]["three_taps"] == 0.85
-    assert data["parameters"]["headache.causes.lm"]["sources"] == ["kaplan1990"]
-    assert data["parameters"]["bladder_bowel.causes.lm"]["judgement"] is True
+    assert data["parameters"]["headache.given.lm"]["sources"] == ["kaplan1990"]
+    assert data["parameters"]["bladder_bowel.given.lm"]["judgement"] is True
+    assert (data["version"], len(data["digest"])) == ("2.0", 12)
+    assert data["no_sign_share"] == pytest.approx(breast.share_without_signs(), abs=1e-15)
 
 
 def test_network_show_text_lists_sources_and_calibration(runner):
     out = run(runner, "network", "show").output
     assert "kaplan1990: Kaplan et al. J Neurooncol 1990;9:225. n=63" in out
-    assert "implied: 0.7372 after two taps; plateau 0.9485" in out
+    assert "implied: 0.7373 after two taps; plateau 0.9512" in out
+    assert "Share of this population with none of the listed signs: 45.0%." in out
     assert "JUDGEMENT" in out and "not a medical device" in out
 
 
@@ -191,11 +197,11 @@ def test_malformed_network_file(runner, tmp_path):
 
 
 def test_invalid_network_file_names_node_and_field(runner, edited_network, breast_text):
-    path = edited_network((r"(specificity: \{value: )0.77", r"\g<1>1.77"))
+    path = edited_network((r"(specificity: \{value: )0.90", r"\g<1>1.90"))
     result = run(runner, "posterior", "--network", str(path))
     assert result.exit_code == 1
-    line = next(i for i, text in enumerate(breast_text.splitlines(), 1) if "specificity: {value: 0.77" in text)
-    assert result.output == f"Error: edited.yaml, line {line}: node 'mri', field 'specificity.value': 1.77 is outside [0, 1]\n"
+    line = next(i for i, text in enumerate(breast_text.splitlines(), 1) if "specificity: {value: 0.90" in text)
+    assert result.output == f"Error: edited.yaml, line {line}: node 'mri', field 'specificity.value': 1.9 is outside [0, 1]\n"
 
 
 def test_help_says_what_the_tool_is_not(runner):
@@ -281,3 +287,25 @@ def test_findings_that_pin_lm_never_print_nan():
                 result = run_cleanly([command, *findings, *extra])
                 assert result.exit_code in (0, 1, 2), (command, findings)
                 assert not re.search(r"\bnan\b|\binf\b|Infinity|NaN", result.output), (command, findings, result.output)
+
+
+def test_every_output_names_the_network_version_and_digest(runner, breast):
+    digest = breast.spec.digest
+    assert len(digest) == 12 and breast.spec.version == "2.0"
+    text = run(runner, "taps").output
+    assert text.startswith(f"Network: breast 2.0 [{digest}] (Leptomeningeal")
+    for command in (["taps"], ["posterior"], ["plan"], ["explain", "-e", "headache=present"], ["dependence"], ["replay", "seed_case"]):
+        data = json.loads(run(runner, *command, "--json").output)
+        assert (data["network"], data["network_version"], data["network_digest"]) == ("breast", "2.0", digest), command
+
+
+def test_an_edited_copy_is_named_by_its_path_with_its_own_digest(runner, breast, edited_network, tmp_path):
+    path = edited_network((r"(specificity: \{value: )0.90", r"\g<1>0.85"), name="mine.yaml")
+    data = json.loads(run(runner, "posterior", "--network", str(path), "--json").output)
+    assert data["network"] == str(path) and data["network_digest"] != breast.spec.digest
+    header = " ".join(run(runner, "posterior", "--network", str(path)).output.split())
+    assert header.startswith(f"Network: {path} 2.0 [{data['network_digest']}]")
+    case = tmp_path / "case.yaml"
+    case.write_text("name: c\ntitle: t\nnetwork: mine.yaml\nsteps:\n  - label: tap\n    csf: [negative]\n", encoding="utf-8")
+    replayed = json.loads(run(runner, "replay", str(case), "--json").output)
+    assert replayed["network"] == str(path) and replayed["network_digest"] == data["network_digest"]

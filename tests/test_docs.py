@@ -69,7 +69,7 @@ PACKAGES = [lmbayes, importlib.import_module("lmbayes.cli"), importlib.import_mo
 MODULES = [p.__name__ for p in PACKAGES] + [
     m.name
     for p in PACKAGES
-    for m in pkgutil.iter_modules(p.__path__, f"{p.__name__}.")
+    for m in pkgutil.iter_modules(p.__path__[:1], f"{p.__name__}.")  # from a checkout lmbayes.__path__ also holds the root
     if m.name not in ("lmbayes._pgmpy", "lmbayes.cli", "lmbayes.networks")
 ]
 
@@ -124,8 +124,15 @@ def test_readme_points_to_the_command_reference():
 
 
 def test_readme_parameter_table_matches_the_network(breast):
+    def source(p):
+        judgement = "**judgement**" if p.judgement else ""
+        return " ".join(x for x in (", ".join(p.sources), judgement) if x)
+
     for path, p in breast.spec.parameters.items():
-        row = f"| `{path}` | {p.value:g} | {p.low:g}–{p.high:g} |"
+        row = f"| `{path}` | {p.value:g} | {p.low:g}–{p.high:g} | {source(p)} |"
+        assert row in README, row
+    for s in breast.spec.settings.values():
+        row = f"| setting `{s.name}` | {s.p_lm.value:g} | {s.p_lm.low:g}–{s.p_lm.high:g} | {source(s.p_lm)} |"
         assert row in README, row
 
 

@@ -22,15 +22,15 @@ BAD = [
     ),
     (
         (r"lm: \{value: 0.32, range: \[0.21", "lm: {value: 0.12, range: [0.21"),
-        "node 'headache', field 'causes.lm.range': the value 0.12 is outside its range [0.21, 0.44]",
+        "node 'headache', field 'given.lm.range': the value 0.12 is outside its range [0.21, 0.44]",
     ),
     (
         (r"(lm: \{value: 0.32, range: \[0.21, 0.44\], sources: \[)kaplan1990", r"\g<1>kaplan1999"),
-        "node 'headache', field 'causes.lm.sources': unknown source key 'kaplan1999'",
+        "node 'headache', field 'given.lm.sources': unknown source key 'kaplan1999'",
     ),
     (
         (r"leak: \{value: 0.02, range: \[0.01, 0.05\], judgement: true\}", "leak: {value: 0.02, range: [0.01, 0.05]}"),
-        "node 'cranial_nerve_palsy', field 'leak': cite a source key or flag it 'judgement: true'",
+        "node 'bladder_bowel', field 'leak': cite a source key or flag it 'judgement: true'",
     ),
     (
         (r"      paraneoplastic: \{value: 0.20", "      paraneoplasia: {value: 0.20"),
@@ -50,11 +50,23 @@ BAD = [
     ),
     (
         (r"kind: cause\n    label: Paraneoplastic", "kind: symptom\n    label: Paraneoplastic"),
-        "node 'paraneoplastic', field 'kind': 'symptom' is not one of context, target, cause, sign, test",
+        "node 'paraneoplastic', field 'kind': 'symptom' is not one of context, target, cause, sign, test, tap_test",
     ),
     (
-        (r"lm: \{value: 0.17, range: \[0.09, 0.28\], sources: \[kaplan1990\], counts: \[11, 63\]", "lm: {value: 0.05, range: [0.05, 0.28], sources: [kaplan1990]"),
-        "node 'back_neck_pain', field 'causes.lm.value': 0.05 is below the leak (0.1)",
+        (r"lm: \{value: 0.14, range: \[0.07, 0.24\], sources: \[kaplan1990\], counts: \[9, 63\]", "lm: {value: 0.02, range: [0.01, 0.24], sources: [kaplan1990]"),
+        "node 'seizures', field 'given.lm.value': 0.02 is below the leak (0.03)",
+    ),
+    (
+        (r"lm: \{value: 0.15, range: \[0.06, 0.30\], judgement: true", "lm: {value: 0.04, range: [0.03, 0.30], judgement: true"),
+        "node 'bladder_bowel', field 'given.lm.value': 0.04 cannot be reached: the leak and the other causes alone give 0.056 among patients with lm",
+    ),
+    (
+        (r"    causes:\n      epidural_compression: \{value: 0.80", "    causes:\n      lm: {value: 0.5, range: [0.4, 0.6], judgement: true}\n      epidural_compression: {value: 0.80"),
+        "node 'limb_weakness', field 'causes.lm': give 'lm' once, under given",
+    ),
+    (
+        (r"    given:\n      lm: \{value: 0.14", "    given:\n      paraneoplastic: {value: 0.14"),
+        "node 'seizures', field 'given': only the target 'lm' can have a given frequency",
     ),
     (
         (r"    prior: \{value: 0.30, range: \[0.10, 0.50\], judgement: true,\n.*\n",
@@ -63,11 +75,11 @@ BAD = [
     ),
     (
         (r"counts: \[20, 63\]", "counts: [30, 63]"),
-        "node 'headache', field 'causes.lm.counts': 30/63 = 0.476 does not match the value 0.32",
+        "node 'headache', field 'given.lm.counts': 30/63 = 0.476 does not match the value 0.32",
     ),
     (
         (r"counts: \[20, 63\]", "counts: [64, 63]"),
-        "node 'headache', field 'causes.lm.counts': expected [events, total]",
+        "node 'headache', field 'given.lm.counts': expected [events, total]",
     ),
     (
         (r"^target: lm", "target: mri"),
@@ -184,3 +196,9 @@ def test_a_complex_mapping_key_is_a_clear_error(tmp_path):
     assert str(info.value) == "complex.yaml, line 1: not valid YAML (a key must be a plain name, not a list or a mapping)"
     query = run(["posterior", "--network", str(path)])
     assert query.exit_code == 1 and query.output.startswith("Error: complex.yaml, line 1: not valid YAML")
+
+
+def test_an_unknown_top_level_field_is_refused(edited_network):
+    path = edited_network((r"^name: breast\n", "name: breast\nnotes: [a, b]\n"))
+    problems = lmbayes._loader.check_spec(path)
+    assert len(problems) == 1 and "field 'notes': unknown field; a network file has name, version" in problems[0]

@@ -57,7 +57,7 @@ def test_check_reports_every_problem_with_its_line(runner, edited_network, breas
     assert "unknown node 'paraneoplasia' (did you mean 'paraneoplastic'?)" in text
     assert "three-tap figure of 0.95 is above what the model can reach" in text
     line = next(i for i, t in enumerate(breast_text.splitlines(), 1) if "sources: [bonig2019]" in t)
-    assert f"edited.yaml, line {line}: node 'cranial_nerve_palsy', field 'causes.lm.sources'" in text
+    assert f"edited.yaml, line {line}: node 'cranial_nerve_palsy', field 'given.lm.sources'" in text
 
 
 @pytest.mark.parametrize("name", sorted(networks.available()))
@@ -72,9 +72,19 @@ def test_other_tumours_have_their_own_flagged_priors():
     breast, lung, melanoma = (lmbayes.load_network(n) for n in ("breast", "lung", "melanoma"))
     for net in (lung, melanoma):
         prior = net.spec.parameters["lm.prior.active_recurrence"]
-        assert prior.judgement and not prior.sources
+        assert prior.judgement and prior.value != breast.spec.parameters["lm.prior.active_recurrence"].value
         assert net.posterior().p_target != breast.posterior().p_target
     assert "lung" in runner_output(["network", "list"])
+
+
+def test_numbers_copied_from_breast_say_so():
+    """Every number of the lung and melanoma files that is the breast file's own says so."""
+    breast = lmbayes.load_network("breast").spec.parameters
+    for name in ("lung", "melanoma"):
+        for path, p in lmbayes.load_network(name).spec.parameters.items():
+            b = breast.get(path)
+            if b is not None and (p.value, p.low, p.high, p.sources) == (b.value, b.low, b.high, b.sources):
+                assert "copied from the breast network" in p.note.lower(), f"{name}: {path}"
 
 
 def runner_output(args):

@@ -6,12 +6,14 @@ import json
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lmbayes
 from lmbayes.cases import available_cases, load_case
 from lmbayes.cli.main import cli
 from lmbayes.errors import InputError
-from lmbayes.teaching import conflict, dependence, eano_level, explain, replay
+from lmbayes.teaching import CONFLICT_ALERT, conflict, dependence, eano_level, explain, replay
 
 SMALL = """
 name: small
@@ -101,9 +103,20 @@ def test_conflict_measure_by_hand(breast):
 
 
 def test_conflict_alert_names_the_findings(runner):
-    result = runner.invoke(cli, ["posterior", "-e", "mri=typical_enhancement", "-e", "cranial_nerve_palsy=present", "--csf", "neg,neg,neg,neg"])
-    assert "Conflict: the findings are jointly less likely than each alone" in result.output
+    conflicting = ["-e", "systemic_status=no_active_disease", "-e", "altered_mental_status=absent",
+                   "-e", "back_neck_pain=absent", "-e", "mri_compression=shown", "--csf", "neg,neg,pos"]
+    result = runner.invoke(cli, ["posterior", *conflicting])
+    text = " ".join(result.output.split())
+    assert "Conflict: the findings are 5.1 times less likely together than each alone (conf = 1.63 > 1)" in text
     assert "pull apart most" in result.output
+    # a small positive conflict is shown without an alarm (Hugin would flag any conf > 0)
+    mild = ["replay", "typical_mri_negative_taps"]
+    data = json.loads(runner.invoke(cli, [*mild, "--json"]).output)["conflict"]
+    if 0 < data["value"] <= CONFLICT_ALERT:
+        assert data["alert"] is False
+    small = runner.invoke(cli, ["posterior", "-e", "mri=typical_enhancement", "-e", "cranial_nerve_palsy=present", "--csf", "neg,neg,neg,neg", "--json"])
+    value = json.loads(small.output)["conflict"]["value"]
+    assert 0 < value < CONFLICT_ALERT and json.loads(small.output)["conflict"]["alert"] is False
     data = json.loads(runner.invoke(cli, ["posterior", "-e", "headache=present", "--json"]).output)
     assert data["conflict"]["alert"] is False and data["conflict"]["value"] == 0.0
 
@@ -146,19 +159,38 @@ def test_explained_away_case_shows_the_lesson():
     assert compression.causes["epidural_compression"] > 0.5
 
 
-def test_dependence_columns(breast):
+def test_dependence_compares_like_with_like(breast):
     findings = {"cranial_nerve_palsy": "present", "mri": "typical_enhancement"}
-    rows, independent_lr, fagan_lr = dependence(breast, breast.observe(findings))
-    table = breast.taps(findings)
-    cal = breast.tables.calibration
-    assert independent_lr == pytest.approx((1 - 0.5) / (1 - cal.false_positive))
+    result = dependence(breast, breast.observe(findings))
+    rows, table = result.rows, breast.taps(findings)
+    # the independent model chains exactly the network's first negative likelihood ratio
+    assert result.independent_lr == pytest.approx(table.steps[0].likelihood_ratio, abs=1e-14)
     odds = table.current / (1 - table.current)
     for r, step in zip(rows, table.steps):
-        assert r.network == step.p_lm_if_negative
-        naive = odds * independent_lr**r.taps
+        assert r.network == pytest.approx(step.p_lm_if_negative, abs=1e-14)
+        naive = odds * result.independent_lr**r.taps
         assert r.independent == pytest.approx(naive / (1 + naive), abs=1e-14)
-    assert rows[-1].network > rows[-1].independent > rows[-1].fagan  # dependence keeps P(LM) up
+    assert rows[0].network == pytest.approx(rows[0].independent, abs=1e-14)  # one tap: no difference
+    assert all(r.network > r.independent for r in rows[1:])  # dependence keeps P(LM) up
     assert [r.likelihood_ratio for r in rows] == sorted(r.likelihood_ratio for r in rows)
+
+
+def test_dependence_shows_the_published_cumulative_yield(breast):
+    """The network's yield is the published 50% and 85% (and the implied 73.7%); independent
+    taps with the same single-tap yield would find 50, 75 and 87.5%."""
+    rows = dependence(breast, breast.observe()).rows
+    cal = breast.tables.calibration
+    assert [round(r.yield_network, 9) for r in rows[:3]] == [0.5, round(cal.two_taps, 9), 0.85]
+    assert [r.yield_independent for r in rows[:3]] == pytest.approx([0.5, 0.75, 0.875], abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(pretest=st.floats(1e-4, 1 - 1e-4), k=st.integers(2, 6), network=st.sampled_from(["breast", "lung", "melanoma"]))
+def test_network_never_below_independence_after_two_or_more_negatives(pretest, k, network):
+    net = lmbayes.load_network(network, pretest=pretest)
+    row = dependence(net, net.observe()).rows[k - 1]
+    assert row.network >= row.independent - 1e-12
+    assert row.yield_network <= row.yield_independent + 1e-12
 
 
 def test_explain_refuses_too_many_findings_and_the_target(breast):
@@ -180,4 +212,33 @@ def test_teaching_json(runner):
     data = json.loads(runner.invoke(cli, ["explain", "-e", "headache=present", "--csf", "neg", "--json"]).output)
     assert {a["finding"] for a in data["attributions"]} == {"headache=present", "csf_1=negative"}
     data = json.loads(runner.invoke(cli, ["dependence", "--json"]).output)
-    assert len(data["rows"]) == 6 and set(data["rows"][0]) == {"taps", "network", "independent", "fagan", "likelihood_ratio"}
+    assert len(data["rows"]) == 6 and set(data["rows"][0]) == {
+        "taps", "network", "independent", "fagan", "likelihood_ratio", "yield_network", "yield_independent"
+    }
+    assert {"independent_lr", "fagan_lr", "network_version", "network_digest"} <= set(data)
+
+
+def test_a_confirmed_level_below_90_percent_says_what_holds_p_lm_back(runner, tmp_path):
+    from lmbayes.teaching import level_gap
+
+    case = tmp_path / "gap.yaml"
+    case.write_text(
+        "name: gap\ntitle: t\nnetwork: breast\nsteps:\n"
+        "  - label: signs, normal MRI, antibodies\n"
+        "    findings: {cranial_nerve_palsy: present, mri: normal, antibody_panel: positive}\n"
+        "  - label: positive tap\n    csf: [positive]\n",
+        encoding="utf-8",
+    )
+    data = json.loads(runner.invoke(cli, ["replay", str(case), "--json"]).output)
+    last = data["steps"][-1]
+    assert last["eano_esmo"] == "confirmed" and last["p_lm_after"] < 0.90
+    assert data["level_gap"]["against"][:2] == ["mri=normal", "antibody_panel=positive"]
+    text = " ".join(runner.invoke(cli, ["replay", str(case)]).output.split())
+    assert "EANO-ESMO says confirmed (a positive cytology), yet P(LM) is" in text
+    assert "held back by mri=normal, antibody_panel=positive" in text
+    net = lmbayes.load_network()
+    case_file, _ = load_case("seed_case")
+    seed = case_file.findings[-1]
+    assert net.posterior(seed).p_target > 0.95
+    assert level_gap(net, seed, "confirmed", net.posterior(seed).p_target) is None  # they agree
+    assert "EANO-ESMO says" not in runner.invoke(cli, ["replay", "seed_case"]).output
