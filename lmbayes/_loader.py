@@ -20,7 +20,7 @@ from lmbayes.errors import NetworkFileError, did_you_mean
 from lmbayes._fields import ID, Where, parameter, require, states, text
 from lmbayes.kinds import FILE_KINDS, KINDS
 from lmbayes.networks import FOREIGN, IMPORTED
-from lmbayes.tables import sign_floors
+from lmbayes.tables import sign_floors, solved_sensitivities
 from lmbayes.spec import (
     MAX_TAPS,
     SHEDDING,
@@ -36,7 +36,7 @@ __all__ = ["check_spec", "load_spec"]
 
 # libyaml's parser when PyYAML was built with it: about 60 ms faster per command here.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_TOP_LEVEL = ("name", "version", "title", "population", "target", "nodes", "cytology", "settings", "sources")
+_TOP_LEVEL = ("name", "version", "title", "population", "target", "nodes", "cytology", "settings", "not_applicable", "sources")
 _CYTOLOGY_PARAMS = (
     "one_tap",
     "three_taps",
@@ -160,6 +160,9 @@ def _parse(data: Any, where: Where, path: str, digest: str = "") -> NetworkSpec 
     unknown = set(data) - {*_TOP_LEVEL}
     if unknown:
         raise where.error(str(sorted(map(str, unknown))[0]), f"unknown field; a network file has {', '.join(_TOP_LEVEL)}")
+    not_applicable = data.get("not_applicable") or {}
+    if not isinstance(not_applicable, dict) or not all(isinstance(v, str) and v.strip() for v in not_applicable.values()):
+        raise where.error("not_applicable", "expected a mapping of analysis id to the reason it does not apply")
     version = data.get("version", "")
     if not isinstance(version, (str, int, float)) or isinstance(version, bool):
         raise where.error("version", "expected a version such as \"2.0\"")
@@ -211,6 +214,10 @@ def _parse(data: Any, where: Where, path: str, digest: str = "") -> NetworkSpec 
     with where.collect():
         for node in nodes.values():
             given = [p for p in parameters if p.startswith(f"{node.id}.given.")]
+            if given and node.kind != "sign":
+                if given[0].rsplit(".", 1)[1] != target:
+                    raise where.at(node.id).error("given", f"only the target '{target}' can have a given frequency")
+                continue
             if given and given[0].rsplit(".", 1)[1] != target:
                 raise where.at(node.id).error("given", f"only the target '{target}' can have a given frequency")
             if given and target in node.parents[1:]:
@@ -233,7 +240,17 @@ def _parse(data: Any, where: Where, path: str, digest: str = "") -> NetworkSpec 
         tap_analyses=analyses,
         version=str(version),
         digest=digest,
+        not_applicable={str(k): str(v).strip() for k, v in not_applicable.items()},
     )
+    for node_id, sensitivity in solved_sensitivities(spec).items():
+        if not 0.0 <= sensitivity <= 1.0:
+            with where.collect():
+                raise where.at(node_id).error(
+                    f"given.{target}.value",
+                    f"gives a sensitivity of {sensitivity:.3f} for '{spec.node(node_id).parents[0] if node_id in spec.node_ids else node_id}', "
+                    "outside [0, 1]: the frequency among patients with LM, the state's share among them and the "
+                    "specificity do not fit together",
+                )
     for node_id, (m, floor, _) in sign_floors(spec).items():
         if m < floor - 1e-12:
             with where.collect():
@@ -276,6 +293,7 @@ def _node(
         parents=parents,
         observable=observable,
         part_of=str(raw.get("part_of", "")),
+        group=str(raw.get("group", "")),
     )
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "LmbayesError",
     "NetworkFileError",
     "NoTargetError",
+    "NotApplicableError",
     "TooFewTapsError",
     "UnknownNodeError",
     "UnknownParameterError",
@@ -41,6 +42,10 @@ class FindingError(InputError):
 
 class UnknownNodeError(FindingError):
     """A finding or a query names a node the network does not have."""
+
+
+class NotApplicableError(FindingError):
+    """A finding of an analysis the network says does not apply (EpCAM-based CTC in melanoma)."""
 
 
 class UnknownParameterError(InputError, KeyError):

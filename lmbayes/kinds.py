@@ -80,8 +80,10 @@ class Kind:
     parent_field: ClassVar[str] = "parents"
     #: written in network files (the others are generated)
     in_file: ClassVar[bool] = True
-    #: a cause or context the signs and tests depend on
+    #: a cause, context or hidden state the signs and tests depend on (its table comes first)
     explains: ClassVar[bool] = False
+    #: listed beside the target in posterior tables
+    shown: ClassVar[bool] = True
     #: a test the planner may offer (once none of its readings is given)
     offered: ClassVar[bool] = False
     #: observable unless the file says otherwise
@@ -145,6 +147,16 @@ class Target(_Prior):
 class Cause(_Prior):
     name = "cause"
     layer, color = 1, "#d98c2b"
+
+
+class State(_Prior):
+    """A hidden per-patient state that several findings share (an abnormal CSF, say): it is
+    never observed and not listed beside the causes, but it makes repeated findings of one
+    patient dependent (the second routine CSF of a patient with LM adds less than the first)."""
+
+    name = "state"
+    shown = False
+    layer, color = 2, "#b0bec5"
 
 
 class Sign(Kind):
@@ -230,23 +242,60 @@ class Sign(Kind):
 
 
 class Test(Kind):
+    """A test of one target: ``[specificity, 1 - specificity]`` without it, ``[1 - sensitivity,
+    sensitivity]`` with it.
+
+    **Solved sensitivity.** Where the target is a hidden state (a patient's abnormal CSF) the
+    published figure is how often the test is abnormal among patients with LM, ``m``; the file
+    gives it as ``given: {lm: m}`` and the sensitivity is solved from the state's share among
+    patients with LM, ``P(state | LM) = r``:
+    ``sensitivity = (m - (1 - r)(1 - specificity)) / r``.
+    """
+
     name = "test"
-    fields = frozenset({"target", "sensitivity", "specificity", "part_of"})
+    fields = frozenset({"target", "sensitivity", "specificity", "part_of", "given"})
     parent_field = "target"
     offered = True
     observable = True
     layer, color = 3, "#ba68c8"
 
     def read(self, node_id: str, raw: Mapping[str, Any], where: Where, sources: frozenset[str], params: Params) -> tuple[str, ...]:
-        require(raw, ("target", "sensitivity", "specificity"), where)
-        for field in ("sensitivity", "specificity"):
+        require(raw, ("target", "specificity"), where)
+        if ("sensitivity" in raw) == ("given" in raw):
+            raise where.error("sensitivity", "give exactly one of 'sensitivity' or 'given' (the frequency among patients with LM)")
+        fields = ["sensitivity", "specificity"] if "sensitivity" in raw else ["specificity"]
+        for field in fields:
             with where.collect():
                 params[f"{node_id}.{field}"] = parameter(raw[field], where, field, sources)
+        if "given" in raw:
+            given = raw["given"]
+            if not isinstance(given, dict) or len(given) != 1:
+                raise where.error("given", "expected {target: frequency among patients with it}, e.g. given: {lm: {value: ...}}")
+            (target, value), = given.items()
+            with where.collect():
+                params[f"{node_id}.given.{target}"] = parameter(value, where, f"given.{target}", sources)
         return (str(raw["target"]),)
+
+    def sensitivity(self, node: Node, ctx: TableContext) -> np.ndarray:
+        """The sensitivity, solved where the file gives the frequency among patients with LM
+        (unclipped; the loader refuses values outside [0, 1] at the file's numbers)."""
+        prefix = node.template or node.id
+        if f"{prefix}.sensitivity" in ctx.spec.parameters:
+            return ctx.value(f"{prefix}.sensitivity")
+        target, state = ctx.spec.target, node.parents[0]
+        m, spec = ctx.value(f"{prefix}.given.{target}"), ctx.value(f"{prefix}.specificity")
+        if state == target:
+            return m
+        if ctx.causes_joint is None:
+            raise NotImplementedError("a solved sensitivity needs the causes' tables first (build_tables)")
+        present = len(ctx.spec.node(target).states) - 1
+        joint = ctx.causes_joint((state,), {target: present})
+        r = joint[..., 1] / joint.sum(axis=-1)
+        return (m - (1.0 - r) * (1.0 - spec)) / r
 
     def table(self, node: Node, ctx: TableContext) -> np.ndarray:
         prefix = node.template or node.id
-        sens, spec = ctx.value(f"{prefix}.sensitivity"), ctx.value(f"{prefix}.specificity")
+        sens, spec = np.clip(self.sensitivity(node, ctx), 0.0, 1.0), ctx.value(f"{prefix}.specificity")
         return _rows([spec, 1.0 - spec], [1.0 - sens, sens])
 
 
@@ -255,7 +304,7 @@ class TapTest(Test):
     for ``{id}_1 .. {id}_N``, which share its parameters and are independent given the target."""
 
     name = "tap_test"
-    fields = frozenset({"target", "sensitivity", "specificity"})
+    fields = frozenset({"target", "sensitivity", "specificity", "given", "group"})
     per_tap = True
     layer, color = 4, "#80cbc4"
 
@@ -307,7 +356,9 @@ class Generic(Kind):
     observable = True
 
 
-KINDS: dict[str, Kind] = {k.name: k for k in (Context(), Target(), Cause(), Sign(), Test(), TapTest(), Latent(), Tap(), Generic())}
+KINDS: dict[str, Kind] = {
+    k.name: k for k in (Context(), Target(), Cause(), State(), Sign(), Test(), TapTest(), Latent(), Tap(), Generic())
+}
 #: Node kinds written in a network file.
 FILE_KINDS = tuple(name for name, k in KINDS.items() if k.in_file)
 

@@ -33,7 +33,7 @@ from lmbayes.errors import (
     did_you_mean,
 )
 from lmbayes.findings import Findings, resolve_findings
-from lmbayes.kinds import explaining
+from lmbayes.kinds import explaining, kind_of
 from lmbayes.spec import SHEDDING, NetworkSpec, Node, tap_id
 from lmbayes.tables import Tables, build_tables
 from lmbayes.taps import TapStep, TapTable, apply_likelihood_ratio
@@ -210,7 +210,7 @@ class Network:
         """The target first, then the other causes and context nodes (every node if imported)."""
         if self.imported:
             return self.spec.node_ids
-        others = [n.id for n in explaining(self.spec) if n.id != self.target]
+        others = [n.id for n in explaining(self.spec) if n.id != self.target and kind_of(n).shown]
         return (self.target, *others)
 
     def share_without_signs(self) -> float | None:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from lmbayes.errors import InputError, UnknownNodeError, UnknownParameterError, did_you_mean
+from lmbayes.errors import InputError, NotApplicableError, UnknownNodeError, UnknownParameterError, did_you_mean
 
 __all__ = ["MAX_TAPS", "Node", "NetworkSpec", "Parameter", "Setting", "tap_id"]
 
@@ -69,6 +69,8 @@ class Node:
     tap: int = 0
     template: str = ""
     part_of: str = ""
+    #: the analyses a tap can be sent for together (routine CSF: cells, protein, lactate)
+    group: str = ""
 
     @property
     def event(self) -> str:
@@ -108,11 +110,14 @@ class NetworkSpec:
     #: exactly which numbers produced a result
     version: str = ""
     digest: str = ""
+    #: analyses the network refuses, with the reason (EpCAM-based CTC in melanoma)
+    not_applicable: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
         object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
         object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
+        object.__setattr__(self, "not_applicable", MappingProxyType(dict(self.not_applicable)))
 
     @property
     def node_ids(self) -> tuple[str, ...]:
@@ -123,6 +128,9 @@ class NetworkSpec:
         for n in self.nodes:
             if n.id == node_id:
                 return n
+        analysis = node_id.rsplit("_", 1)[0] if node_id.rsplit("_", 1)[-1].isdigit() else node_id
+        if analysis in self.not_applicable:
+            raise NotApplicableError(f"'{node_id}': {analysis} does not apply in the network '{self.name}': {self.not_applicable[analysis]}")
         raise UnknownNodeError(
             f"unknown node '{node_id}'{did_you_mean(node_id, self.node_ids)}; "
             f"valid nodes: {', '.join(self.node_ids)}"

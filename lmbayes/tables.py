@@ -24,7 +24,7 @@ import numpy as np
 from lmbayes.calibration import Calibration, CalibrationError, calibrate, reachable, solve
 from lmbayes.errors import FindingError, InputError, did_you_mean
 from lmbayes.engine import Engine
-from lmbayes.kinds import Sign, TableContext, explaining, kind_of, noisy_or
+from lmbayes.kinds import Sign, TableContext, Test, explaining, kind_of, noisy_or
 from lmbayes.spec import NetworkSpec
 from lmbayes.technique import Technique
 
@@ -184,6 +184,23 @@ def sign_floors(spec: NetworkSpec) -> dict[str, tuple[float, float, float]]:
         if result is not None:
             target = Sign.given(node, spec)
             found[node.id] = (spec.parameters[f"{node.id}.given.{target}"].value, float(result[0]), float(result[1]))
+    return found
+
+
+def solved_sensitivities(spec: NetworkSpec) -> dict[str, float]:
+    """The sensitivity of each test whose file gives its frequency among patients with LM
+    instead (see :class:`lmbayes.kinds.Test`), at the file's values, unclipped."""
+    def v(path: str) -> np.ndarray:
+        return np.asarray(spec.parameters[path].value)
+
+    ctx = TableContext(spec, v, calibrate(0.5, 0.85), MappingProxyType({}))
+    _, ctx = _causes_first(spec, ctx, None, 0)
+    found = {}
+    for node in (*spec.nodes, *spec.tap_analyses):
+        if node.kind in ("test", "tap_test") and f"{node.template or node.id}.given.{spec.target}" in spec.parameters:
+            if node.template:  # generated per tap: the template answers for all
+                continue
+            found[node.id] = float(Test().sensitivity(node, ctx))
     return found
 
 
