@@ -50,7 +50,7 @@ BAD = [
     ),
     (
         (r"kind: cause\n    label: Paraneoplastic", "kind: symptom\n    label: Paraneoplastic"),
-        "node 'paraneoplastic', field 'kind': 'symptom' is not one of context, target, cause, sign, test, tap_test",
+        "node 'paraneoplastic', field 'kind': 'symptom' is not one of context, target, cause, state, sign, test, tap_test",
     ),
     (
         (r"lm: \{value: 0.14, range: \[0.07, 0.24\], sources: \[kaplan1990\], counts: \[9, 63\]", "lm: {value: 0.02, range: [0.01, 0.24], sources: [kaplan1990]"),
