@@ -23,7 +23,7 @@ from pathlib import Path
 CASE = [
     "-e", "systemic_status=active_recurrence", "-e", "cranial_nerve_palsy=present",
     "-e", "limb_weakness=present", "-e", "bladder_bowel=present", "-e", "mri=normal",
-    "-e", "mri_compression=absent", "-e", "antibody_panel=negative", "--csf", "neg,neg",
+    "-e", "mri_compression=absent", "-e", "mri_parenchymal=absent", "-e", "antibody_panel=negative", "--csf", "neg,neg",
 ]  # fmt: skip
 
 

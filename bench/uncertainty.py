@@ -21,7 +21,8 @@ from lmbayes.uncertainty import draw_parameters, tap_intervals
 
 CASE = {
     "systemic_status": "active_recurrence", "cranial_nerve_palsy": "present", "limb_weakness": "present",
-    "bladder_bowel": "present", "mri": "normal", "mri_compression": "absent", "antibody_panel": "negative",
+    "bladder_bowel": "present", "mri": "normal", "mri_compression": "absent", "mri_parenchymal": "absent",
+    "antibody_panel": "negative",
 }  # fmt: skip
 CSF = ["negative", "negative"]
 

@@ -157,7 +157,15 @@ def taps_text(
     lines = header(net, findings)
     done = f"{table.taps_done} tap{'s' if table.taps_done != 1 else ''} done"
     lines.append(f"P(LM): {percent(table.prior)} before any finding, {percent(table.current)} now ({done}).")
-    if table.steps:
+    unused = [a.group or a.id for a in net.spec.tap_analyses]
+    if table.steps and not table.analyses and unused:
+        lines.append(textwrap.fill(
+            f"Further taps: cytology only (--with adds {', '.join(dict.fromkeys(unused))}).", WIDTH))
+    if table.steps and table.analyses:
+        lines.append(textwrap.fill(
+            f"Each further tap: cytology with {', '.join(table.analyses)}; + = any reading positive, - = all "
+            "negative, given that the further taps before it were all negative.", WIDTH))
+    elif table.steps:
         lines.append("Each row: that tap's result, given that the further taps before it were negative.")
     lines.append("")
     head = ("tap", "P(tap +)", "P(LM) if +", "P(LM) if -", "change", "LR(-)", "if independent")
@@ -233,9 +241,9 @@ def show_text(net: Network) -> str:
         lines.append(f"Share of this population with none of the listed signs: {percent(share)}.")
     lines += [DISCLAIMER, "", "Nodes:"]
     for n in spec.nodes:
-        if n.kind == "tap" and n.id != "csf_1":
+        if n.tap > 1:  # per-tap nodes: once, as a range
             continue
-        nid = f"csf_1 .. csf_{spec.n_taps}" if n.kind == "tap" else n.id
+        nid = f"{n.id[:-2]}_1 .. {n.id[:-2]}_{spec.n_taps}" if n.tap else n.id
         obs = "observable" if n.observable else "hidden"
         parents = f" <- {', '.join(n.parents)}" if n.parents else ""
         lines.append(f"  {nid:<24} {n.kind:<8} {obs:<10} [{', '.join(n.states)}]{parents}")
@@ -300,15 +308,15 @@ def plan_text(
         lines.append(f"95% interval of P(LM) now: {_interval(intervals.current)}.")
     lines += ["", f"{'test':<52} {'info':>9} {'E|change|':>10}  changes management"]
     for n, option in enumerate(plan.tests):
-        name = option.label + (f", {_short_way(option.technique)}" if option.technique else "")
+        name = _cut(option.label + (f", {_short_way(option.technique)}" if option.technique else ""), 52)
         lines.append(
             f"{name:<52} {option.information_bits:>5.3f} bit {100 * option.expected_change:>6.1f} pts  "
             f"{'yes' if option.changes_management else 'no'}"
         )
         for k, o in enumerate(option.outcomes):
             mark = {"rule_out": "  (rule out)", "treat": "  (treat)"}.get(o.zone, "")
-            if o.zone == "rule_out" and not option.tests_target:
-                mark = "  (LM less likely: another cause explains the signs)"
+            if o.zone == "rule_out" and not option.tests_target:  # a test of a rival cause
+                mark = "  (another cause explains the signs)" if o.p_lm < plan.current else "  (below rule-out)"
             interval = f"  [{_interval(intervals.outcomes[n][k])}]" if intervals else ""
             lines.append(f"    {o.state:<20} {percent(o.probability):>7}  ->  P(LM) {percent(o.p_lm):>6}{interval}{mark}")
     lines += ["", textwrap.fill("Advice: " + plan.advice, WIDTH)]
@@ -355,7 +363,8 @@ def sensitivity_text(
     lines.append(
         f"P(LM) now {percent(current)}. Each parameter at the low and high end of its range, the "
         "others at their values; J marks a judgement (no published figure), * a range limited to "
-        "what the cytology calibration can reproduce."
+        "what the cytology calibration can reproduce or to a sign's frequency that its other causes do "
+        "not already exceed."
     )
     lines[-1] = textwrap.fill(lines[-1], WIDTH)
     judged = [s for s in swings if s.judgement]
@@ -441,7 +450,12 @@ def simulate_text(net: Network, findings: Findings, results: Sequence[CohortResu
         + f"; {first.per_1000(first.missed):,.0f} with LM missed and {first.per_1000(first.false_positive):,.0f} "
         "without LM have a false-positive tap."
     )
-    lines += ["", textwrap.fill(story, WIDTH), "", f"Is P(LM) calibrated? ({first.strategy.name}; simulated from the model itself)"]
+    lines += ["", textwrap.fill(story, WIDTH)]
+    if any(r.strategy.analyses for r in results):
+        lines.append(textwrap.fill(
+            "With analyses beside cytology, a tap counts as positive when any reading is: an abnormal "
+            "routine CSF counts, although it is not a diagnosis (hence its false positives).", WIDTH))
+    lines += ["", f"Is P(LM) calibrated? ({first.strategy.name}; simulated from the model itself)"]
     lines.append(f"{'P(LM) given':<14}{'patients':>10}{'mean P(LM)':>12}{'with LM':>10}")
     for b in first.calibration:
         lines.append(f"{f'{100 * b.low:.0f}-{100 * b.high:.0f}%':<14}{b.patients:>10,}{percent(b.predicted):>12}{percent(b.observed):>10}")

@@ -115,6 +115,14 @@ def posterior(net: Network, findings: Findings, as_json: bool, draws: Draws | No
 @cli.command(epilog=EPILOG)
 @query_options
 @next_tap_option
+@click.option(
+    "--with",
+    "analyses",
+    default="",
+    metavar="ANALYSES",
+    help="Analyses sent from every further tap beside cytology, e.g. --with ctc or --with routine,ctdna "
+    "(`lmbayes network show` lists them).",
+)
 @uncertainty_options
 @plot_option
 def taps(
@@ -122,6 +130,7 @@ def taps(
     findings: Findings,
     as_json: bool,
     next_tap: Technique | None,
+    analyses: str,
     draws: Draws | None,
     seed: int,
     plot_path: str | None,
@@ -131,12 +140,15 @@ def taps(
     For each further tap: P(it is positive), P(LM) if it is positive, P(LM) if it and every
     tap before it are negative, the change and the likelihood ratio that negative tap applies,
     and P(LM) if taps were independent tests (the Fagan-nomogram view, which overstates what
-    repeated negatives rule out).
+    repeated negatives rule out). With --with, every further tap also sends the named analyses
+    (routine CSF, CTC, tumour DNA): negative then means all negative, positive any positive.
     """
     from lmbayes.uncertainty import tap_intervals
 
     with reported():
-        table = net.taps(findings, next_technique=next_tap)
+        table = net.taps(findings, next_technique=next_tap, analyses=analyses)
+        if analyses and draws is not None:
+            raise UserInputError("--uncertainty does not yet combine with --with; drop one of them")
         intervals = None
         if draws is not None:
             intervals = tap_intervals(net, findings, draws=draws, next_technique=next_tap)
@@ -257,7 +269,8 @@ def sensitivity(
     type=StrategyType,
     default="3taps",
     show_default=True,
-    help="[mri+]Ntaps[+standard][+all]: MRI first, N more taps, to the handling standard, all N even after a positive.",
+    help="[mri+]Ntaps[+standard][+ANALYSIS][+all]: MRI first, N more taps, to the handling standard, with "
+    "analyses beside cytology (routine, ctc, ctdna), all N even after a positive.",
 )
 @click.option("--compare", type=StrategyType, multiple=True, help="Another strategy to run on the same cohort (repeatable).")
 def simulate(
@@ -299,8 +312,8 @@ def replay(case_name: str, as_json: bool, plot_path: str | None) -> None:
     """Replay a case step by step: P(LM), the likelihood ratio of each step, the competing
     causes and the EANO-ESMO level of certainty.
 
-    CASE is a shipped case (seed_case, explained_away, typical_mri_negative_taps) or the path
-    of a case file.
+    CASE is a shipped case (seed_case, explained_away, typical_mri_negative_taps,
+    normal_csf_settles) or the path of a case file.
     """
     from lmbayes.cases import load_case
     from lmbayes.teaching import level_gap, replay as run_replay

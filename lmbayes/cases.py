@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from lmbayes.errors import LmbayesError, NetworkFileError, did_you_mean
+from lmbayes.errors import InputError, LmbayesError, NetworkFileError, did_you_mean
 from lmbayes.findings import Findings
 from lmbayes.network import Network, load_network
 from lmbayes.spec import MAX_TAPS
@@ -74,7 +74,7 @@ def load_case(name_or_path: str | Path) -> tuple[CaseFile, Network]:
     else:
         path = Path(text)
         if not path.is_file():
-            raise NetworkFileError(
+            raise InputError(
                 f"unknown case '{text}'{did_you_mean(text, shipped)}; shipped cases: "
                 f"{', '.join(shipped)}, or give the path of a case file"
             )

@@ -93,9 +93,12 @@ def resolve_findings(
     """
     states: dict[str, str] = {}
     ids = {n.lower(): n for n in spec.node_ids}
-    for node, state in (evidence or {}).items():
-        node = node if node in spec.node_ids else ids.get(node.lower(), node)
-        states[node] = resolve_state(node, spec.node(node).states, str(state))
+    for given, state in (evidence or {}).items():
+        node = given if given in spec.node_ids else ids.get(given.lower(), given)
+        resolved = resolve_state(node, spec.node(node).states, str(state))
+        if node in states and states[node] != resolved:
+            raise FindingError(f"'{node}' is given twice ({node}={states[node]} and {given}={state}); give it once")
+        states[node] = resolved
     results = split_csf(csf)
     if results and spec.n_taps == 0:
         raise FindingError(

@@ -103,7 +103,12 @@ class Kind:
 
 
 class _Prior(Kind):
-    fields = frozenset({"prior", "prior_given"})
+    """``prior`` or ``prior_given`` rows; with ``given: {lm: m}`` beside ``prior_given`` the rows
+    are relative judgements, scaled (odds times one factor, :func:`lmbayes.tables.scale_to_marginal`)
+    so that the share among patients with LM is the published ``m``: a third of patients with LM
+    have brain metastases, and they co-occur through active systemic disease."""
+
+    fields = frozenset({"prior", "prior_given", "given"})
     parent_field = "prior_given.parent"
     explains = True
 
@@ -123,6 +128,13 @@ class _Prior(Kind):
             path = f"prior_given.values.{state}"
             with where.collect():
                 params[f"{node_id}.prior.{state}"] = parameter(value, where, path, sources)
+        if "given" in raw:
+            marginal = raw["given"]
+            if not isinstance(marginal, dict) or len(marginal) != 1:
+                raise where.error("given", "expected {target: share among patients with it}, e.g. given: {lm: {value: ...}}")
+            (target, value), = marginal.items()
+            with where.collect():
+                params[f"{node_id}.given.{target}"] = parameter(value, where, f"given.{target}", sources)
         return (str(given["parent"]),)
 
     def table(self, node: Node, ctx: TableContext) -> np.ndarray:
@@ -378,8 +390,10 @@ def events(spec: NetworkSpec) -> dict[str, tuple[str, ...]]:
 
     >>> from lmbayes import load_network
     >>> ev = events(load_network().spec)
-    >>> ev["mri"], ev["tap_2"]
-    (('mri', 'mri_compression'), ('csf_2',))
+    >>> ev["mri"]
+    ('mri', 'mri_compression', 'mri_parenchymal')
+    >>> ev["tap_2"]
+    ('csf_2', 'cells_2', 'protein_2', 'lactate_2', 'ctc_2', 'ctdna_2')
     """
     found: dict[str, tuple[str, ...]] = {}
     for n in spec.nodes:

@@ -4,7 +4,7 @@
 >>> net = load_network("breast")
 >>> post = net.posterior({"cranial_nerve_palsy": "present", "limb_weakness": "present"})
 >>> f"{post.p_target:.3f}"
-'0.272'
+'0.248'
 >>> findings = net.observe({"cranial_nerve_palsy": "present"}, csf="negative")
 >>> table = net.taps(findings)
 >>> [step.tap for step in table.steps]
@@ -26,6 +26,7 @@ from lmbayes._loader import load_spec
 from lmbayes.engine import Engine
 from lmbayes.errors import (
     FindingError,
+    NotApplicableError,
     ImpossibleEvidenceError,
     InputError,
     NetworkFileError,
@@ -92,17 +93,41 @@ class Case:
         dists, _ = self.engine.posteriors(evidence, [self.spec.target])
         return float(dists[self.spec.target][-1])
 
-    def floor(self) -> float:
-        """P(LM) after infinitely many further negative taps (see :mod:`lmbayes.taps`).
+    def floor(self, analyses: Sequence[str] = ()) -> float:
+        """P(LM) after infinitely many further all-negative taps (see :mod:`lmbayes.taps`).
 
-        When the findings leave no patient without shedding (shedding itself given as a
-        finding), taps cannot move P(LM): the floor is P(LM) now.
+        A tap's readings (cytology and ``analyses``) depend on hidden parents ``h`` (shedding,
+        the CSF state, LM itself); all of them negative has probability ``q(h)`` per tap. After
+        ``k`` such taps the weight of ``h`` is ``P(h | E) q(h)^k``, so only the configurations
+        with the largest ``q`` remain:
+
+        .. math:: \\text{floor} = \\frac{P(LM, h \\in H^* \\mid E)}{P(h \\in H^* \\mid E)},
+                  \\quad H^* = \\arg\\max_h q(h) .
+
+        With cytology alone that is the patients who shed no cells, with LM or without.
+        When the findings leave no such patient, taps cannot move P(LM): the floor is P(LM) now.
         """
-        joint = self.engine.joint((self.spec.target, SHEDDING), self.evidence)
-        denominator = joint[1, 0] + joint[0].sum()
-        if denominator <= 0:
+        spec, tables = self.spec, self.engine.tables
+        readings = spec.tap_readings(spec.n_taps, analyses)
+        parents = tuple(dict.fromkeys(p for r in readings for p in spec.node(r).parents))
+        nodes = tuple(dict.fromkeys((spec.target, *parents)))
+        joint = self.engine.joint(nodes, self.evidence)
+        q = np.ones(joint.shape)
+        for r in readings:
+            axes = [nodes.index(p) for p in spec.node(r).parents]
+            table = tables.cpts[r][..., 0]
+            shape = [1] * len(nodes)
+            for a, n in zip(axes, table.shape):
+                shape[a] = n
+            q = q * table.reshape(shape)
+        possible = joint > 0
+        if not possible.any():
             return self.p_target(self.evidence)
-        return float(joint[1, 0] / denominator)
+        best = q >= q[possible].max() * (1 - 1e-12)
+        mass = np.where(best & possible, joint, 0.0)
+        if mass.sum() <= 0:
+            return self.p_target(self.evidence)
+        return float(mass[1].sum() / mass.sum())
 
     def check_possible(self) -> float:
         """P(findings); an :class:`ImpossibleEvidenceError` naming a minimal conflict if zero."""
@@ -313,50 +338,81 @@ class Network:
 
         return Posterior(self.target, case.findings.states, named(post), named(prior), float(z))
 
+    def analyses(self, names: str | Sequence[str] = ()) -> tuple[str, ...]:
+        """The per-tap analyses that ``names`` stand for, in the file's order: a group
+        (``routine``: cells, protein, lactate) or an analysis's own id (``ctc``).
+
+        >>> from lmbayes import load_network
+        >>> load_network().analyses("routine,ctc")
+        ('cells', 'protein', 'lactate', 'ctc')
+        """
+        if isinstance(names, str):
+            names = [n.strip() for n in names.split(",") if n.strip()]
+        known = {a.id: a for a in self.spec.tap_analyses}
+        groups = {a.group for a in known.values() if a.group}
+        chosen: list[str] = []
+        for name in names:
+            if name in self.spec.not_applicable:
+                raise NotApplicableError(f"{name} does not apply in the network '{self.name}': {self.spec.not_applicable[name]}")
+            found = [a.id for a in known.values() if a.id == name or a.group == name]
+            if not found:
+                valid = sorted({*known, *groups}) or ["none"]
+                raise InputError(f"unknown analysis '{name}'{did_you_mean(name, valid)}; this network's analyses of a tap: {', '.join(valid)}")
+            chosen += found
+        return tuple(a for a in known if a in chosen)
+
     def taps(
         self,
         findings: Findings | Evidence | None = None,
         *,
         csf: str | Sequence[str] = (),
         next_technique: Technique | None = None,
+        analyses: str | Sequence[str] = (),
     ) -> TapTable:
         """The tap table: P(LM) after each further tap (see :mod:`lmbayes.taps`).
 
-        ``next_technique``, if given, is the technique of every further tap.
+        ``next_technique``, if given, is the technique of every further tap. ``analyses`` (see
+        :meth:`analyses`) are sent from every further tap beside cytology: a tap is then
+        negative when every reading is negative, positive when any is positive (its last state).
         """
         self.require_target()
         findings = self._observed(findings, csf)
+        chosen = self.analyses(analyses)
         further = {}
         if next_technique is not None:
             further = {t: next_technique for t in self.spec.taps[findings.taps_done :]}
         case = self.case(findings, further)
         engine, base = case.engine, case.evidence
         done = case.taps_done
-        target, negative, positive = self.target, 0, len(self.spec.tap_states) - 1
-        # one contraction per step: the joint of LM and the next tap gives every column
-        single = _negative_lr(self.engine.joint((target, tap_id(1))), negative) or 1.0
+        target = self.target
+        # one contraction per step: the joint of LM and the next tap's readings gives every column
+        first = engine.joint((target, *self.spec.tap_readings(1, chosen)))
+        single = _negative_lr(first.reshape(2, -1), 0) or 1.0
         prefix = dict(base)
         current = before = case.p_target(prefix)
         steps = []
         for k in range(done + 1, self.spec.n_taps + 1):
-            node = tap_id(k)
-            joint = engine.joint((target, node), prefix)
-            p_tap = joint.sum(axis=0) / joint.sum()
-            after = float(joint[1, negative] / joint[:, negative].sum())
+            readings = self.spec.tap_readings(k, chosen)
+            joint = engine.joint((target, *readings), prefix)
+            positive = _any_last_state(joint.shape[1:])
+            flat = joint.reshape(2, -1)
+            total = flat.sum()
+            p_positive = flat[:, positive].sum() / total
+            after = float(flat[1, 0] / flat[:, 0].sum())
             # a positive result that cannot happen leaves P(LM) where it was
-            if_positive = float(joint[1, positive] / p_tap[positive] / joint.sum()) if p_tap[positive] > 0 else before
+            if_positive = float(flat[1, positive].sum() / flat[:, positive].sum()) if p_positive > 0 else before
             steps.append(
                 TapStep(
                     tap=k,
-                    p_positive=float(p_tap[positive]),
+                    p_positive=float(p_positive),
                     p_lm_if_positive=if_positive,
                     p_lm_if_negative=after,
                     change=after - before,
-                    likelihood_ratio=None if target in prefix else _negative_lr(joint, negative),
+                    likelihood_ratio=None if target in prefix else _negative_lr(flat, 0),
                     p_lm_if_negative_independent=apply_likelihood_ratio(current, single, k - done),
                 )
             )
-            prefix[node] = negative
+            prefix.update(dict.fromkeys(readings, 0))
             before = after
 
         return TapTable(
@@ -365,8 +421,9 @@ class Network:
             taps_done=done,
             n_taps=self.spec.n_taps,
             single_tap_lr=single,
-            floor=case.floor(),
+            floor=case.floor(chosen),
             steps=tuple(steps),
+            analyses=chosen,
         )
 
     def to_pgmpy(self) -> DiscreteBayesianNetwork:
@@ -374,6 +431,12 @@ class Network:
         from lmbayes._pgmpy import to_pgmpy
 
         return to_pgmpy(self.tables)
+
+
+def _any_last_state(shape: tuple[int, ...]) -> np.ndarray:
+    """A mask over the flattened readings: at least one reading in its last (positive) state."""
+    grids = np.meshgrid(*(np.arange(n) for n in shape), indexing="ij")
+    return np.logical_or.reduce([g == n - 1 for g, n in zip(grids, shape)]).reshape(-1)
 
 
 def _negative_lr(joint: np.ndarray, negative: int) -> float | None:

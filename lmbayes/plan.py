@@ -32,15 +32,16 @@ specificity given the findings so far.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from lmbayes import kinds
 from lmbayes.errors import InputError
 from lmbayes.findings import Findings
 from lmbayes.network import Case, Network
-from lmbayes.spec import SHEDDING, tap_id
+from lmbayes.spec import SHEDDING, NetworkSpec, tap_id
 from lmbayes.taps import percent
 from lmbayes.technique import STANDARD, USUAL, Technique, way
 
@@ -133,6 +134,8 @@ class TestOption:
     #: the test looks for LM itself (its readings depend on LM directly); a test of a
     #: competing cause moves P(LM) only by explaining the signs
     tests_target: bool = True
+    #: for a tap: the analyses sent beside cytology (groups or ids)
+    analyses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,8 @@ class TapCount:
     technique: Technique
     taps: int | None
     p_lm_after: float
+    #: the analyses sent from each tap beside cytology (groups or ids)
+    analyses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,11 +193,15 @@ def plan_workup(
     ]
     counts: list[TapCount] = []
     if next_tap is not None:
-        readings = events[f"tap_{next_tap}"]
-        for technique in (USUAL, next_technique or STANDARD):
+        ways = [(USUAL, ()), (next_technique or STANDARD, ())]
+        ways += [(USUAL, (group,)) for group in analysis_groups(network.spec)]
+        for technique, groups in ways:
+            analyses = network.analyses(groups)
+            readings = network.spec.tap_readings(next_tap, analyses)
             tap_case = network.case(findings, {tap_id(next_tap): technique})
-            options.append(value_of_test(tap_case, readings, technique, thresholds, current))
-            counts.append(_taps_to_rule_out(network, findings, technique, thresholds, current))
+            option = value_of_test(tap_case, readings, technique, thresholds, current)
+            options.append(dataclasses.replace(option, analyses=groups))
+            counts.append(_taps_to_rule_out(network, findings, technique, thresholds, current, groups))
     options.sort(key=lambda o: -o.information_bits)
     zone = thresholds.zone(current)
     plan = Plan(current, zone, thresholds, tuple(options), tuple(counts), case.floor(), "", worthwhile)
@@ -233,10 +242,11 @@ def value_of_test(
     p_results = joint.sum(axis=0)
     p_lm = joint.sum(axis=1)
     outcomes = []
-    for i, combination in enumerate(itertools.product(*(spec.node(r).states for r in readings))):
-        p = float(p_results[i])
-        after = float(joint[1, i] / p) if p > 0 else current
-        outcomes.append(Outcome(", ".join(combination), p, after, thresholds.zone(after)))
+    for name, members in outcome_groups(spec, readings):
+        p = float(p_results[members].sum())
+        after = float(joint[1, members].sum() / p) if p > 0 else current
+        if p > 0 or len(readings) == 1:
+            outcomes.append(Outcome(name, p, after, thresholds.zone(after)))
     info = sum(
         joint[l, t] * math.log2(joint[l, t] / (p_lm[l] * p_results[t]))
         for l in range(joint.shape[0])
@@ -247,8 +257,8 @@ def value_of_test(
     first = spec.node(readings[0])
     label = f"{spec.tap_label}, tap {first.tap}" if first.tap else first.label
     others = [spec.node(r) for r in readings[1:]]
-    if others:
-        label += " with " + ", ".join(n.label.split(", tap ")[0] for n in others)
+    if others and first.tap:
+        label = f"{spec.tap_label} + {', '.join(dict.fromkeys(n.group or n.template for n in others))}, tap {first.tap}"
     return TestOption(
         test=readings[0],
         label=label,
@@ -258,31 +268,58 @@ def value_of_test(
         information_bits=max(float(info), 0.0),
         changes_management=any(o.probability > 0 and o.zone != zone for o in outcomes),
         readings=readings,
-        tests_target=any({target, SHEDDING} & set(spec.node(r).parents) for r in readings),
+        tests_target=any({target, SHEDDING, "csf_reaction"} & set(spec.node(r).parents) for r in readings)
+        or any(spec.node(r).tap for r in readings),
     )
 
 
+def analysis_groups(spec: NetworkSpec) -> tuple[str, ...]:
+    """The ways a tap's analyses are sent, in the file's order: each group once (``routine``),
+    and each analysis without a group by its own id (``ctc``, ``ctdna``)."""
+    return tuple(dict.fromkeys(a.group or a.id for a in spec.tap_analyses))
+
+
+def outcome_groups(spec: NetworkSpec, readings: tuple[str, ...]) -> list[tuple[str, np.ndarray]]:
+    """How the outcomes of a test are shown: each state of a single reading; for a tap with
+    analyses, all negative / any positive / the rest (equivocal or mixed); for another test
+    with several readings (the MRI), each state of its first reading.
+
+    The information in bits is computed over every combination of states; only the display
+    is grouped.
+    """
+    shape = tuple(len(spec.node(r).states) for r in readings)
+    grids = [g.reshape(-1) for g in np.meshgrid(*(np.arange(n) for n in shape), indexing="ij")]
+    if len(readings) == 1:
+        return [(state, grids[0] == i) for i, state in enumerate(spec.node(readings[0]).states)]
+    if spec.node(readings[0]).tap:
+        negative = np.logical_and.reduce([g == 0 for g in grids])
+        positive = np.logical_or.reduce([g == n - 1 for g, n in zip(grids, shape)])
+        return [("all negative", negative), ("any positive", positive), ("equivocal or mixed", ~negative & ~positive)]
+    return [(state, grids[0] == i) for i, state in enumerate(spec.node(readings[0]).states)]
+
+
 def _taps_to_rule_out(
-    net: Network, findings: Findings, technique: Technique, thresholds: Thresholds, current: float
+    net: Network, findings: Findings, technique: Technique, thresholds: Thresholds, current: float,
+    analyses: tuple[str, ...] = (),
 ) -> TapCount:
     if current < thresholds.rule_out:
-        return TapCount(technique, 0, current)
-    table = net.taps(findings, next_technique=technique)
+        return TapCount(technique, 0, current, analyses)
+    table = net.taps(findings, next_technique=technique, analyses=analyses)
     for n, step in enumerate(table.steps, start=1):
         if step.p_lm_if_negative < thresholds.rule_out:
-            return TapCount(technique, n, step.p_lm_if_negative)
+            return TapCount(technique, n, step.p_lm_if_negative, analyses)
     last = table.steps[-1].p_lm_if_negative if table.steps else current
-    return TapCount(technique, None, last)
+    return TapCount(technique, None, last, analyses)
 
 
 def _advice(plan: Plan, n_taps: int) -> str:
     t = plan.thresholds
     now = f"P(LM) is {percent(plan.current)}"
     if not plan.testing_worthwhile:
-        act = "treat" if plan.current > t.treat else "do not treat"
+        act = "treat without testing" if plan.current > t.treat else "neither test nor treat"
         return (
             f"{now}. With these benefit and harm figures no tap is worth its harm at any P(LM): "
-            f"{act} without testing (treatment threshold {percent(t.treat)})."
+            f"{act} (treatment threshold {percent(t.treat)})."
         )
     movers = [o for o in plan.tests if o.changes_management]
     if plan.zone != TEST:
@@ -309,7 +346,11 @@ def _test_name(option: TestOption) -> str:
 
 
 def _crossing_text(option: TestOption, outcome: Outcome, named: bool = True) -> str:
-    what = f"{outcome.state.replace('_', ' ')} {_test_name(option)}" if named else f"a {outcome.state.replace('_', ' ')} result"
+    state = outcome.state.replace("_", " ")
+    article = "an" if state[:1] in "aeiou" else "a"
+    what = f"{state} {_test_name(option)}" if named else f"{article} {state} result"
+    if len(option.readings) > 1:  # a grouped outcome ("all negative", "any positive")
+        what = f"'{state}' on {_test_name(option)}" if named else f"the result '{state}'"
     if outcome.zone == TEST:
         target = "back between the thresholds"
     else:
@@ -320,17 +361,26 @@ def _crossing_text(option: TestOption, outcome: Outcome, named: bool = True) -> 
 def _count_text(plan: Plan, n_taps: int) -> str:
     if not plan.taps_to_rule_out:
         return "All taps the network can model are done."
+    texts, first = [], True
     usual = plan.taps_to_rule_out[0]
+    lead = "To rule out:"
+    counts = list(plan.taps_to_rule_out)
     if usual.taps is None and plan.floor >= plan.thresholds.rule_out:
-        return (
-            f"No number of negative taps brings P(LM) below {percent(plan.thresholds.rule_out)}: patients "
+        lead = (
+            f"No number of negative cytologies brings P(LM) below {percent(plan.thresholds.rule_out)}: patients "
             f"with LM who shed no cells keep it above {percent(plan.floor)} however many taps are done."
         )
-    texts = []
-    for count in plan.taps_to_rule_out:
+        counts = [c for c in counts if c.analyses and c.taps is not None]
+        if not counts:
+            return lead
+        lead += " With other analyses of each tap:"
+    for count in counts:
+        what = f"with {' and '.join(count.analyses)}" if count.analyses else f"done {way(count.technique)}"
         if count.taps is None:
-            texts.append(f"more than the {n_taps} taps the network models, done {way(count.technique)}")
+            texts.append(f"more than the {n_taps} taps the network models {what}")
         else:
-            taps = f"{count.taps} more negative tap{'s' if count.taps != 1 else ''}"
-            texts.append(f"{taps} done {way(count.technique)} (P = {percent(count.p_lm_after)})")
-    return f"To rule out: {' or '.join(texts)}."
+            noun = "negative tap" if first else "tap"
+            taps = f"{count.taps} more {noun}{'s' if count.taps != 1 else ''}"
+            texts.append(f"{taps} {what} (P = {percent(count.p_lm_after)})")
+            first = False
+    return f"{lead} {'; '.join(texts)}."

@@ -6,7 +6,9 @@ the swing ``|P(high) - P(low)|`` (a tornado). All ``2 K`` networks are evaluated
 draws of one batched network (:mod:`lmbayes.uncertainty`).
 
 The cytology figures are limited to values some shedding model can reproduce with the other
-two at their values (:func:`lmbayes.calibration.reachable`); a limited end is reported.
+two at their values (:func:`lmbayes.calibration.reachable`), and a sign's frequency among
+patients with LM to values at or above what its leak and other causes already give them
+(:func:`lmbayes.tables.sign_floors`); a limited end is reported.
 
 A decision flip is the value of a parameter, inside its range, at which P(LM) crosses a
 threshold: found on a grid over the range, then by bisection to 1e-10.
@@ -24,6 +26,7 @@ from lmbayes.engine import Engine
 from lmbayes.findings import Findings
 from lmbayes.network import Case, Network
 from lmbayes.spec import NetworkSpec
+from lmbayes.tables import sign_floors
 from lmbayes.uncertainty import p_target
 
 __all__ = ["Swing", "one_way"]
@@ -71,6 +74,11 @@ def feasible_range(spec: NetworkSpec, path: str) -> tuple[float, float]:
         return max(p.low, low + eps), min(p.high, high)
     if path == "cytology.false_positive":  # need (1 - f)^2 > (1 - s3) / (1 - s1)
         return p.low, min(p.high, 1 - ((1 - s3) / (1 - s1)) ** 0.5 - eps)
+    node, _, rest = path.partition(".")
+    if rest == f"given.{spec.target}" and node in spec.node_ids and spec.node(node).kind == "sign":
+        # below the floor (the leak and the other causes among patients with LM) LM adds nothing
+        floor = sign_floors(spec)[node][1]
+        return max(p.low, min(floor, p.high)), p.high
     return p.low, p.high
 
 

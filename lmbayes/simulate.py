@@ -47,6 +47,8 @@ class Strategy:
     mri: bool = False
     technique: Technique | None = None
     stop_at_positive: bool = True
+    #: analyses sent from every tap beside cytology (groups or ids, checked by the network)
+    analyses: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -56,17 +58,22 @@ class Strategy:
         'mri+3taps+standard'
         """
         parts = (["mri"] if self.mri else []) + [f"{self.taps}tap{'s' if self.taps != 1 else ''}"]
-        parts += (["standard"] if self.technique == STANDARD else []) + ([] if self.stop_at_positive else ["all"])
+        parts += (["standard"] if self.technique == STANDARD else []) + list(self.analyses)
+        parts += [] if self.stop_at_positive else ["all"]
         return "+".join(parts)
 
 
 def parse_strategy(text: str) -> Strategy:
-    """Read ``[mri+]Ntaps[+standard|+usual][+all]``.
+    """Read ``[mri+]Ntaps[+standard|+usual][+ANALYSIS...][+all]``; an analysis is a name the
+    network knows (``routine``, ``ctc``, ``ctdna``), checked when the strategy is simulated.
 
     >>> parse_strategy("3taps")
-    Strategy(taps=3, mri=False, technique=None, stop_at_positive=True)
+    Strategy(taps=3, mri=False, technique=None, stop_at_positive=True, analyses=())
+    >>> parse_strategy("2taps+ctc").analyses
+    ('ctc',)
     """
     taps, mri, technique, stop = None, False, None, True
+    analyses: list[str] = []
     for token in text.lower().replace(" ", "").split("+"):
         match = re.fullmatch(r"(\d+)taps?", token)
         if match:
@@ -79,6 +86,8 @@ def parse_strategy(text: str) -> Strategy:
             technique = None
         elif token == "all":
             stop = False
+        elif re.fullmatch(r"[a-z][a-z0-9_]*", token):
+            analyses.append(token)
         else:
             raise InputError(
                 f"cannot read '{token}' in the strategy '{text}': expected e.g. 3taps, mri+3taps, "
@@ -86,7 +95,7 @@ def parse_strategy(text: str) -> Strategy:
             )
     if taps is None or not 0 <= taps <= MAX_TAPS:
         raise InputError(f"the strategy '{text}' needs a number of taps from 0 to {MAX_TAPS}, e.g. 3taps")
-    return Strategy(taps, mri, technique, stop)
+    return Strategy(taps, mri, technique, stop, tuple(dict.fromkeys(analyses)))
 
 
 @dataclass(frozen=True)
@@ -173,6 +182,13 @@ def simulate(
             needed=done_taps + needed,
         )
     taps = [tap_id(done_taps + k) for k in range(1, needed + 1)]
+    readings: dict[Strategy, list[tuple[str, ...]]] = {}
+    for s in strategies:
+        try:
+            chosen = net.analyses(s.analyses)
+        except InputError as exc:
+            raise InputError(f"in the strategy '{s.name}': {exc}") from None
+        readings[s] = [net.spec.tap_readings(done_taps + k, chosen) for k in range(1, s.taps + 1)]
     if any(s.mri for s in strategies) and MRI not in net.spec.node_ids:
         raise InputError(f"the network '{net.name}' has no node 'mri' for an MRI-first strategy")
     mri_done = MRI in findings
@@ -182,7 +198,8 @@ def simulate(
     target = net.target
 
     # the hidden parents of the strategy's tests, drawn from their joint posterior
-    tests = ([MRI] if any(s.mri for s in strategies) and not mri_done else []) + taps
+    tests = ([MRI] if any(s.mri for s in strategies) and not mri_done else [])
+    tests += list(dict.fromkeys(r for s in strategies for tap in readings[s] for r in tap))
     hidden = tuple(dict.fromkeys([target, *(p for t in tests for p in net.spec.node(t).parents)]))
     hidden = tuple(h for h in hidden if h not in base.findings)
     joint = base.engine.joint(hidden, base.evidence)
@@ -204,7 +221,7 @@ def simulate(
                 t: _draw_child(case.engine.tables.cpts[t], [states[p] for p in net.spec.node(t).parents], u[t])
                 for t in tests
             }
-            acc[s].add(net, case, s, states[target], results, taps)
+            acc[s].add(net, case, s, states[target], results, readings[s])
         done += size
         if progress:
             progress(size)
@@ -224,9 +241,13 @@ class _Accumulator:
         self.bin_observed = np.zeros(bins)
         self._posterior_cache: dict[tuple[int, ...], float] = {}
 
-    def add(self, net: Network, case: Case, s: Strategy, lm: np.ndarray, results: dict[str, np.ndarray], taps: list[str]) -> None:
+    def add(
+        self, net: Network, case: Case, s: Strategy, lm: np.ndarray, results: dict[str, np.ndarray],
+        taps: list[tuple[str, ...]],
+    ) -> None:
+        """One chunk: each tap's readings (cytology and the strategy's analyses); a tap is positive
+        when any reading is in its last state."""
         size = lm.size
-        positive = len(net.spec.tap_states) - 1
         has_lm = lm == 1
         self.lm += int(has_lm.sum())
         # which taps each patient gets: up to s.taps, stopping after the first positive
@@ -239,16 +260,19 @@ class _Accumulator:
             codes = codes * 4 + results[MRI]
             self.mri_typical[0] += int((results[MRI][has_lm] == 1).sum())
             self.mri_typical[1] += int((results[MRI][~has_lm] == 1).sum())
-        for k, t in enumerate(taps[: s.taps]):
-            r = results[t]
+        for k, tap in enumerate(taps[: s.taps]):
+            positive = np.zeros(size, dtype=bool)
+            for t in tap:
+                r = results[t]
+                positive |= r == len(net.spec.node(t).states) - 1
+                codes = codes * 4 + np.where(done, r, 3)
+                columns.append(t)
             self.taps_done += int(done.sum())
-            first = done & (r == positive) & ~any_positive
+            first = done & positive & ~any_positive
             self.found_at[k] += int((first & has_lm).sum())
-            codes = codes * 4 + np.where(done, r, 3)
-            columns.append(t)
-            any_positive |= done & (r == positive)
+            any_positive |= done & positive
             if s.stop_at_positive:
-                done = done & ~(r == positive)
+                done = done & ~positive
         self.missed += int((has_lm & ~any_positive).sum())
         self.false_positive += int((~has_lm & any_positive).sum())
         unique, inverse = np.unique(codes, return_inverse=True)

@@ -140,6 +140,10 @@ class NetworkSpec:
         """The nodes of the given kinds, in order."""
         return tuple(n for n in self.nodes if n.kind in kinds)
 
+    def tap_readings(self, k: int, analyses: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
+        """Tap ``k``'s cytology and the nodes of the named per-tap analyses on that tap."""
+        return (tap_id(k), *(f"{a}_{k}" for a in analyses))
+
     def tap_nodes_of(self, k: int) -> tuple[str, ...]:
         """Every node observed on tap ``k``: its cytology first, then the other analyses."""
         return tuple(n.id for n in self.nodes if n.tap == k)

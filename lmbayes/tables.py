@@ -161,7 +161,26 @@ def _causes_first(spec: NetworkSpec, ctx: TableContext, pretest: float | None, b
     )
     if pretest is not None and spec.target:
         first = with_pretest(first, spec.target, pretest)
+    first = _scaled_to_given(spec, ctx, first)
     return first, dataclasses.replace(ctx, causes_joint=Engine(first).joint)
+
+
+def _scaled_to_given(spec: NetworkSpec, ctx: TableContext, tables: Tables) -> Tables:
+    """Causes whose share among patients with the target is given: their rows scaled so that
+    it holds (see :class:`lmbayes.kinds._Prior`). The parent must not depend on the cause."""
+    target = spec.target
+    for node in explaining(spec):
+        path = f"{node.id}.given.{target}"
+        if path not in spec.parameters or not node.parents:
+            continue
+        lead = 1 if tables.batch else 0
+        present = len(spec.node(target).states) - 1
+        weights = Engine(tables).joint(node.parents, {target: present})
+        weights = weights / weights.sum(axis=-1, keepdims=True)
+        cpt = tables.cpts[node.id]
+        scaled = scale_to_marginal(cpt[..., 1], weights, ctx.value(path))
+        tables = tables.with_cpts({node.id: np.stack([1.0 - scaled, scaled], axis=-1)})
+    return tables
 
 
 def sign_floors(spec: NetworkSpec) -> dict[str, tuple[float, float, float]]:

@@ -65,6 +65,8 @@ class TapTable:
     single_tap_lr: float
     floor: float
     steps: tuple[TapStep, ...]
+    #: the analyses sent from every further tap beside cytology
+    analyses: tuple[str, ...] = ()
 
     def summary(self) -> str:
         """One plain sentence: how far more negative taps take P(LM), and when they stop mattering."""
@@ -92,7 +94,7 @@ class TapTable:
         text += (
             f". Independent taps would claim {percent(last.p_lm_if_negative_independent)}; "
             f"however many taps are negative, P(LM) stays above {percent(self.floor)} "
-            "(patients who shed no cells)."
+            + ("(patients whose every reading can stay negative)." if self.analyses else "(patients who shed no cells).")
         )
         return text
 

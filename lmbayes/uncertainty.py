@@ -199,6 +199,8 @@ class PlanIntervals:
 def plan_intervals(network: Network, findings: Findings, plan: Plan, draws: Draws) -> PlanIntervals:
     """Intervals for a :class:`~lmbayes.plan.Plan` made with the same findings: each option's
     tap technique is the plan's own value, never re-read."""
+    from lmbayes.plan import outcome_groups
+
     network.require_target()
     case = network.case(findings)
     target = network.target
@@ -209,7 +211,8 @@ def plan_intervals(network: Network, findings: Findings, plan: Plan, draws: Draw
         engine = batched_engine(network, c, draws.values)
         joint = engine.joint((target, *option.readings), c.evidence)
         joint = joint.reshape(joint.shape[0], 2, -1)
+        groups = dict(outcome_groups(network.spec, option.readings))
         with np.errstate(divide="ignore", invalid="ignore"):
-            after = joint[:, 1, :] / joint.sum(axis=1)
-        outcomes.append(tuple(Interval.of(after[:, i]) for i in range(after.shape[1])))
+            after = [joint[:, 1, groups[o.state]].sum(axis=-1) / joint[:, :, groups[o.state]].sum(axis=(1, 2)) for o in option.outcomes]
+        outcomes.append(tuple(Interval.of(a) for a in after))
     return PlanIntervals(current, tuple(outcomes))

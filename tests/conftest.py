@@ -18,6 +18,7 @@ CASE = {
     "bladder_bowel": "present",
     "mri": "normal",
     "mri_compression": "absent",
+    "mri_parenchymal": "absent",
     "antibody_panel": "negative",
 }
 
@@ -75,8 +76,12 @@ def edited_network(tmp_path: Path, breast_text: str) -> Callable[..., Path]:
 
 
 def taps_in_order(findings: dict[str, str]) -> dict[str, str]:
-    """Drop tap results after the first tap without one: taps are counted in order."""
+    """Keep the results of the taps from the first up to the first tap without a cytology (its
+    other analyses included): taps are counted in order."""
     k = 1
     while f"csf_{k}" in findings:
         k += 1
-    return {n: s for n, s in findings.items() if not (n.startswith("csf_") and int(n[4:]) > k)}
+    def tap_of(node: str) -> int:
+        number = node.rsplit("_", 1)[-1]
+        return int(number) if "_" in node and number.isdigit() else 0
+    return {n: s for n, s in findings.items() if tap_of(n) <= k}

@@ -54,10 +54,12 @@ def test_case_file_errors_name_file_step_and_field(tmp_path, edit, message):
 
 
 def test_unknown_case_name(runner):
-    with pytest.raises(NetworkFileError, match=r"^unknown case 'seed_cse' \(did you mean 'seed_case'\?\)"):
+    from lmbayes.errors import InputError
+
+    with pytest.raises(InputError, match=r"^unknown case 'seed_cse' \(did you mean 'seed_case'\?\)"):
         load_case("seed_cse")
     result = runner.invoke(cli, ["replay", "seed_cse"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a typed name, like an unknown setting
     assert result.output.startswith("Error: unknown case 'seed_cse' (did you mean 'seed_case'?)")
 
 
@@ -80,3 +82,22 @@ def test_replay_models_as_many_taps_as_the_case_has(runner, tmp_path):
     result = runner.invoke(cli, ["replay", str(case), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["steps"][-1]["findings"] == ["csf_7=negative"]
+
+
+def test_the_replay_help_lists_every_shipped_case():
+    from lmbayes.cases import available_cases
+    from lmbayes.cli.main import replay
+
+    listed = " ".join(replay.help.split())
+    for name in available_cases():
+        assert name in listed, name
+
+
+def test_normal_csf_settles_what_three_cytologies_could_not():
+    from lmbayes.teaching import replay as run_replay
+
+    case, net = load_case("normal_csf_settles")
+    rows, _ = run_replay(net, case)
+    after_three = next(r for r in rows if r.label.startswith("Third"))
+    assert after_three.p_lm_after > 0.25 and after_three.eano_esmo == "probable"
+    assert rows[-2].p_lm_after < 0.05 and rows[-1].p_lm_after < 0.01

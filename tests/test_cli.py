@@ -19,44 +19,48 @@ CASE_ARGS = [
     "-e", "bladder_bowel=present",
     "-e", "mri=normal",
     "-e", "mri_compression=absent",
+    "-e", "mri_parenchymal=absent",
     "-e", "antibody_panel=negative",
 ]  # fmt: skip
 
 CASE_TAPS = """\
-Network: breast 2.0 [030de5df5ad0] (Leptomeningeal metastasis after breast cancer);
+Network: breast 2.0 [182c44d05f8e] (Leptomeningeal metastasis after breast cancer);
   prior from the network file.
 For planning and teaching; not a medical device.
 Findings: systemic_status=active_recurrence, cranial_nerve_palsy=present,
   limb_weakness=present, bladder_bowel=present, mri=normal, mri_compression=absent,
-  antibody_panel=negative, csf_1=negative, csf_2=negative
-P(LM): 1.3% before any finding, 14.2% now (2 taps done).
+  mri_parenchymal=absent, antibody_panel=negative, csf_1=negative, csf_2=negative
+P(LM): 1.3% before any finding, 13.0% now (2 taps done).
+Further taps: cytology only (--with adds routine, ctc, ctdna).
 Each row: that tap's result, given that the further taps before it were negative.
 
 tap    P(tap +)  P(LM) if +  P(LM) if -      change       LR(-)  if independent
-  3        5.9%       95.6%        8.3%    -5.9 pts        0.54        6.5%
-  4        2.6%       89.5%        5.7%    -2.6 pts        0.67        2.9%
-  5        1.2%       77.2%        4.7%    -1.0 pts        0.81        1.2%
-  6        0.7%       57.5%        4.2%    -0.4 pts        0.91        0.5%
+  3        5.4%       95.2%        7.5%    -5.5 pts        0.54        5.9%
+  4        2.4%       88.6%        5.2%    -2.3 pts        0.67        2.6%
+  5        1.2%       75.4%        4.2%    -1.0 pts        0.81        1.1%
+  6        0.6%       55.0%        3.8%    -0.4 pts        0.91        0.5%
 
-After 3 more negative taps P(LM) falls from 14.2% to 4.7%; each further tap changes it
-by less than 1 point. Independent taps would claim 1.2%; however many taps are negative,
-P(LM) stays above 4.0% (patients who shed no cells).
+After 2 more negative taps P(LM) falls from 13.0% to 5.2%; each further tap changes it
+by less than 1 point. Independent taps would claim 2.6%; however many taps are negative,
+P(LM) stays above 3.6% (patients who shed no cells).
 'if independent' multiplies the odds by the single-tap LR(-) of 0.42 per negative tap,
 as a Fagan nomogram would.
 """
 
 PARANEOPLASTIC_POSTERIOR = """\
-Network: breast 2.0 [030de5df5ad0] (Leptomeningeal metastasis after breast cancer);
+Network: breast 2.0 [182c44d05f8e] (Leptomeningeal metastasis after breast cancer);
   prior from the network file.
 For planning and teaching; not a medical device.
 Findings: cranial_nerve_palsy=present, limb_weakness=present, antibody_panel=positive
 
                                                                  prior      now
-Leptomeningeal metastasis = present                               1.3%     5.3%  █
-Systemic disease status = active_recurrence                      30.0%    33.3%  ██████▋
-Paraneoplastic neurological syndrome = present                    1.0%    93.0%  ██████████████████▋
-Epidural spinal cord or cauda equina compression = present        2.8%     5.0%  █
-Degenerative spine disease or peripheral neuropathy = present    25.0%    34.3%  ██████▉
+Leptomeningeal metastasis = present                               1.3%     5.1%  █
+Systemic disease status = active_recurrence                      30.0%    34.8%  ███████
+Paraneoplastic neurological syndrome = present                    1.0%    92.5%  ██████████████████▌
+Epidural spinal cord or cauda equina compression = present        2.8%     4.9%  █
+Degenerative spine disease or peripheral neuropathy = present    25.0%    33.7%  ██████▊
+Brain parenchymal metastases = present                           14.7%    18.7%  ███▊
+Metabolic or toxic encephalopathy = present                       5.0%     5.0%  █
 
 Sources and ranges of every number: `lmbayes network show`.
 """
@@ -121,7 +125,7 @@ def test_network_show_text_lists_sources_and_calibration(runner):
     out = run(runner, "network", "show").output
     assert "kaplan1990: Kaplan et al. J Neurooncol 1990;9:225. n=63" in out
     assert "implied: 0.7373 after two taps; plateau 0.9512" in out
-    assert "Share of this population with none of the listed signs: 45.0%." in out
+    assert "Share of this population with none of the listed signs: 39.3%." in out
     assert "JUDGEMENT" in out and "not a medical device" in out
 
 

@@ -15,7 +15,7 @@ from lmbayes.network import Case
 CASE_ARGS = [
     "-e", "systemic_status=active_recurrence", "-e", "cranial_nerve_palsy=present",
     "-e", "limb_weakness=present", "-e", "bladder_bowel=present", "-e", "mri=normal",
-    "-e", "mri_compression=absent", "-e", "antibody_panel=negative",
+    "-e", "mri_compression=absent", "-e", "mri_parenchymal=absent", "-e", "antibody_panel=negative",
 ]
 
 
@@ -91,3 +91,10 @@ def test_one_plan_resolves_parses_checks_and_builds_once(runner):
     assert [c.args[0] for c in split.call_args_list] == ["neg@5ml+45min", "neg"]
     assert check.call_count == 1
     assert [c.kwargs.get("values") is None for c in build.call_args_list] == [True, False]
+
+
+def test_the_same_node_twice_with_different_states_is_refused(breast, runner):
+    with pytest.raises(FindingError, match=r"'mri' is given twice \(mri=normal and MRI=typical\)"):
+        breast.observe({"mri": "normal", "MRI": "typical"})
+    result = runner.invoke(cli, ["posterior", "-e", "mri=normal", "-e", "MRI=typical"])
+    assert result.exit_code == 2 and result.output.count("\n") == 1 and "given twice" in result.output

@@ -61,7 +61,7 @@ BAD = [
         "node 'bladder_bowel', field 'given.lm.value': 0.04 cannot be reached: the leak and the other causes alone give 0.056 among patients with lm",
     ),
     (
-        (r"    causes:\n      epidural_compression: \{value: 0.80", "    causes:\n      lm: {value: 0.5, range: [0.4, 0.6], judgement: true}\n      epidural_compression: {value: 0.80"),
+        (r"    causes:\n      brain_metastases: \{value: 0.3,", "    causes:\n      lm: {value: 0.5, range: [0.4, 0.6], judgement: true}\n      brain_metastases: {value: 0.3,"),
         "node 'limb_weakness', field 'causes.lm': give 'lm' once, under given",
     ),
     (

@@ -112,4 +112,4 @@ def test_simulate_cli(runner):
     text = runner.invoke(cli, ["simulate", "--patients", "2000", "--strategy", "2taps"]).output
     assert "Of 1,000 patients like this one (2,000 simulated, seed 1)" in text
     bad = runner.invoke(cli, ["simulate", "--strategy", "lots"])
-    assert bad.exit_code == 2 and "cannot read 'lots'" in bad.output
+    assert bad.exit_code == 2 and "the strategy 'lots' needs a number of taps" in bad.output

@@ -1,0 +1,146 @@
+"""Every CSF analysis on every tap: routine CSF through a per-patient state, CTC and tumour
+DNA per tap, brain metastases and metabolic encephalopathy as rival causes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import lmbayes
+from lmbayes.cli.main import cli
+from lmbayes.engine import Engine
+
+ROUTINE = ("cells", "protein", "lactate")
+
+
+@pytest.fixture(scope="module", params=["breast", "lung", "melanoma"])
+def net(request) -> lmbayes.Network:
+    return lmbayes.load_network(request.param)
+
+
+def conditional(net: lmbayes.Network, node: str, state: int, given: dict[str, int]) -> float:
+    joint = net.engine.joint((node,), given)
+    return float(joint[state] / joint.sum())
+
+
+def test_an_abnormal_csf_among_patients_with_lm_is_the_sourced_figure(net):
+    """wasserstrom1982: the initial CSF was abnormal in 87 of 90 patients with LM."""
+    assert conditional(net, "csf_reaction", 1, {"lm": 1}) == pytest.approx(0.97, abs=1e-9)
+
+
+@pytest.mark.parametrize("analysis", ROUTINE)
+def test_each_routine_analysis_on_the_first_tap_reproduces_its_figure(net, analysis):
+    stated = net.spec.parameters[f"{analysis}.given.lm"].value
+    assert conditional(net, f"{analysis}_1", 1, {"lm": 1}) == pytest.approx(stated, abs=1e-9)
+    assert conditional(net, f"{analysis}_4", 1, {"lm": 1}) == pytest.approx(stated, abs=1e-9)
+
+
+def test_the_second_routine_csf_says_less_than_the_first(net):
+    """The CSF state is the patient's: a normal second routine CSF moves the odds less."""
+    def lr(evidence: dict[str, int], node: str) -> float:
+        with_lm = conditional(net, node, 0, {**evidence, "lm": 1})
+        without = conditional(net, node, 0, {**evidence, "lm": 0})
+        return with_lm / without
+
+    first = lr({}, "protein_1")
+    second = lr({"protein_1": 0}, "protein_2")
+    assert first < second < 1
+    all_first = net.taps(net.observe(), analyses="routine").steps[0].likelihood_ratio
+    all_second = net.taps(net.observe(), analyses="routine").steps[1].likelihood_ratio
+    assert all_first < all_second < 1
+
+
+@pytest.mark.parametrize("name, analysis, sensitivity, specificity", [
+    ("breast", "ctc", 0.93, 0.95), ("lung", "ctc", 0.93, 0.95), ("breast", "ctdna", 0.93, 0.97),
+])
+def test_ctc_and_tumour_dna_reproduce_their_figures_on_every_tap(name, analysis, sensitivity, specificity):
+    net = lmbayes.load_network(name)
+    for k in (1, 3):
+        assert conditional(net, f"{analysis}_{k}", 1, {"lm": 1}) == pytest.approx(sensitivity, abs=1e-12)
+        assert conditional(net, f"{analysis}_{k}", 0, {"lm": 0}) == pytest.approx(specificity, abs=1e-12)
+    note = net.spec.parameters[f"{analysis}.specificity"].note
+    assert "optimistic" in note
+
+
+def test_melanoma_refuses_a_ctc_finding_with_one_line(runner):
+    result = runner.invoke(cli, ["posterior", "--network", "melanoma", "-e", "ctc_1=positive"])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1
+    assert result.output.startswith("Error: 'ctc_1': ctc does not apply in the network 'melanoma': EpCAM-based")
+    for args in (["taps", "--with", "ctc"], ["simulate", "--strategy", "2taps+ctc", "--patients", "100"]):
+        result = runner.invoke(cli, [args[0], "--network", "melanoma", *args[1:]])
+        assert result.exit_code == 2 and "does not apply in the network 'melanoma'" in result.output
+        assert result.output.count("\n") == 1
+
+
+@pytest.mark.parametrize("staging", ["active_recurrence", "no_active_disease"])
+def test_brain_metastases_on_mri_explain_headache_and_confusion_away(net, staging):
+    """With the systemic staging known (as it is after PET-CT), metastases in the brain shown on
+    MRI explain the headache and confusion, and P(LM) falls."""
+    signs = {"systemic_status": staging, "headache": "present", "altered_mental_status": "present"}
+    without = net.posterior({**signs, "mri_parenchymal": "absent"})
+    shown = net.posterior({**signs, "mri_parenchymal": "shown"})
+    assert shown.p_target < without.p_target
+    assert shown.posterior["brain_metastases"]["present"] > 0.9
+
+
+def test_brain_metastases_co_occur_with_lm(net):
+    """rinehardt2021: a third of patients with LM have brain metastases. The co-occurrence runs
+    through active systemic disease, so with the staging unknown a metastasis on MRI is also a
+    marker of active disease and raises P(LM) despite explaining the signs."""
+    assert conditional(net, "brain_metastases", 1, {"lm": 1}) == pytest.approx(0.33, abs=1e-9)
+    assert conditional(net, "brain_metastases", 1, {"lm": 0}) < 0.159  # below clouston1992's 15.9% of all consultations
+    signs = {"headache": "present", "altered_mental_status": "present"}
+    assert net.posterior({**signs, "mri_parenchymal": "shown"}).p_target > net.posterior({**signs, "mri_parenchymal": "absent"}).p_target
+
+
+def test_metabolic_encephalopathy_competes_for_confusion(net):
+    confused = net.posterior({"altered_mental_status": "present"})
+    assert confused.posterior["metabolic_encephalopathy"]["present"] > net.posterior().posterior["metabolic_encephalopathy"]["present"]
+
+
+def test_the_cytology_calibration_is_untouched_by_the_analyses(net):
+    cal = net.tables.calibration
+    assert (cal.one_tap, cal.three_taps) == (0.5, 0.85)
+    assert cal.cumulative(1) == pytest.approx(0.5, abs=1e-9) and cal.cumulative(3) == pytest.approx(0.85, abs=1e-9)
+
+
+def test_the_engine_agrees_with_pgmpy_on_every_analysis(net):
+    from lmbayes._pgmpy import query
+
+    model = net.to_pgmpy()
+    evidence = {"headache": 1, "csf_1": 0, "protein_1": 1, "cells_1": 0, "csf_2": 0, "lactate_2": 0}
+    if "ctc_1" in net.spec.node_ids:
+        evidence["ctc_1"] = 0
+    named = {n: net.spec.node(n).states[i] for n, i in evidence.items()}
+    ours, _ = net.engine.posteriors(evidence, ["lm", "csf_reaction", "brain_metastases", "ctdna_3"])
+    theirs = query(model, named, ["lm", "csf_reaction", "brain_metastases", "ctdna_3"])
+    for node in ours:
+        assert ours[node] == pytest.approx(theirs[node], abs=1e-10)
+
+
+def test_the_planner_ranks_cytology_alone_against_each_analysis(runner):
+    data = json.loads(runner.invoke(cli, ["plan", "-e", "cranial_nerve_palsy=present", "--csf", "neg", "--json"]).output)
+    taps = [t for t in data["tests"] if t["test"] == "csf_2"]
+    assert sorted(tuple(t["analyses"]) for t in taps) == sorted([(), (), ("routine",), ("ctc",), ("ctdna",)])
+    with_ctc = next(t for t in taps if t["analyses"] == ["ctc"])
+    alone = next(t for t in taps if t["analyses"] == [] and t["technique"] == "the usual way")
+    assert with_ctc["information_bits"] > alone["information_bits"]
+    counts = {tuple(c["analyses"]): c["taps"] for c in data["taps_to_rule_out"] if c["technique"] == "the usual way"}
+    assert counts[("ctc",)] <= counts[()]
+
+
+def test_simulated_analyses_find_what_the_network_says(breast):
+    from lmbayes.simulate import parse_strategy, simulate
+
+    findings = breast.observe({"cranial_nerve_palsy": "present", "mri": "typical_enhancement"})
+    strategy = parse_strategy("1tap+ctc")
+    result = simulate(breast, findings, strategies=[strategy], patients=200_000, rng=5)[0]
+    case = breast.case(findings)
+    joint = case.engine.joint(("lm", "csf_1", "ctc_1"), case.evidence)
+    joint = joint / joint.sum()
+    p_found = joint[1, 2, :].sum() + joint[1, :2, 1].sum()
+    observed = result.found_at[0] / result.patients
+    se = (p_found * (1 - p_found) / result.patients) ** 0.5
+    assert abs(observed - p_found) < 4 * se
