@@ -6,6 +6,7 @@ field, e.g. ``breast.yaml: node 'headache', field 'leak.value': 1.3 is outside [
 
 from __future__ import annotations
 
+import dataclasses
 import graphlib
 import hashlib
 import re
@@ -184,9 +185,13 @@ def _parse(data: Any, where: Where, path: str, digest: str = "") -> NetworkSpec 
         except NetworkFileError as exc:
             where.problems.append(exc)
             broken.add(node_id)
+    target = str(data["target"])
+    valid_target = target in nodes and nodes[target].kind == "target"
+    for node_id, node in list(nodes.items()):
+        if node.parents == ("",):  # a feature: a child of the target (none until the target is valid)
+            nodes[node_id] = dataclasses.replace(node, parents=(target,) if valid_target else ())
     _check_references(nodes, parameters, where, broken)
 
-    target = str(data["target"])
     with where.collect():
         if target in broken:
             pass
@@ -275,8 +280,9 @@ def _node(
         raise where.error("kind", f"'{kind_name}' is not one of {', '.join(FILE_KINDS)}")
     kind = KINDS[kind_name]
     node_states = states(raw["states"], where)
-    if len(node_states) != 2:
-        raise where.error("states", f"expected two states, got {len(node_states)}")
+    if len(node_states) != 2 and not (kind.many_states and len(node_states) >= 2):
+        expected = "two or more states" if kind.many_states else "two states"
+        raise where.error("states", f"expected {expected}, got {len(node_states)}")
     observable = raw.get("observable", kind.observable)
     if not isinstance(observable, bool):
         raise where.error("observable", "expected true or false")

@@ -90,6 +90,8 @@ class Kind:
     observable: ClassVar[bool] = False
     #: one node per tap, generated from the file's node
     per_tap: ClassVar[bool] = False
+    #: may have more than two states
+    many_states: ClassVar[bool] = False
     #: drawing: layer from the top, and fill colour
     layer: ClassVar[int] = 2
     color: ClassVar[str] = "#b0bec5"
@@ -321,6 +323,45 @@ class TapTest(Test):
     layer, color = 4, "#80cbc4"
 
 
+class Feature(Kind):
+    """A known characteristic of the patient or tumour (the breast cancer subtype, the lung
+    cancer histology) whose distribution differs with LM: a child of the target with the share
+    of each state among patients with and without LM (``shares: {present: {...}, absent:
+    {...}}``). Observing it multiplies the odds of LM by ``share with LM / share without``; the
+    published figures are usually the shares among patients with LM, the others judgements.
+    Each row is normalised (a published breakdown may leave a few percent unclassified). The
+    planner never offers it: it is known, not a test.
+    """
+
+    name = "feature"
+    fields = frozenset({"shares"})
+    parent_field = "shares"
+    observable = True
+    many_states = True
+    layer, color = 3, "#ffb74d"
+
+    def read(self, node_id: str, raw: Mapping[str, Any], where: Where, sources: frozenset[str], params: Params) -> tuple[str, ...]:
+        require(raw, ("shares",), where)
+        shares = raw["shares"]
+        states = tuple(raw["states"]) if isinstance(raw.get("states"), list) else ()
+        if not isinstance(shares, dict) or set(shares) != {"absent", "present"}:
+            raise where.error("shares", "expected shares: {absent: {state: share, ...}, present: {state: share, ...}}")
+        for row, values in shares.items():
+            if not isinstance(values, dict) or set(map(str, values)) != set(states):
+                raise where.error(f"shares.{row}", f"expected one share for each state: {', '.join(states)}")
+            for state, value in values.items():
+                with where.collect():
+                    params[f"{node_id}.share.{row}.{state}"] = parameter(value, where, f"shares.{row}.{state}", sources)
+        return ("",)  # the target, filled in by the loader
+
+    def table(self, node: Node, ctx: TableContext) -> np.ndarray:
+        rows = []
+        for row in ("absent", "present"):
+            p = np.stack([ctx.value(f"{node.id}.share.{row}.{s}") for s in node.states], axis=-1)
+            rows.append(p / p.sum(axis=-1, keepdims=True))
+        return np.stack(rows, axis=-2)
+
+
 class Latent(Kind):
     name = "latent"
     in_file = False
@@ -369,7 +410,8 @@ class Generic(Kind):
 
 
 KINDS: dict[str, Kind] = {
-    k.name: k for k in (Context(), Target(), Cause(), State(), Sign(), Test(), TapTest(), Latent(), Tap(), Generic())
+    k.name: k
+    for k in (Context(), Target(), Cause(), State(), Sign(), Test(), TapTest(), Feature(), Latent(), Tap(), Generic())
 }
 #: Node kinds written in a network file.
 FILE_KINDS = tuple(name for name, k in KINDS.items() if k.in_file)

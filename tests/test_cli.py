@@ -24,7 +24,7 @@ CASE_ARGS = [
 ]  # fmt: skip
 
 CASE_TAPS = """\
-Network: breast 2.0 [182c44d05f8e] (Leptomeningeal metastasis after breast cancer);
+Network: breast 2.0 [4a2492ab8111] (Leptomeningeal metastasis after breast cancer);
   prior from the network file.
 For planning and teaching; not a medical device.
 Findings: systemic_status=active_recurrence, cranial_nerve_palsy=present,
@@ -48,7 +48,7 @@ as a Fagan nomogram would.
 """
 
 PARANEOPLASTIC_POSTERIOR = """\
-Network: breast 2.0 [182c44d05f8e] (Leptomeningeal metastasis after breast cancer);
+Network: breast 2.0 [4a2492ab8111] (Leptomeningeal metastasis after breast cancer);
   prior from the network file.
 For planning and teaching; not a medical device.
 Findings: cranial_nerve_palsy=present, limb_weakness=present, antibody_panel=positive
