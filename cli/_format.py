@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
+import sys
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -25,7 +27,19 @@ if TYPE_CHECKING:  # command-specific modules load only with their command
     from lmbayes.uncertainty import Draws, Interval, PlanIntervals, TapIntervals
 
 DISCLAIMER = "For planning and teaching; not a medical device."
-WIDTH = 88
+#: Text fits this many columns, or the terminal's width where it is wider.
+MIN_WIDTH = 80
+
+
+def width() -> int:
+    """The width text is fitted to: 80 columns, or the terminal's when wider (not a terminal: 80)."""
+    if sys.stdout.isatty():
+        return max(MIN_WIDTH, shutil.get_terminal_size((MIN_WIDTH, 24)).columns)
+    return MIN_WIDTH
+
+
+def _fill(text: str, indent: str = "") -> str:
+    return textwrap.fill(text, width(), subsequent_indent=indent)
 _BLOCKS = " ▏▎▍▌▋▊▉█"
 
 
@@ -70,14 +84,14 @@ def _findings_line(findings: Findings | Mapping[str, str]) -> str:
 
 def header(net: Network, findings: Findings | Mapping[str, str]) -> list[str]:
     if net.imported:
-        return [f"Network: {net.label} ({net.spec.title}).", DISCLAIMER, textwrap.fill(_findings_line(findings), WIDTH, subsequent_indent="  ")]
+        return [f"Network: {net.label} ({net.spec.title}).", DISCLAIMER, textwrap.fill(_findings_line(findings), width(), subsequent_indent="  ")]
     prior = f"pre-test setting '{net.setting}'" if net.setting else (
         f"pre-test P(LM) {percent(net.pretest)}" if net.pretest is not None else "prior from the network file"
     )
     return [
-        textwrap.fill(f"Network: {net.identity} ({net.spec.title}); {prior}.", WIDTH, subsequent_indent="  "),
+        textwrap.fill(f"Network: {net.identity} ({net.spec.title}); {prior}.", width(), subsequent_indent="  "),
         DISCLAIMER,
-        textwrap.fill(_findings_line(findings), WIDTH, subsequent_indent="  "),
+        textwrap.fill(_findings_line(findings), width(), subsequent_indent="  "),
     ]
 
 
@@ -91,7 +105,7 @@ def network_json(net: Network) -> dict[str, Any]:
 
 
 def _draws_line(draws: Draws, seed: int) -> str:
-    return (
+    return _fill(
         f"Uncertainty: {draws.n:,} draws of every parameter (seed {seed}); "
         f"{100 * draws.acceptance:.0f}% of cytology draws reproducible by a shedding model."
     )
@@ -115,17 +129,22 @@ def posterior_text(
         if net.imported and node in post.findings:
             continue
         for state in list(dist) if net.imported else list(dist)[-1:]:
-            rows.append((node, f"{net.spec.node(node).label} = {state}", post.prior[node][state], dist[state]))
-    width = max((len(r[1]) for r in rows), default=0)
+            label = net.spec.node(node).label
+            label = label if state == "present" and not net.imported else f"{label} = {state}"
+            rows.append((node, label, post.prior[node][state], dist[state]))
     extra = f"  {'95% interval':>13}" if intervals else ""
-    lines.append(f"{'':{width}}  {'prior':>7}  {'now':>7}{extra}")
+    bar_width = 10
+    room = width() - (2 + 7 + 2 + 7 + len(extra) + 2 + bar_width)
+    label_width = min(max((len(r[1]) for r in rows), default=0), room)
+    what = "" if net.imported else "P(present)"
+    lines.append(f"{what:<{label_width}}  {'prior':>7}  {'now':>7}{extra}")
     for node, label, p0, p in rows:
         interval = f"  {_interval(intervals[node]):>13}" if intervals else ""
-        lines.append(f"{label:<{width}}  {percent(p0):>7}  {percent(p):>7}{interval}  {bar(p)}")
+        lines.append(f"{_cut(label, label_width):<{label_width}}  {percent(p0):>7}  {percent(p):>7}{interval}  {bar(p, bar_width)}")
     if intervals and draws:
         lines += ["", _draws_line(draws, seed)]
     if conf is not None and conf.alert:
-        lines += ["", textwrap.fill(conf.sentence(), WIDTH)]
+        lines += ["", textwrap.fill(conf.sentence(), width())]
     lines += ["", "Sources and ranges of every number: `lmbayes network show`."]
     return "\n".join(lines)
 
@@ -160,13 +179,13 @@ def taps_text(
     unused = [a.group or a.id for a in net.spec.tap_analyses]
     if table.steps and not table.analyses and unused:
         lines.append(textwrap.fill(
-            f"Further taps: cytology only (--with adds {', '.join(dict.fromkeys(unused))}).", WIDTH))
+            f"Further taps: cytology only (--with adds {', '.join(dict.fromkeys(unused))}).", width()))
     if table.steps and table.analyses:
         lines.append(textwrap.fill(
             f"Each further tap: cytology with {', '.join(table.analyses)}; + = any reading positive, - = all "
-            "negative, given that the further taps before it were all negative.", WIDTH))
+            "negative, given that the further taps before it were all negative.", width()))
     elif table.steps:
-        lines.append("Each row: that tap's result, given that the further taps before it were negative.")
+        lines.append("Each row: that tap's result, the further taps before it all negative.")
     lines.append("")
     head = ("tap", "P(tap +)", "P(LM) if +", "P(LM) if -", "change", "LR(-)", "if independent")
     lines.append("  ".join(f"{h:>10}" if i else f"{h:>3}" for i, h in enumerate(head)))
@@ -182,12 +201,12 @@ def taps_text(
         )
         lines.append(f"{s.tap:>3}  " + "  ".join(f"{c:>10}" for c in cells))
     lines.append("")
-    lines.append(textwrap.fill(table.summary(), WIDTH))
+    lines.append(textwrap.fill(table.summary(), width()))
     lines.append(
         textwrap.fill(
             "'if independent' multiplies the odds by the single-tap LR(-) of "
             f"{table.single_tap_lr:.2f} per negative tap, as a Fagan nomogram would.",
-            WIDTH,
+            width(),
         )
     )
     if intervals and draws:
@@ -226,16 +245,21 @@ def _points(change: float) -> str:
     return f"{100 * change:+.{digits}f} pts"
 
 
-def _param_text(path: str, p: Parameter) -> str:
-    flag = "  JUDGEMENT" if p.judgement else ""
-    note = f"  ({p.note})" if p.note else ""
-    return f"  {path:<46} {p.value:>6.3f}  [{p.low:.3f}, {p.high:.3f}]  {', '.join(p.sources) or '-'}{flag}{note}"
+def _param_text(path: str, p: Parameter, extra: str = "") -> list[str]:
+    """A parameter on one line (path, value, range, sources), its note wrapped below."""
+    flag = " JUDGEMENT" if p.judgement else ""
+    lines = [f"  {path}  {p.value:.3g} [{p.low:.3g}, {p.high:.3g}]  {', '.join(p.sources) or '-'}{flag}"]
+    lines = textwrap.wrap(lines[0], width(), subsequent_indent="      ")
+    for text in (extra, p.note):
+        if text:
+            lines += textwrap.wrap(text, width(), initial_indent="      ", subsequent_indent="      ")
+    return lines
 
 
 def show_text(net: Network) -> str:
     spec, cal = net.spec, net.tables.calibration
     lines = [f"{net.identity}: {spec.title}"]
-    lines += textwrap.wrap(f"Population: {spec.population}", WIDTH, subsequent_indent="  ")
+    lines += textwrap.wrap(f"Population: {spec.population}", width(), subsequent_indent="  ")
     share = net.share_without_signs()
     if share is not None:
         lines.append(f"Share of this population with none of the listed signs: {percent(share)}.")
@@ -246,24 +270,29 @@ def show_text(net: Network) -> str:
         nid = f"{n.id[:-2]}_1 .. {n.id[:-2]}_{spec.n_taps}" if n.tap else n.id
         obs = "observable" if n.observable else "hidden"
         parents = f" <- {', '.join(n.parents)}" if n.parents else ""
-        lines.append(f"  {nid:<24} {n.kind:<8} {obs:<10} [{', '.join(n.states)}]{parents}")
-        lines.append(f"  {'':<24} {n.label}: {n.description}")
-    lines += ["", "Parameters (value, range, sources):"]
-    lines += [_param_text(path, p) for path, p in spec.parameters.items()]
+        lines += textwrap.wrap(
+            f"  {nid:<24} {n.kind:<8} {obs:<10} [{', '.join(n.states)}]{parents}", width(), subsequent_indent=" " * 27
+        )
+        lines += textwrap.wrap(f"{n.label}: {n.description}", width(), initial_indent=" " * 27, subsequent_indent=" " * 27)
+    lines += ["", "Parameters (value, range, sources; the note below):"]
+    for path, p in spec.parameters.items():
+        lines += _param_text(path, p)
     if cal is not None:
         lines += [
             "",
-            "Cytology calibration (solved from the figures above; see lmbayes/calibration.py):",
+            "Cytology calibration (solved from the figures above; lmbayes/calibration.py):",
             f"  published: {cal.one_tap:.3f} after one tap, {cal.three_taps:.3f} after three",
-            f"  solved: per-tap detection among shedders {cal.per_tap:.4f}, share of LM that sheds {cal.shedding_share:.4f}",
+            f"  solved: per-tap detection among shedders {cal.per_tap:.4f},",
+            f"          share of LM that sheds {cal.shedding_share:.4f}",
             f"  implied: {cal.two_taps:.4f} after two taps; plateau {cal.plateau:.4f}",
         ]
     if spec.settings:
         lines += ["", "Settings (--setting NAME):"]
         for s in spec.settings.values():
-            lines.append(_param_text(s.name, s.p_lm) + f"  {s.description}")
+            lines += _param_text(s.name, s.p_lm, s.description)
     lines += ["", "Sources:"]
-    lines += [f"  {k}: {v}" for k, v in spec.sources.items()]
+    for k, v in spec.sources.items():
+        lines += textwrap.wrap(f"{k}: {v}", width(), initial_indent="  ", subsequent_indent="      ")
     return "\n".join(lines)
 
 
@@ -300,26 +329,27 @@ def plan_text(
 ) -> str:
     t = plan.thresholds
     lines = header(net, findings)
-    lines.append(
+    lines.append(_fill(
         f"P(LM) now {percent(plan.current)}. Thresholds: rule out below {percent(t.rule_out)}, "
         f"treat above {percent(t.treat)} ({t.source})."
-    )
+    ))
     if intervals:
         lines.append(f"95% interval of P(LM) now: {_interval(intervals.current)}.")
-    lines += ["", f"{'test':<52} {'info':>9} {'E|change|':>10}  changes management"]
+    name_width = width() - 33
+    lines += ["", f"{'test':<{name_width}} {'info':>9} {'E|change|':>10}  changes?"]
     for n, option in enumerate(plan.tests):
-        name = _cut(option.label + (f", {_short_way(option.technique)}" if option.technique else ""), 52)
+        name = _cut(option.label + (f", {_short_way(option.technique)}" if option.technique else ""), name_width)
         lines.append(
-            f"{name:<52} {option.information_bits:>5.3f} bit {100 * option.expected_change:>6.1f} pts  "
+            f"{name:<{name_width}} {option.information_bits:>5.3f} bit {100 * option.expected_change:>6.1f} pts  "
             f"{'yes' if option.changes_management else 'no'}"
         )
         for k, o in enumerate(option.outcomes):
             mark = {"rule_out": "  (rule out)", "treat": "  (treat)"}.get(o.zone, "")
             if o.zone == "rule_out" and not option.tests_target:  # a test of a rival cause
-                mark = "  (another cause explains the signs)" if o.p_lm < plan.current else "  (below rule-out)"
+                mark = "  (another cause)" if o.p_lm < plan.current else "  (below rule-out)"
             interval = f"  [{_interval(intervals.outcomes[n][k])}]" if intervals else ""
-            lines.append(f"    {o.state:<20} {percent(o.probability):>7}  ->  P(LM) {percent(o.p_lm):>6}{interval}{mark}")
-    lines += ["", textwrap.fill("Advice: " + plan.advice, WIDTH)]
+            lines.append(f"    {o.state:<18} {percent(o.probability):>7}  ->  P(LM) {percent(o.p_lm):>6}{interval}{mark}")
+    lines += ["", textwrap.fill("Advice: " + plan.advice, width())]
     if intervals and draws:
         lines.append(_draws_line(draws, seed))
     return "\n".join(lines)
@@ -366,7 +396,7 @@ def sensitivity_text(
         "what the cytology calibration can reproduce or to a sign's frequency that its other causes do "
         "not already exceed."
     )
-    lines[-1] = textwrap.fill(lines[-1], WIDTH)
+    lines[-1] = textwrap.fill(lines[-1], width())
     judged = [s for s in swings if s.judgement]
     if judged:
         top = judged[0]
@@ -374,23 +404,30 @@ def sensitivity_text(
             textwrap.fill(
                 f"Largest swing from a judgement: {top.path} moves P(LM) from {percent(top.p_lm_low)} to "
                 f"{percent(top.p_lm_high)} over [{top.low:g}, {top.high:g}].",
-                WIDTH,
+                width(),
             )
         )
     lines.append("")
     lo = min([current, *(min(s.p_lm_low, s.p_lm_high) for s in swings)])
     hi = max([current, *(max(s.p_lm_low, s.p_lm_high) for s in swings)])
-    flip = f"  crosses {percent(threshold)} at" if threshold is not None else ""
-    lines.append(f"{'parameter':<46} {'low':>6} {'high':>6}  {'P(LM) low':>9} {'high':>7}  {'':<30}{flip}")
-    for s in swings:
-        mark = ("J" if s.judgement else " ") + ("*" if s.limited else " ")
+    flip = f" {'crosses':>8}" if threshold is not None else ""
+    # a parameter's path on its own line where it is long; its numbers and bar below
+    path_width = 30
+    span_width = max(10, width() - (4 + 2 + 1 + 6 + 1 + 6 + 2 + 9 + 1 + 7 + 2) - len(flip))
+    lines.append("parameter")
+    lines.append(f"{'':<4}{'':2} {'low':>6} {'high':>6}  {'P(LM) low':>9} {'high':>7}  {'':<{span_width}}{flip}".rstrip())
+    for sw in swings:
+        mark = ("J" if sw.judgement else " ") + ("*" if sw.limited else " ")
         crossing = ""
         if threshold is not None:
-            crossing = f"  {s.flip:.4g}" if s.flip is not None else "  -"
+            crossing = f" {sw.flip:>8.4g}" if sw.flip is not None else f" {'-':>8}"
+        lines.append(sw.path)
         lines.append(
-            f"{s.path:<43} {mark} {s.low:>6.3g} {s.high:>6.3g}  {percent(s.p_lm_low):>9} {percent(s.p_lm_high):>7}  "
-            f"{_span(min(s.p_lm_low, s.p_lm_high), max(s.p_lm_low, s.p_lm_high), current, lo, hi)}{crossing}"
+            f"{'':<4}{mark} {sw.low:>6.3g} {sw.high:>6.3g}  {percent(sw.p_lm_low):>9} {percent(sw.p_lm_high):>7}  "
+            f"{_span(min(sw.p_lm_low, sw.p_lm_high), max(sw.p_lm_low, sw.p_lm_high), current, lo, hi, span_width)}{crossing}"
         )
+    if threshold is not None:
+        lines.append(_fill(f"crosses: the value at which the parameter moves P(LM) across {percent(threshold)} (-: not in its range)."))
     return "\n".join(lines)
 
 
@@ -418,11 +455,11 @@ def _natural(results: Sequence[CohortResult]) -> list[tuple[str, list[str]]]:
     most = max(r.strategy.taps for r in results)
     rows = [("have LM", [f"{r.per_1000(r.lm):.1f}" for r in results])]
     for k in range(most):
-        rows.append((f"LM found at tap {k + 1} of the strategy", [
+        rows.append((f"LM found at tap {k + 1}", [
             f"{r.per_1000(r.found_at[k]):.1f}" if k < len(r.found_at) else "" for r in results
         ]))
     rows += [
-        ("LM missed after the strategy", [f"{r.per_1000(r.missed):.1f}" for r in results]),
+        ("LM missed", [f"{r.per_1000(r.missed):.1f}" for r in results]),
         ("false-positive tap (no LM)", [f"{r.per_1000(r.false_positive):.1f}" for r in results]),
         ("taps per patient", [f"{r.taps_done / r.patients:.2f}" for r in results]),
     ]
@@ -437,10 +474,11 @@ def simulate_text(net: Network, findings: Findings, results: Sequence[CohortResu
     lines = header(net, findings)
     lines.append(f"Of 1,000 patients like this one ({first.patients:,} simulated, seed {seed}):")
     lines.append("")
-    width = max(14, *(len(r.strategy.name) + 2 for r in results))
-    lines.append(f"{'':<38}" + "".join(f"{r.strategy.name:>{width}}" for r in results))
+    columns = [max(9, len(r.strategy.name) + 2) for r in results]
+    label_width = 27
+    lines.append(f"{'':<{label_width}}" + "".join(f"{r.strategy.name:>{w}}" for r, w in zip(results, columns)))
     for label, cells in _natural(results):
-        lines.append(f"{label:<38}" + "".join(f"{c:>{width}}" for c in cells))
+        lines.append(f"{label:<{label_width}}" + "".join(f"{c:>{w}}" for c, w in zip(cells, columns)))
     found = ", ".join(
         f"tap {k + 1} finds {first.per_1000(n):,.0f}" for k, n in enumerate(first.found_at)
     )
@@ -450,11 +488,11 @@ def simulate_text(net: Network, findings: Findings, results: Sequence[CohortResu
         + f"; {first.per_1000(first.missed):,.0f} with LM missed and {first.per_1000(first.false_positive):,.0f} "
         "without LM have a false-positive tap."
     )
-    lines += ["", textwrap.fill(story, WIDTH)]
+    lines += ["", textwrap.fill(story, width())]
     if any(r.strategy.analyses for r in results):
         lines.append(textwrap.fill(
             "With analyses beside cytology, a tap counts as positive when any reading is: an abnormal "
-            "routine CSF counts, although it is not a diagnosis (hence its false positives).", WIDTH))
+            "routine CSF counts, although it is not a diagnosis (hence its false positives).", width()))
     lines += ["", f"Is P(LM) calibrated? ({first.strategy.name}; simulated from the model itself)"]
     lines.append(f"{'P(LM) given':<14}{'patients':>10}{'mean P(LM)':>12}{'with LM':>10}")
     for b in first.calibration:
@@ -494,30 +532,31 @@ def _gap_text(gap: LevelGap | None) -> list[str]:
                "order-free; see `lmbayes explain`)")
     else:
         why = "no finding lowers it, but the prior before any finding is low and a positive tap can be a false positive"
-    return [textwrap.fill(f"EANO-ESMO says {gap.level} (a positive cytology), yet P(LM) is {percent(gap.p_lm)}: {why}.", WIDTH)]
+    return [textwrap.fill(f"EANO-ESMO says {gap.level} (a positive cytology), yet P(LM) is {percent(gap.p_lm)}: {why}.", width())]
 
 
 def replay_text(
     net: Network, case: CaseFile, prior: float, rows: Sequence[ReplayRow], conf: Conflict, gap: LevelGap | None = None
 ) -> str:
     title = f"Case {case.name}: {case.title} (network {net.identity}{'; source: ' + case.source if case.source else ''})."
-    lines = [*textwrap.wrap(title, WIDTH, subsequent_indent="  "), DISCLAIMER, ""]
-    lines.append(f"{'#':>2}  {'step':<44} {'P(LM) before -> after':>22} {'LR':>7}  {'EANO-ESMO':<16}")
-    lines.append(f"{'':>2}  {'(prior)':<44} {'':>22} {'':>7}  {'':<16} {percent(prior):>6}")
+    lines = [*textwrap.wrap(title, width(), subsequent_indent="  "), DISCLAIMER, ""]
+    step_width = width() - 47
+    lines.append(f"{'#':>2}  {'step':<{step_width}} {'P(LM) before -> after':>21} {'LR':>7}  {'EANO-ESMO':<12}".rstrip())
+    lines.append(f"{'':>2}  {'(prior)':<{step_width}} {percent(prior):>21}")
     for r in rows:
         change = f"{percent(r.p_lm_before)} -> {percent(r.p_lm_after)}"
         lr = f"{r.likelihood_ratio:.2f}" if r.likelihood_ratio is not None else "-"
-        lines.append(f"{r.step:>2}  {_cut(r.label, 44):<44} {change:>22} {lr:>7}  {r.eano_esmo:<16} {bar(r.p_lm_after)}")
+        lines.append(f"{r.step:>2}  {_cut(r.label, step_width):<{step_width}} {change:>21} {lr:>7}  {r.eano_esmo}")
         causes = ", ".join(f"{k} {percent(v)}" for k, v in r.causes.items())
-        lines.append(f"{'':>4}{', '.join(r.findings)}")
-        lines.append(f"{'':>4}competing causes: {causes}")
-    lines += ["", *_gap_text(gap), textwrap.fill(conf.sentence(), WIDTH)]
+        lines += textwrap.wrap(", ".join(r.findings), width(), initial_indent=" " * 4, subsequent_indent=" " * 6)
+        lines += textwrap.wrap(f"competing causes: {causes}", width(), initial_indent=" " * 4, subsequent_indent=" " * 6)
+    lines += ["", *_gap_text(gap), textwrap.fill(conf.sentence(), width())]
     lines.append(
         textwrap.fill(
             "LR: the factor the step applied to the odds of LM, given every step before it. EANO-ESMO: "
             "level of certainty without biopsy (confirmed, probable, possible, lack of evidence); "
             "equivocal cytology counts as not positive.",
-            WIDTH,
+            width(),
         )
     )
     return "\n".join(lines)
@@ -549,18 +588,24 @@ def explain_text(net: Network, post: Posterior, items: Sequence[Attribution], co
     total = sum(a.shapley_db for a in items)
     lines.append(f"P(LM): {percent(prior)} before any finding, {percent(post.p_target)} now ({total:+.1f} dB in all).")
     lines.append("")
-    lines.append(f"{'finding':<36} {'order-free':>11} {'x odds':>8} {'added last':>11}")
+    finding_width = min(36, max(len(a.finding) for a in items))
+    room = max(5, width() - (finding_width + 12 + 9 + 11 + 2))
+    lines.append(f"{'finding':<{finding_width}} {'order-free':>11} {'x odds':>8} {'added last':>10}")
     for a in items:
-        lines.append(f"{a.finding:<36} {a.shapley_db:>8.1f} dB {a.shapley_odds_ratio:>8.2f} {a.in_context_lr:>9.2f}x  {_db_bar(a.shapley_db)}")
+        bar_text = _db_bar(a.shapley_db)[:room]
+        lines.append(
+            f"{_cut(a.finding, finding_width):<{finding_width}} {a.shapley_db:>8.1f} dB {a.shapley_odds_ratio:>8.2f} "
+            f"{a.in_context_lr:>9.2f}x  {bar_text}".rstrip()
+        )
     lines.append("")
-    lines += [textwrap.fill(a.sentence(), WIDTH, subsequent_indent="  ") for a in items]
-    lines += ["", textwrap.fill(conf.sentence(), WIDTH)]
+    lines += [textwrap.fill(a.sentence(), width(), subsequent_indent="  ") for a in items]
+    lines += ["", textwrap.fill(conf.sentence(), width())]
     lines.append(
         textwrap.fill(
             "Order-free: the Shapley value, the average over every order of arrival (exact); the values "
             "add up to the whole change. Added last: the likelihood ratio given all the other findings. "
             "1 dB (deciban) = 10 log10 of the odds multiplier.",
-            WIDTH,
+            width(),
         )
     )
     return "\n".join(lines)
@@ -609,7 +654,7 @@ def dependence_text(net: Network, findings: Findings, result: Dependence) -> str
             "network the patients with LM who shed few cells do so on every tap, so each further "
             "negative tap is weaker evidence (the LR applied drifts towards 1), the yield flattens "
             "and P(LM) levels off instead of falling to zero.",
-            WIDTH,
+            width(),
         )
     )
     return "\n".join(lines)

@@ -24,15 +24,16 @@ CASE_ARGS = [
 ]  # fmt: skip
 
 CASE_TAPS = """\
-Network: breast 2.0 [4a2492ab8111] (Leptomeningeal metastasis after breast cancer);
-  prior from the network file.
+Network: breast 2.0 [4a2492ab8111] (Leptomeningeal metastasis after breast
+  cancer); prior from the network file.
 For planning and teaching; not a medical device.
 Findings: systemic_status=active_recurrence, cranial_nerve_palsy=present,
-  limb_weakness=present, bladder_bowel=present, mri=normal, mri_compression=absent,
-  mri_parenchymal=absent, antibody_panel=negative, csf_1=negative, csf_2=negative
+  limb_weakness=present, bladder_bowel=present, mri=normal,
+  mri_compression=absent, mri_parenchymal=absent, antibody_panel=negative,
+  csf_1=negative, csf_2=negative
 P(LM): 1.3% before any finding, 13.0% now (2 taps done).
 Further taps: cytology only (--with adds routine, ctc, ctdna).
-Each row: that tap's result, given that the further taps before it were negative.
+Each row: that tap's result, the further taps before it all negative.
 
 tap    P(tap +)  P(LM) if +  P(LM) if -      change       LR(-)  if independent
   3        5.4%       95.2%        7.5%    -5.5 pts        0.54        5.9%
@@ -40,27 +41,28 @@ tap    P(tap +)  P(LM) if +  P(LM) if -      change       LR(-)  if independent
   5        1.2%       75.4%        4.2%    -1.0 pts        0.81        1.1%
   6        0.6%       55.0%        3.8%    -0.4 pts        0.91        0.5%
 
-After 2 more negative taps P(LM) falls from 13.0% to 5.2%; each further tap changes it
-by less than 1 point. Independent taps would claim 2.6%; however many taps are negative,
-P(LM) stays above 3.6% (patients who shed no cells).
-'if independent' multiplies the odds by the single-tap LR(-) of 0.42 per negative tap,
-as a Fagan nomogram would.
+After 2 more negative taps P(LM) falls from 13.0% to 5.2%; each further tap
+changes it by less than 1 point. Independent taps would claim 2.6%; however many
+taps are negative, P(LM) stays above 3.6% (patients who shed no cells).
+'if independent' multiplies the odds by the single-tap LR(-) of 0.42 per
+negative tap, as a Fagan nomogram would.
 """
 
 PARANEOPLASTIC_POSTERIOR = """\
-Network: breast 2.0 [4a2492ab8111] (Leptomeningeal metastasis after breast cancer);
-  prior from the network file.
+Network: breast 2.0 [4a2492ab8111] (Leptomeningeal metastasis after breast
+  cancer); prior from the network file.
 For planning and teaching; not a medical device.
-Findings: cranial_nerve_palsy=present, limb_weakness=present, antibody_panel=positive
+Findings: cranial_nerve_palsy=present, limb_weakness=present,
+  antibody_panel=positive
 
-                                                                 prior      now
-Leptomeningeal metastasis = present                               1.3%     5.1%  █
-Systemic disease status = active_recurrence                      30.0%    34.8%  ███████
-Paraneoplastic neurological syndrome = present                    1.0%    92.5%  ██████████████████▌
-Epidural spinal cord or cauda equina compression = present        2.8%     4.9%  █
-Degenerative spine disease or peripheral neuropathy = present    25.0%    33.7%  ██████▊
-Brain parenchymal metastases = present                           14.7%    18.7%  ███▊
-Metabolic or toxic encephalopathy = present                       5.0%     5.0%  █
+P(present)                                            prior      now
+Leptomeningeal metastasis                              1.3%     5.1%  ▌
+Systemic disease status = active_recurrence           30.0%    34.8%  ███▌
+Paraneoplastic neurological syndrome                   1.0%    92.5%  █████████▎
+Epidural spinal cord or cauda equina compression       2.8%     4.9%  ▌
+Degenerative spine disease or peripheral neuropat…    25.0%    33.7%  ███▍
+Brain parenchymal metastases                          14.7%    18.7%  █▉
+Metabolic or toxic encephalopathy                      5.0%     5.0%  ▌
 
 Sources and ranges of every number: `lmbayes network show`.
 """
@@ -313,3 +315,24 @@ def test_an_edited_copy_is_named_by_its_path_with_its_own_digest(runner, breast,
     case.write_text("name: c\ntitle: t\nnetwork: mine.yaml\nsteps:\n  - label: tap\n    csf: [negative]\n", encoding="utf-8")
     replayed = json.loads(run(runner, "replay", str(case), "--json").output)
     assert replayed["network"] == str(path) and replayed["network_digest"] == data["network_digest"]
+
+
+WIDE = [
+    ["posterior", *CASE_ARGS, "--csf", "neg,neg", "--uncertainty", "--draws", "50"],
+    ["taps", *CASE_ARGS, "--csf", "neg,neg", "--uncertainty", "--draws", "50"],
+    ["plan", *CASE_ARGS, "--csf", "neg,neg", "--uncertainty", "--draws", "50"],
+    ["sensitivity", *CASE_ARGS, "--csf", "neg,neg", "--threshold", "0.1"],
+    ["simulate", *CASE_ARGS, "--patients", "2000", "--compare", "3taps+standard", "--compare", "1tap+ctc", "--compare", "1tap+routine"],
+    ["replay", "normal_csf_settles"],
+    ["explain", *CASE_ARGS, "--csf", "neg,neg,pos"],
+    ["dependence", "--pretest", "0.5"],
+    ["network", "show"],
+    ["plan", "-e", "cranial_nerve_palsy=present", "-e", "limb_weakness=present", "-e", "mri=normal"],
+]
+
+
+@pytest.mark.parametrize("args", WIDE, ids=[" ".join(a[:1] + a[-2:]) for a in WIDE])
+def test_text_output_fits_80_columns(runner, args):
+    result = run(runner, *args)
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80

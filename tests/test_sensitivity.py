@@ -60,4 +60,6 @@ def test_sensitivity_cli(runner, tmp_path):
     assert set(data["parameters"][0]) >= {"path", "low", "high", "p_lm_low", "p_lm_high", "judgement", "flip"}
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
     text = runner.invoke(cli, ["sensitivity", "-e", "mri=normal", "--threshold", "0.001"]).output
-    assert "crosses 0.1% at" in text and "Largest swing from a judgement" in text
+    joined = " ".join(text.split())
+    assert "moves P(LM) across 0.1%" in joined and "Largest swing from a judgement" in joined
+    assert max(len(line) for line in text.splitlines()) <= 80
