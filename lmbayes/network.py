@@ -63,6 +63,11 @@ class Posterior:
         """P(target present | findings): the target's last state."""
         return list(self.posterior[self.target].values())[-1]
 
+    def _repr_html_(self) -> str:
+        from lmbayes._html import posterior_html
+
+        return posterior_html(self)
+
 
 @dataclass(frozen=True)
 class Case:

@@ -161,6 +161,11 @@ class Plan:
     #: False where the benefit and harm figures make no tap worth doing (treat or not, untested)
     testing_worthwhile: bool = True
 
+    def _repr_html_(self) -> str:
+        from lmbayes._html import plan_html
+
+        return plan_html(self)
+
 
 def plan_workup(
     network: Network,

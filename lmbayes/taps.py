@@ -68,6 +68,11 @@ class TapTable:
     #: the analyses sent from every further tap beside cytology
     analyses: tuple[str, ...] = ()
 
+    def _repr_html_(self) -> str:
+        from lmbayes._html import taps_html
+
+        return taps_html(self)
+
     def summary(self) -> str:
         """One plain sentence: how far more negative taps take P(LM), and when they stop mattering."""
         if self.current in (0.0, 1.0):

@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 from itertools import combinations
 
 import numpy as np
@@ -46,6 +46,7 @@ from lmbayes.taps import apply_likelihood_ratio
 __all__ = [
     "Attribution",
     "Conflict",
+    "Replay",
     "ReplayRow",
     "conflict",
     "dependence",
@@ -150,7 +151,19 @@ class ReplayRow:
     eano_esmo: str
 
 
-def replay(network: Network, case: CaseFile) -> tuple[tuple[ReplayRow, ...], Conflict]:
+class Replay(NamedTuple):
+    """A replayed case: one row per step and the conflict of all its findings (unpacks as a pair)."""
+
+    rows: tuple[ReplayRow, ...]
+    conflict: Conflict
+
+    def _repr_html_(self) -> str:
+        from lmbayes._html import replay_html
+
+        return replay_html(self)
+
+
+def replay(network: Network, case: CaseFile) -> Replay:
     """One row per step of the case, and the conflict measure of all its findings.
 
     ``case.findings`` holds the checked findings after each step (:func:`lmbayes.cases.load_case`).
@@ -167,7 +180,7 @@ def replay(network: Network, case: CaseFile) -> tuple[tuple[ReplayRow, ...], Con
         causes = {n: d[list(d)[-1]] for n, d in post.posterior.items() if n in causes_of}
         rows.append(ReplayRow(k, step.label, tuple(added), before, after, lr, causes, eano_level(network, findings)))
         before, previous = after, findings
-    return tuple(rows), conflict(network, case.findings[-1])
+    return Replay(tuple(rows), conflict(network, case.findings[-1]))
 
 
 @dataclass(frozen=True)

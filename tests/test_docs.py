@@ -144,3 +144,27 @@ def test_readme_and_ci_use_the_same_commands():
     assert re.search(r"pip\"? install [^\n]*'\.\[test\]'", ci), "CI must install as the README says"
     assert "--editable" not in ci and " -e " not in ci
     assert re.search(r"/bin/pytest\"?\s*$", ci), "CI must end with the README's test command"
+
+
+def test_the_notebook_runs_and_each_result_shows_as_a_table():
+    """docs/notebook.ipynb, cell by cell in one namespace (as a kernel would): every code cell
+    runs, and each ends in a result with an HTML table."""
+    import ast
+    import json
+
+    notebook = json.loads((ROOT / "docs" / "notebook.ipynb").read_text(encoding="utf-8"))
+    namespace: dict[str, object] = {}
+    shown = 0
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        tree = ast.parse(source)
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        exec(compile(tree, "notebook", "exec"), namespace)
+        if last is not None:
+            value = eval(compile(ast.Expression(last.value), "notebook", "eval"), namespace)
+            html = value._repr_html_()
+            assert html.startswith("<table>") and "not a medical device" in html
+            shown += 1
+    assert shown == 5
