@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import TYPE_CHECKING
 
-from lmbayes.taps import percent
+from lmbayes._numbers import percent
 
 if TYPE_CHECKING:
     from lmbayes.network import Posterior

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lmbayes._numbers import percent
 from lmbayes.spec import MAX_TAPS
 
-__all__ = ["TapStep", "TapTable", "apply_likelihood_ratio"]
+__all__ = ["TapStep", "TapTable", "apply_likelihood_ratio", "percent"]
 
 
 def apply_likelihood_ratio(p: float, lr: float, times: int = 1) -> float:
@@ -102,14 +103,3 @@ class TapTable:
             + ("(patients whose every reading can stay negative)." if self.analyses else "(patients who shed no cells).")
         )
         return text
-
-
-def percent(p: float) -> str:
-    """A probability as a percentage with sensible precision.
-
-    >>> percent(0.4123), percent(0.0126), percent(0.00042), percent(1.0)
-    ('41.2%', '1.3%', '0.042%', '100.0%')
-    """
-    if p >= 0.001 or p == 0.0:
-        return f"{100 * p:.1f}%"
-    return f"{100 * p:.2g}%"
