@@ -17,7 +17,7 @@ from lmbayes.technique import STANDARD, Technique, way
 
 if TYPE_CHECKING:  # command-specific modules load only with their command
     from lmbayes.network import Network, Posterior
-    from lmbayes.plan import Plan
+    from lmbayes.plan import Outcome, Plan, TestOption
     from lmbayes.sensitivity import Swing
     from lmbayes.simulate import CohortResult
     from lmbayes.spec import Parameter
@@ -99,6 +99,16 @@ def _interval(i: Interval) -> str:
     return f"{percent(i.low)}-{percent(i.high)}"
 
 
+def _median_interval(i: Interval) -> str:
+    """The median and the 95% interval of a probability over the draws.
+
+    >>> from lmbayes.uncertainty import Interval
+    >>> _median_interval(Interval(0.12, 0.023, 0.509))
+    '12.0% (2.3%-50.9%)'
+    """
+    return f"{percent(i.median)} ({_interval(i)})"
+
+
 def network_json(net: Network) -> dict[str, Any]:
     """The keys that name the network in every JSON output."""
     return {"network": net.label, "network_version": net.spec.version, "network_digest": net.spec.digest}
@@ -132,14 +142,14 @@ def posterior_text(
             label = net.spec.node(node).label
             label = label if state == "present" and not net.imported else f"{label} = {state}"
             rows.append((node, label, post.prior[node][state], dist[state]))
-    extra = f"  {'95% interval':>13}" if intervals else ""
+    extra = f"  {'median (95% interval)':>22}" if intervals else ""
     bar_width = 10
     room = width() - (2 + 7 + 2 + 7 + len(extra) + 2 + bar_width)
     label_width = min(max((len(r[1]) for r in rows), default=0), room)
     what = "" if net.imported else "P(present)"
     lines.append(f"{what:<{label_width}}  {'prior':>7}  {'now':>7}{extra}")
     for node, label, p0, p in rows:
-        interval = f"  {_interval(intervals[node]):>13}" if intervals else ""
+        interval = f"  {_median_interval(intervals[node]):>22}" if intervals else ""
         lines.append(f"{_cut(label, label_width):<{label_width}}  {percent(p0):>7}  {percent(p):>7}{interval}  {bar(p, bar_width)}")
     if intervals and draws:
         lines += ["", _draws_line(draws, seed)]
@@ -210,12 +220,12 @@ def taps_text(
         )
     )
     if intervals and draws:
-        lines += ["", f"P(LM) now {percent(table.current)}, 95% interval {_interval(intervals.current)}."]
-        lines.append(f"{'tap':>3}  {'P(LM) if +':>10}  {'95% interval':>13}  {'P(LM) if -':>10}  {'95% interval':>13}")
+        lines += ["", f"P(LM) now {percent(table.current)}; median and 95% interval {_median_interval(intervals.current)}."]
+        lines.append(f"{'tap':>3}  {'P(LM) if +':>10}  {'median (95% int.)':>20}  {'P(LM) if -':>10}  {'median (95% int.)':>20}")
         for s, i in zip(table.steps, intervals.steps):
             lines.append(
-                f"{s.tap:>3}  {percent(s.p_lm_if_positive):>10}  {_interval(i.p_lm_if_positive):>13}  "
-                f"{percent(s.p_lm_if_negative):>10}  {_interval(i.p_lm_if_negative):>13}"
+                f"{s.tap:>3}  {percent(s.p_lm_if_positive):>10}  {_median_interval(i.p_lm_if_positive):>20}  "
+                f"{percent(s.p_lm_if_negative):>10}  {_median_interval(i.p_lm_if_negative):>20}"
             )
         lines.append(_draws_line(draws, seed))
     return "\n".join(lines)
@@ -334,7 +344,8 @@ def plan_text(
         f"treat above {percent(t.treat)} ({t.source})."
     ))
     if intervals:
-        lines.append(f"95% interval of P(LM) now: {_interval(intervals.current)}.")
+        lines.append(f"P(LM) now over the draws: median and 95% interval {_median_interval(intervals.current)}.")
+    straddling: list[tuple[TestOption, Outcome, Interval, float]] = []
     name_width = width() - 33
     lines += ["", f"{'test':<{name_width}} {'info':>9} {'E|change|':>10}  changes?"]
     for n, option in enumerate(plan.tests):
@@ -348,8 +359,21 @@ def plan_text(
             if o.zone == "rule_out" and not option.tests_target:  # a test of a rival cause
                 mark = "  (another cause)" if o.p_lm < plan.current else "  (below rule-out)"
             interval = f"  [{_interval(intervals.outcomes[n][k])}]" if intervals else ""
+            if intervals and o.zone != "test" and o.probability > 0:
+                i = intervals.outcomes[n][k]
+                limit = t.rule_out if o.zone == "rule_out" else t.treat
+                if i.low < limit < i.high:
+                    mark += "?"
+                    straddling.append((option, o, i, limit))
             lines.append(f"    {o.state:<18} {percent(o.probability):>7}  ->  P(LM) {percent(o.p_lm):>6}{interval}{mark}")
     lines += ["", textwrap.fill("Advice: " + plan.advice, width())]
+    if straddling:
+        option, o, i, limit = straddling[0]
+        lines.append(_fill(
+            f"?: the 95% interval of P(LM) after that result straddles its threshold, so with these numbers "
+            f"it might not change management (e.g. {o.state.replace('_', ' ')} on {option.label}: "
+            f"{_interval(i)} around {percent(limit)}); {len(straddling)} result{'s' if len(straddling) != 1 else ''} marked."
+        ))
     if intervals and draws:
         lines.append(_draws_line(draws, seed))
     return "\n".join(lines)
@@ -625,6 +649,7 @@ def explain_json(net: Network, post: Posterior, items: Sequence[Attribution], co
         **network_json(net),
         "findings": post.findings,
         "p_lm": post.p_target,
+        "current": post.p_target,
         "attributions": items,
         "conflict": conf,
     })

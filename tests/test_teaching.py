@@ -211,6 +211,7 @@ def test_teaching_json(runner):
     assert set(data["steps"][0]) == {"step", "label", "findings", "p_lm_before", "p_lm_after", "likelihood_ratio", "causes", "eano_esmo"}
     data = json.loads(runner.invoke(cli, ["explain", "-e", "headache=present", "--csf", "neg", "--json"]).output)
     assert {a["finding"] for a in data["attributions"]} == {"headache=present", "csf_1=negative"}
+    assert data["current"] == data["p_lm"]  # the key the other commands use, beside the old one
     data = json.loads(runner.invoke(cli, ["dependence", "--json"]).output)
     assert len(data["rows"]) == 6 and set(data["rows"][0]) == {
         "taps", "network", "independent", "fagan", "likelihood_ratio", "yield_network", "yield_independent"

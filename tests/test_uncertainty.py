@@ -119,3 +119,25 @@ def test_uncertainty_on_posterior_and_plan(runner):
     tests = plan["uncertainty"]["tests"]
     assert [t["test"] for t in tests] == [t["test"] for t in plan["tests"]]
     assert all(o["p_lm"]["low"] <= o["p_lm"]["high"] for t in tests for o in t["outcomes"])
+
+
+def test_text_shows_the_median_and_flags_results_whose_interval_straddles_a_threshold(runner):
+    args = ["-e", "mri=typical_enhancement", "-e", "cranial_nerve_palsy=present", "--uncertainty", "--draws", "300"]
+    posterior = runner.invoke(cli, ["posterior", *args]).output
+    assert "median (95% interval)" in posterior
+    data = json.loads(runner.invoke(cli, ["posterior", *args, "--json"]).output)
+    median = data["uncertainty"]["posterior"]["lm"]["median"]
+    assert f"{100 * median:.1f}% (" in posterior
+    plan = runner.invoke(cli, ["plan", *args])
+    text = " ".join(plan.output.split())
+    plan_json = json.loads(runner.invoke(cli, ["plan", *args, "--json"]).output)
+    straddles = [
+        (t["test"], o["state"])
+        for t, u in zip(plan_json["tests"], plan_json["uncertainty"]["tests"])
+        for o, ou in zip(t["outcomes"], u["outcomes"])
+        if o["zone"] != "test" and o["probability"] > 0
+        and ou["p_lm"]["low"] < plan_json["thresholds"][o["zone"]] < ou["p_lm"]["high"]
+    ]
+    assert straddles, "this case has results whose interval straddles a threshold"
+    assert f"{len(straddles)} result{'s' if len(straddles) != 1 else ''} marked" in text
+    assert plan.output.count(")?") == len(straddles)
