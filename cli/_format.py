@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import sys
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+import click
 
 from lmbayes.findings import Findings
 from lmbayes.spec import MAX_TAPS
@@ -36,6 +39,15 @@ def width() -> int:
     if sys.stdout.isatty():
         return max(MIN_WIDTH, shutil.get_terminal_size((MIN_WIDTH, 24)).columns)
     return MIN_WIDTH
+
+
+def colour() -> bool:
+    """Colour only on a terminal, and never with ``NO_COLOR`` set (https://no-color.org)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _style(text: str, fg: str) -> str:
+    return click.style(text, fg=fg) if colour() else text
 
 
 def _fill(text: str, indent: str = "") -> str:
@@ -154,7 +166,7 @@ def posterior_text(
     if intervals and draws:
         lines += ["", _draws_line(draws, seed)]
     if conf is not None and conf.alert:
-        lines += ["", textwrap.fill(conf.sentence(), width())]
+        lines += ["", _style(textwrap.fill(conf.sentence(), width()), "yellow")]
     lines += ["", "Sources and ranges of every number: `lmbayes network show`."]
     return "\n".join(lines)
 
@@ -365,6 +377,7 @@ def plan_text(
                 if i.low < limit < i.high:
                     mark += "?"
                     straddling.append((option, o, i, limit))
+            mark = _style(mark, {"rule_out": "green", "treat": "red"}.get(o.zone, "yellow")) if mark else mark
             lines.append(f"    {o.state:<18} {percent(o.probability):>7}  ->  P(LM) {percent(o.p_lm):>6}{interval}{mark}")
     lines += ["", textwrap.fill("Advice: " + plan.advice, width())]
     if straddling:

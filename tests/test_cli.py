@@ -336,3 +336,20 @@ def test_text_output_fits_80_columns(runner, args):
     result = run(runner, *args)
     assert result.exit_code == 0, result.output
     assert max(len(line) for line in result.output.splitlines()) <= 80
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
+    from lmbayes.cli import _format
+
+    monkeypatch.setattr(_format.sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert _format.colour() and "\x1b[" in _format._style("(treat)", "red")
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not _format.colour() and _format._style("(treat)", "red") == "(treat)"
+    monkeypatch.setattr(_format.sys.stdout, "isatty", lambda: False, raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert not _format.colour()
+
+
+def test_piped_output_has_no_escape_codes(runner):
+    assert "\x1b[" not in run(runner, "plan", *CASE_ARGS, "--csf", "neg,neg").output
