@@ -74,7 +74,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Technique):
         return way(value)
     if isinstance(value, Findings):
-        return dict(value.states)
+        return written(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         data = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
         data.update((name, getattr(value, name)) for name in getattr(value, "json_extra", ()))
@@ -88,9 +88,32 @@ def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, default=_plain)
 
 
+def technique_token(technique: Technique) -> str:
+    """A technique as the command line writes it after a result (``5ml+45min+cisternal``).
+
+    >>> technique_token(Technique(volume_ml=5, delay_min=45, site="cisternal", away=True))
+    '5ml+45min+cisternal+away'
+    """
+    parts = []
+    if technique.volume_ml is not None:
+        parts.append(f"{technique.volume_ml:g}ml")
+    if technique.delay_min is not None:
+        parts.append(f"{technique.delay_min:g}min")
+    parts.append(technique.site)
+    if technique.away:
+        parts.append("away")
+    return "+".join(parts)
+
+
+def written(findings: Findings | Mapping[str, str]) -> dict[str, str]:
+    """The findings as the command line takes them: a finished tap's technique after ``@``, so
+    that an output carries everything needed to reproduce it."""
+    techniques = findings.techniques if isinstance(findings, Findings) else {}
+    return {n: f"{s}@{technique_token(techniques[n])}" if n in techniques else s for n, s in findings.items()}
+
+
 def _findings_line(findings: Findings | Mapping[str, str]) -> str:
-    states = findings.states if isinstance(findings, Findings) else findings
-    text = ", ".join(f"{n}={s}" for n, s in states.items())
+    text = ", ".join(f"{n}={s}" for n, s in written(findings).items())
     return f"Findings: {text or 'none'}"
 
 

@@ -14,7 +14,7 @@ parses a name, a state or a technique again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -26,9 +26,10 @@ __all__ = ["Findings", "resolve_findings", "resolve_state", "split_csf"]
 
 
 @dataclass(frozen=True)
-class Findings:
+class Findings(Mapping[str, str]):
     """Checked findings: node states (the file's nodes first, then the taps in order), the
-    technique of each finished tap that states one, and the number of taps done."""
+    technique of each finished tap that states one, and the number of taps done. It reads as a
+    mapping of node to state."""
 
     states: Mapping[str, str] = field(default_factory=dict)
     techniques: Mapping[str, Technique] = field(default_factory=dict)
@@ -43,6 +44,12 @@ class Findings:
 
     def __len__(self) -> int:
         return len(self.states)
+
+    def __getitem__(self, node: str) -> str:
+        return self.states[node]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.states)
 
     def without(self, *nodes: str) -> Findings:
         """The same findings with some nodes left out (taps after a gap are kept as given)."""

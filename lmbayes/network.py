@@ -341,7 +341,7 @@ class Network:
                 for n in nodes
             })
 
-        return Posterior(self.target, case.findings.states, named(post), named(prior), float(z))
+        return Posterior(self.target, case.findings, named(post), named(prior), float(z))
 
     def analyses(self, names: str | Sequence[str] = ()) -> tuple[str, ...]:
         """The per-tap analyses that ``names`` stand for, in the file's order: a group

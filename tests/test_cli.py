@@ -353,3 +353,14 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
 
 def test_piped_output_has_no_escape_codes(runner):
     assert "\x1b[" not in run(runner, "plan", *CASE_ARGS, "--csf", "neg,neg").output
+
+
+def test_a_finished_taps_technique_is_echoed_so_the_output_reproduces(runner):
+    plain = json.loads(run(runner, "posterior", "--csf", "neg,neg", "--json").output)
+    stated = json.loads(run(runner, "posterior", "--csf", "neg@5ml+45min,neg", "--json").output)
+    assert stated["findings"]["csf_1"] == "negative@5ml+45min+lumbar" and plain["findings"]["csf_1"] == "negative"
+    assert stated["posterior"]["lm"]["present"] != plain["posterior"]["lm"]["present"]
+    # feeding the echoed findings back gives the same answer
+    again = json.loads(run(runner, "posterior", "--csf", ",".join(stated["findings"].values()), "--json").output)
+    assert again["posterior"] == stated["posterior"]
+    assert "csf_1=negative@5ml+45min+lumbar" in run(runner, "taps", "--csf", "neg@5ml+45min").output
