@@ -338,6 +338,8 @@ class Feature(Kind):
     parent_field = "shares"
     observable = True
     many_states = True
+    explains = True  # a cause may depend on it (paraneoplastic syndromes on lung histology)
+    shown = False
     layer, color = 3, "#ffb74d"
 
     def read(self, node_id: str, raw: Mapping[str, Any], where: Where, sources: frozenset[str], params: Params) -> tuple[str, ...]:

@@ -184,3 +184,14 @@ def test_a_feature_needs_a_share_for_every_state(edited_network):
     path = edited_network((r"        triple_negative: \{value: 0.15, range: \[0.10, 0.20\], judgement: true\}\n", ""))
     problems = lmbayes._loader.check_spec(path)
     assert len(problems) == 1 and "field 'shares.absent': expected one share for each state" in problems[0]
+
+
+def test_lung_histology_carries_the_paraneoplastic_profile():
+    """Small-cell lung cancer is the classic paraneoplastic tumour: with the same signs, a
+    paraneoplastic syndrome is far likelier, and it explains part of the signs."""
+    lung = lmbayes.load_network("lung")
+    signs = {"cranial_nerve_palsy": "present", "limb_weakness": "present"}
+    small = lung.posterior({**signs, "histology": "small_cell"})
+    other = lung.posterior({**signs, "histology": "nsclc_other"})
+    assert small.posterior["paraneoplastic"]["present"] > 3 * other.posterior["paraneoplastic"]["present"]
+    assert "histology" not in lung.summary_nodes  # a known feature, not a cause to list

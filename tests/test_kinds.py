@@ -39,7 +39,7 @@ def test_every_node_has_a_kind_and_every_file_kind_reads(breast):
         assert kind_of(node) is KINDS[node.kind]
     assert [n.id for n in breast.spec.nodes if kind_of(n).explains] == [
         "systemic_status", "lm", "paraneoplastic", "epidural_compression", "spine_or_nerve_disease",
-        "brain_metastases", "metabolic_encephalopathy", "csf_reaction",
+        "brain_metastases", "metabolic_encephalopathy", "subtype", "csf_reaction",
     ]
     assert "csf_reaction" not in breast.summary_nodes  # a hidden state, not a cause to list
 
