@@ -71,17 +71,37 @@ def split_csf(csf: str | Sequence[str]) -> list[str]:
     return [str(r).strip() for r in csf]
 
 
+#: Ways of writing a node's first ("normal") and last ("abnormal") state that clinicians use.
+FIRST_STATE = frozenset({"no", "n", "false", "-", "negative", "neg", "absent", "normal", "none", "not_shown"})
+LAST_STATE = frozenset({"yes", "y", "true", "+", "positive", "pos", "present", "abnormal", "raised", "shown"})
+
+
 def resolve_state(node: str, states: Sequence[str], text: str) -> str:
-    """The state of ``node`` that ``text`` names exactly or as an unambiguous prefix.
+    """The state of ``node`` that ``text`` names exactly, as an unambiguous prefix, or by a
+    common synonym: ``yes``, ``+``, ``positive``, ``abnormal`` for a node's last state and
+    ``no``, ``-``, ``negative``, ``normal`` for its first (where that is unambiguous).
 
     >>> resolve_state("csf_1", ("negative", "equivocal", "positive"), "pos")
     'positive'
+    >>> resolve_state("csf_1", ("negative", "equivocal", "positive"), "+")
+    'positive'
+    >>> resolve_state("mri", ("normal", "typical_enhancement"), "abnormal")
+    'typical_enhancement'
+    >>> resolve_state("headache", ("absent", "present"), "yes")
+    'present'
     """
     if text in states:
         return text
-    matches = [s for s in states if s.startswith(text.lower())] if text else []
+    lowered = text.lower()
+    if lowered in states:
+        return lowered
+    matches = [s for s in states if s.startswith(lowered)] if text else []
     if len(matches) == 1:
         return matches[0]
+    if not matches and lowered in FIRST_STATE:
+        return states[0]
+    if not matches and lowered in LAST_STATE and (len(states) == 2 or lowered in ("+", "pos", "positive")):
+        return states[-1]
     problem = "ambiguous" if matches else "unknown"
     raise FindingError(
         f"{problem} state '{text}' for '{node}'{did_you_mean(text, states)}; "

@@ -41,6 +41,8 @@ def resolve(name_or_path: str | Path) -> Path:
     text = str(name_or_path)
     if text in shipped:
         return shipped[text]
+    if text.lower() in shipped and not Path(text).exists():
+        return shipped[text.lower()]
     path = Path(text)
     if path.suffix.lower() in (".yaml", ".yml", *IMPORTED) or path.exists() or "/" in text:
         return path

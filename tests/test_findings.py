@@ -98,3 +98,28 @@ def test_the_same_node_twice_with_different_states_is_refused(breast, runner):
         breast.observe({"mri": "normal", "MRI": "typical"})
     result = runner.invoke(cli, ["posterior", "-e", "mri=normal", "-e", "MRI=typical"])
     assert result.exit_code == 2 and result.output.count("\n") == 1 and "given twice" in result.output
+
+
+@pytest.mark.parametrize(
+    "node, text, state",
+    [("headache", "yes", "present"), ("headache", "no", "absent"), ("headache", "Present", "present"),
+     ("mri", "positive", "typical_enhancement"), ("mri", "abnormal", "typical_enhancement"), ("mri", "negative", "normal"),
+     ("csf_1", "+", "positive"), ("csf_1", "-", "negative"), ("protein_1", "abnormal", "raised")],
+    ids=lambda x: str(x),
+)
+def test_common_ways_of_writing_a_state(breast, node, text, state):
+    findings = breast.observe({node: text})
+    assert findings.states[node] == state
+
+
+def test_ambiguous_or_unknown_words_are_still_refused(breast):
+    with pytest.raises(FindingError, match="unknown state 'maybe'"):
+        breast.observe({"headache": "maybe"})
+    with pytest.raises(FindingError, match="unknown state 'yes' for 'csf_1'"):  # three states: yes is no state
+        breast.observe({"csf_1": "yes"})
+
+
+def test_shipped_network_names_ignore_case(runner):
+    result = runner.invoke(cli, ["posterior", "--network", "Breast", "--csf", "+,-", "-e", "headache=yes"])
+    assert result.exit_code == 0, result.output
+    assert "Findings: headache=present, csf_1=positive, csf_2=negative" in result.output

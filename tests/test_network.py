@@ -138,7 +138,7 @@ def test_impossible_with_a_perfectly_specific_cytology(edited_network):
     "evidence, csf, message",
     [
         ({"cranial_nerve": "present"}, [], "unknown node 'cranial_nerve' (did you mean 'cranial_nerve_palsy'?)"),
-        ({"headache": "yes"}, [], "unknown state 'yes' for 'headache'"),
+        ({"headache": "maybe"}, [], "unknown state 'maybe' for 'headache'"),
         ({}, ["negative"] * 7, "7 CSF results given but the network models 6 taps"),
         ({}, ["maybe"], "unknown state 'maybe' for 'csf_1'"),
         ({"csf_1": "negative"}, ["negative"], "tap 1 is given twice"),
