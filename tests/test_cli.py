@@ -150,7 +150,7 @@ def test_all_taps_done(runner):
 
 BAD_INPUT = [
     (["posterior", "-e", "cranial_nerve=present"], 2, "did you mean 'cranial_nerve_palsy'?"),
-    (["posterior", "-e", "headache=yes"], 2, "unknown state 'yes' for 'headache'; valid states: absent, present"),
+    (["posterior", "-e", "headache=maybe"], 2, "unknown state 'maybe' for 'headache'; valid states: absent, present"),
     (["posterior", "-e", "headache"], 2, "expected NODE=STATE"),
     (["taps", "--csf", ",".join(["neg"] * 7)], 2, "use --max-taps 7"),
     (["taps", "--csf", ",".join(["neg"] * 11), "--max-taps", "10"], 2, "at most 10 taps"),
