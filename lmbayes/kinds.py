@@ -304,8 +304,9 @@ class Test(Kind):
             raise NotImplementedError("a solved sensitivity needs the causes' tables first (build_tables)")
         present = len(ctx.spec.node(target).states) - 1
         joint = ctx.causes_joint((state,), {target: present})
-        r = joint[..., 1] / joint.sum(axis=-1)
-        return (m - (1.0 - r) * (1.0 - spec)) / r
+        with np.errstate(divide="ignore", invalid="ignore"):  # no such state with LM: nan, which the loader refuses
+            r = joint[..., 1] / joint.sum(axis=-1)
+            return (m - (1.0 - r) * (1.0 - spec)) / r
 
     def table(self, node: Node, ctx: TableContext) -> np.ndarray:
         prefix = node.template or node.id

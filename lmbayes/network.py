@@ -36,7 +36,7 @@ from lmbayes.errors import (
 from lmbayes.findings import Findings, resolve_findings
 from lmbayes.kinds import explaining, kind_of
 from lmbayes.spec import SHEDDING, NetworkSpec, Node, tap_id
-from lmbayes.tables import Tables, build_tables
+from lmbayes.tables import MIN_PRETEST, Tables, build_tables
 from lmbayes.taps import TapStep, TapTable, apply_likelihood_ratio
 from lmbayes.technique import Technique
 
@@ -177,6 +177,11 @@ class Network:
             raise InputError(f"unknown setting '{setting}'{did_you_mean(setting, spec.settings)}; this network's settings: {names}")
         if pretest is not None and not 0.0 < pretest < 1.0:
             raise InputError(f"a pre-test probability must lie strictly between 0 and 1, not {pretest:g}")
+        if pretest is not None and pretest < MIN_PRETEST:
+            raise InputError(
+                f"a pre-test probability of {pretest!r} is below {MIN_PRETEST:g}, the smallest lmbayes computes "
+                "with (double precision); give a larger one"
+            )
         if tables is not None and (pretest is not None or setting is not None):
             raise NoTargetError("a pre-test probability or setting needs a lmbayes network file with a target")
         self.spec = spec

@@ -28,7 +28,11 @@ from lmbayes.kinds import Sign, TableContext, Test, explaining, kind_of, noisy_o
 from lmbayes.spec import NetworkSpec
 from lmbayes.technique import Technique
 
-__all__ = ["Tables", "build_tables", "noisy_or", "scale_to_marginal", "sign_floors", "with_pretest"]
+__all__ = ["MIN_PRETEST", "Tables", "build_tables", "noisy_or", "scale_to_marginal", "sign_floors", "with_pretest"]
+
+#: The smallest pre-test probability computed with: below it the products of probabilities
+#: leave double precision (5e-324 is the smallest positive float) and P(LM) would read 0.
+MIN_PRETEST = 1e-300
 
 
 @dataclass(frozen=True)
@@ -103,9 +107,24 @@ def scale_to_marginal(rows: np.ndarray, weights: np.ndarray, target: float) -> n
     hi = np.full(rows.shape[:-1], 800.0)
     for _ in range(200):
         mid = (lo + hi) / 2.0
-        below = (weights / (1.0 + np.exp(-(logit + mid[..., None])))).sum(axis=-1) < target
+        with np.errstate(over="ignore"):  # exp overflows to inf far below the target: 0 there, its limit
+            below = (weights / (1.0 + np.exp(-(logit + mid[..., None])))).sum(axis=-1) < target
         lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-    return 1.0 / (1.0 + np.exp(-(logit + ((lo + hi) / 2.0)[..., None])))
+    return _sigmoid(logit + ((lo + hi) / 2.0)[..., None])
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-x))`` without overflow: where ``exp(-x)`` would overflow (x below about
+    -709) the value is ``exp(x)``, its limit, down to the smallest float and then 0.
+
+    >>> [float(v) for v in _sigmoid(np.array([0.0, -800.0, 800.0]))]
+    [0.5, 0.0, 1.0]
+    >>> float(_sigmoid(np.array([-744.0]))[0]) > 0
+    True
+    """
+    with np.errstate(over="ignore"):
+        e = np.exp(-x)
+    return np.where(np.isinf(e), np.exp(np.minimum(x, 0.0)), 1.0 / (1.0 + e))
 
 
 def build_tables(
