@@ -6,18 +6,26 @@ kind's own fields).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from lmbayes._text import printable, shown
+from lmbayes._yaml import LongNumber
 from lmbayes.errors import NetworkFileError
 from lmbayes.spec import Parameter
 
-__all__ = ["ID", "Where", "number", "parameter", "require", "states", "text"]
+__all__ = ["ID", "MAX_COUNT", "Where", "number", "parameter", "prose", "require", "states", "text", "whole"]
 
-ID = re.compile(r"^[a-z][a-z0-9_]*$")
+#: A snake_case id; ``\Z``, not ``$``, which would let a final newline through.
+ID = re.compile(r"[a-z][a-z0-9_]*\Z")
+#: The largest count of patients a file may give.
+MAX_COUNT = 10**9
 _PARAM_FIELDS = {"value", "range", "sources", "judgement", "note", "counts"}
+#: What a multi-line text (a description, a note, a citation) may keep of the control characters.
+_LINES = "\n\t"
 
 
 class _LineFinder(Protocol):
@@ -39,8 +47,8 @@ class Where:
     def error(self, field: str, problem: str) -> NetworkFileError:
         line = self.lines.find(self.node, field) if self.lines else None
         at_line = f", line {line}" if line else ""
-        where = f"node '{self.node}', " if self.node else ""
-        return NetworkFileError(f"{self.file}{at_line}: {where}field '{field}': {problem}")
+        where = f"node '{printable(self.node)}', " if self.node else ""
+        return NetworkFileError(f"{self.file}{at_line}: {where}field '{printable(field)}': {problem}")
 
     @contextmanager
     def collect(self) -> Iterator[None]:
@@ -57,11 +65,23 @@ def require(data: Mapping[str, Any], fields: tuple[str, ...], where: Where) -> N
             raise where.error(field, "missing")
 
 
-def text(data: Mapping[str, Any], field: str, where: Where) -> str:
+def text(data: Mapping[str, Any], field: str, where: Where, keep: str = "") -> str:
+    """A required non-empty text, stripped, its control characters escaped (but ``keep``)."""
     value = data.get(field)
     if not isinstance(value, str) or not value.strip():
         raise where.error(field, "expected a non-empty text")
-    return value.strip()
+    return printable(value.strip(), keep)
+
+
+def prose(raw: Any, where: Where, field: str, lines: bool = False) -> str:
+    """A free text (a label, a description, a note): text or a plain number, never a list, a
+    mapping or a number too long to read; control characters escaped (newlines and tabs kept
+    when ``lines``)."""
+    if isinstance(raw, str):
+        return printable(raw, _LINES if lines else "")
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and math.isfinite(raw):
+        return str(raw)
+    raise where.error(field, f"expected a text, got {shown(raw)}")
 
 
 def states(raw: Any, where: Where) -> tuple[str, ...]:
@@ -72,13 +92,27 @@ def states(raw: Any, where: Where) -> tuple[str, ...]:
     return tuple(raw)
 
 
-def number(raw: Any, where: Where, field: str) -> float:
+def number(raw: Any, where: Where, field: str, low: float = 0.0, high: float = 1.0) -> float:
+    """The one reader of a number from a file: finite and in ``[low, high]``.
+
+    Text, true/false, nan, infinity and whole numbers too long to read
+    (:class:`~lmbayes._yaml.LongNumber`) are refused with the file, the line and the field.
+    """
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        raise where.error(field, f"expected a number, got {raw!r}")
-    value = float(raw)
-    if not 0.0 <= value <= 1.0:
-        raise where.error(field, f"{value:g} is outside [0, 1]")
-    return value
+        raise where.error(field, f"expected a number from {low:g} to {high:g}, got {shown(raw)}")
+    if not math.isfinite(raw):
+        raise where.error(field, f"{raw} is not a finite number; expected one from {low:g} to {high:g}")
+    if not low <= raw <= high:  # a whole number is compared before it becomes a float
+        raise where.error(field, f"{float(raw):g} is outside [{low:g}, {high:g}]")
+    return float(raw)
+
+
+def whole(raw: Any, low: int, high: int) -> int | None:
+    """``raw`` if it is a whole number from ``low`` to ``high``, else None (the caller words the
+    error: a count and a number of taps are explained differently)."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and low <= raw <= high:
+        return raw
+    return None
 
 
 def parameter(raw: Any, where: Where, field: str, source_keys: frozenset[str]) -> Parameter:
@@ -98,10 +132,11 @@ def parameter(raw: Any, where: Where, field: str, source_keys: frozenset[str]) -
     if not low <= value <= high:
         raise where.error(f"{field}.range", f"the value {value:g} is outside its range [{low:g}, {high:g}]")
     sources = raw.get("sources", [])
-    if not isinstance(sources, list):
+    if not isinstance(sources, list) or not all(isinstance(k, (str, int)) and not isinstance(k, bool) for k in sources):
         raise where.error(f"{field}.sources", "expected a list of source keys")
+    sources = [printable(str(k)) for k in sources]
     for key in sources:
-        if str(key) not in source_keys:
+        if key not in source_keys:
             raise where.error(f"{field}.sources", f"unknown source key '{key}'; add it to 'sources'")
     judgement = raw.get("judgement", False)
     if not isinstance(judgement, bool):
@@ -113,11 +148,14 @@ def parameter(raw: Any, where: Where, field: str, source_keys: frozenset[str]) -
         if (
             not isinstance(counts, list)
             or len(counts) != 2
-            or not all(isinstance(c, int) and not isinstance(c, bool) for c in counts)
+            or any(whole(c, 0, MAX_COUNT) is None for c in counts)
             or not 0 <= counts[0] <= counts[1]
             or counts[1] < 1
         ):
-            raise where.error(f"{field}.counts", "expected [events, total], whole numbers with 0 <= events <= total")
+            raise where.error(
+                f"{field}.counts",
+                f"expected [events, total], whole numbers with 0 <= events <= total <= {MAX_COUNT:,}, got {shown(counts, 60)}",
+            )
         if abs(counts[0] / counts[1] - value) > 0.01:
             raise where.error(
                 f"{field}.counts",
@@ -130,7 +168,7 @@ def parameter(raw: Any, where: Where, field: str, source_keys: frozenset[str]) -
         high=high,
         sources=tuple(str(s) for s in sources),
         judgement=judgement,
-        note=str(raw.get("note", "")),
+        note=prose(raw.get("note", ""), where, f"{field}.note", lines=True),
         counts=counts,
     )
 

@@ -14,14 +14,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lmbayes.calibration import CalibrationError, calibrate
 from lmbayes.errors import NetworkFileError, did_you_mean
-from lmbayes._fields import ID, Where, parameter, require, states, text
+from lmbayes._fields import ID, Where, number, parameter, prose, require, states, text, whole
+from lmbayes._text import printable, shown
+from lmbayes._yaml import Lines, read
 from lmbayes.kinds import FILE_KINDS, KINDS
 from lmbayes.networks import FOREIGN, IMPORTED
-from lmbayes.tables import sign_floors, solved_sensitivities
+from lmbayes.tables import MIN_PRETEST, sign_floors, solved_sensitivities
 from lmbayes.spec import (
     MAX_TAPS,
     SHEDDING,
@@ -35,8 +35,6 @@ from lmbayes.technique import PARAMETERS as TECHNIQUE_PARAMETERS
 
 __all__ = ["check_spec", "load_spec"]
 
-# libyaml's parser when PyYAML was built with it: about 60 ms faster per command here.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TOP_LEVEL = ("name", "version", "title", "population", "target", "nodes", "cytology", "settings", "not_applicable", "sources")
 _CYTOLOGY_PARAMS = (
     "one_tap",
@@ -48,19 +46,12 @@ _CYTOLOGY_PARAMS = (
 
 
 class _Lines:
-    """Line numbers of the file's YAML nodes, composed only when an error needs one."""
+    """Line numbers of a network file's fields, by node and field (see :class:`lmbayes._yaml.Lines`)."""
 
     def __init__(self, text: str) -> None:
-        self.text = text
-        self._root: yaml.Node | None = None
-        self._failed = False
+        self._lines = Lines(text)
 
     def find(self, node: str | None, field: str) -> int | None:
-        if self._root is None and not self._failed:
-            try:
-                self._root = yaml.compose(self.text, Loader=_SafeLoader)
-            except yaml.YAMLError:
-                self._failed = True
         if node is None:
             path = field.split(".")
         elif node == "cytology":
@@ -69,44 +60,7 @@ class _Lines:
             path = ["settings", node.split(".", 1)[1], *field.split(".")]
         else:
             path = ["nodes", node, *field.split(".")]
-        current, line = self._root, None
-        for key in path:
-            if not isinstance(current, yaml.MappingNode):
-                break
-            match = next((v for k, v in current.value if getattr(k, "value", None) == key), None)
-            if match is None:
-                break
-            current, line = match, match.start_mark.line + 1
-        return line
-
-
-def _strict_loader(text: str, file: str, problems: list[NetworkFileError]) -> Any:
-    """Parse YAML, recording duplicate keys (PyYAML would keep the last one silently)."""
-
-    class Strict(_SafeLoader):  # type: ignore[misc, valid-type]
-        pass
-
-    def mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> Any:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            if not isinstance(key, (str, int, float, bool)) and key is not None:
-                raise yaml.constructor.ConstructorError(
-                    None, None, "a key must be a plain name, not a list or a mapping", key_node.start_mark
-                )
-            if key in seen:
-                problems.append(NetworkFileError(f"{file}, line {line}: duplicate key '{key}' (first at line {seen[key]}); give each id once"))
-            else:
-                seen[key] = line
-        return loader.construct_mapping(node, deep=deep)
-
-    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
-    loader = Strict(text)
-    try:
-        return loader.get_single_data()
-    finally:
-        loader.dispose()
+        return self._lines.find(path)
 
 
 def load_spec(path: str | Path) -> NetworkSpec:
@@ -140,12 +94,9 @@ def _load(path: Path) -> tuple[NetworkSpec | None, list[NetworkFileError]]:
         return None, [NetworkFileError(f"{path}: cannot read the network file ({exc})")]
     problems: list[NetworkFileError] = []
     try:
-        data = _strict_loader(text, name, problems)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "malformed YAML"
-        return None, [NetworkFileError(f"{name}{line}: not valid YAML ({problem})")]
+        data = read(text, name, "network file", problems)
+    except NetworkFileError as exc:
+        return None, [exc]
     where = Where(name, lines=_Lines(text), problems=problems)
     spec = None
     with where.collect():
@@ -160,17 +111,21 @@ def _parse(data: Any, where: Where, path: str, digest: str = "") -> NetworkSpec 
     require(data, ("name", "title", "population", "target", "nodes", "cytology", "sources"), where)
     unknown = set(data) - {*_TOP_LEVEL}
     if unknown:
-        raise where.error(str(sorted(map(str, unknown))[0]), f"unknown field; a network file has {', '.join(_TOP_LEVEL)}")
+        field = printable(str(sorted(map(str, unknown))[0]))
+        raise where.error(field, f"unknown field; a network file has {', '.join(_TOP_LEVEL)}")
     not_applicable = data.get("not_applicable") or {}
     if not isinstance(not_applicable, dict) or not all(isinstance(v, str) and v.strip() for v in not_applicable.values()):
         raise where.error("not_applicable", "expected a mapping of analysis id to the reason it does not apply")
     version = data.get("version", "")
-    if not isinstance(version, (str, int, float)) or isinstance(version, bool):
+    if isinstance(version, (int, float)) and not isinstance(version, bool):
+        version = str(number(version, where, "version", 0, 1e9))
+    elif not isinstance(version, str):
         raise where.error("version", "expected a version such as \"2.0\"")
     sources = data["sources"]
     if not isinstance(sources, dict) or not sources:
         raise where.error("sources", "expected a mapping of source key to full citation")
-    source_keys = frozenset(str(k) for k in sources)
+    citations = {printable(str(k)): prose(v, where, f"sources.{k}", lines=True) for k, v in sources.items()}
+    source_keys = frozenset(citations)
 
     raw_nodes = data["nodes"]
     if not isinstance(raw_nodes, dict) or not raw_nodes:
@@ -232,20 +187,20 @@ def _parse(data: Any, where: Where, path: str, digest: str = "") -> NetworkSpec 
     spec = NetworkSpec(
         name=text(data, "name", where),
         title=text(data, "title", where),
-        population=text(data, "population", where),
+        population=text(data, "population", where, keep="\n\t"),
         path=path,
         target=target,
         nodes=ordered + (shedding,) + tap_nodes(n_taps, tap_states, tap_label, analyses),
         parameters=parameters,
         settings=settings,
-        sources={str(k): str(v) for k, v in sources.items()},
+        sources=citations,
         n_taps=n_taps,
         tap_states=tap_states,
         tap_label=tap_label,
         tap_analyses=analyses,
-        version=str(version),
+        version=printable(version),
         digest=digest,
-        not_applicable={str(k): str(v).strip() for k, v in not_applicable.items()},
+        not_applicable={printable(str(k)): printable(v.strip(), "\n\t") for k, v in not_applicable.items()},
     )
     for node_id, sensitivity in solved_sensitivities(spec).items():
         if not 0.0 <= sensitivity <= 1.0:
@@ -270,7 +225,7 @@ def _parse(data: Any, where: Where, path: str, digest: str = "") -> NetworkSpec 
 def _node(
     node_id: str, raw: Any, where: Where, source_keys: frozenset[str], params: dict[str, Parameter]
 ) -> Node:
-    if not ID.match(node_id) or node_id == SHEDDING or re.match(r"^csf_\d+$", node_id):
+    if not ID.match(node_id) or node_id == SHEDDING or re.fullmatch(r"csf_\d+", node_id):
         raise where.error("id", "expected a snake_case id (not 'shedding' or 'csf_N', which are generated)")
     if not isinstance(raw, dict):
         raise where.error("node", "expected a mapping with kind, label, states, ...")
@@ -293,8 +248,8 @@ def _node(
     return Node(
         id=node_id,
         kind=kind_name,
-        label=str(raw["label"]),
-        description=str(raw["description"]),
+        label=prose(raw["label"], where, "label"),
+        description=prose(raw["description"], where, "description", lines=True),
         states=node_states,
         parents=parents,
         observable=observable,
@@ -358,9 +313,9 @@ def _cytology(
 ) -> tuple[int, tuple[str, ...], str]:
     if not isinstance(raw, dict):
         raise where.error("cytology", "expected a mapping with taps, states and the calibration figures")
-    n_taps = raw.get("taps")
-    if isinstance(n_taps, bool) or not isinstance(n_taps, int) or not 1 <= n_taps <= MAX_TAPS:
-        raise where.error("taps", f"expected a whole number from 1 to {MAX_TAPS}")
+    n_taps = whole(raw.get("taps"), 1, MAX_TAPS)
+    if n_taps is None:
+        raise where.error("taps", f"expected a whole number from 1 to {MAX_TAPS}, got {shown(raw.get('taps'))}")
     tap_states = states(raw.get("states"), where)
     if tap_states[0] != "negative" or tap_states[-1] != "positive" or not set(tap_states) <= {"negative", "equivocal", "positive"}:
         raise where.error("states", "expected [negative, positive] or [negative, equivocal, positive]")
@@ -371,7 +326,7 @@ def _cytology(
                 raise where.error(field, "missing")
             params[f"cytology.{field}"] = parameter(raw[field], where, field, source_keys)
     if any(f"cytology.{k}" not in params for k in ("one_tap", "three_taps", "false_positive")):
-        return n_taps, tap_states, str(raw.get("label", "CSF cytology"))
+        return n_taps, tap_states, prose(raw.get("label", "CSF cytology"), where, "label")
     if "technique" in raw:
         technique = raw["technique"]
         if not isinstance(technique, dict):
@@ -402,7 +357,7 @@ def _cytology(
             raise where.error("equivocal_with_cells", "per-tap detection plus equivocal exceeds 1")
         if params["cytology.false_positive"].value + params["cytology.equivocal_without_cells"].value > 1.0:
             raise where.error("equivocal_without_cells", "false positive plus equivocal exceeds 1")
-    return n_taps, tap_states, str(raw.get("label", "CSF cytology"))
+    return n_taps, tap_states, prose(raw.get("label", "CSF cytology"), where, "label")
 
 
 def _settings(raw: Any, where: Where, source_keys: frozenset[str]) -> dict[str, Setting]:
@@ -415,11 +370,11 @@ def _settings(raw: Any, where: Where, source_keys: frozenset[str]) -> dict[str, 
             if not isinstance(body, dict) or "description" not in body or "p_lm" not in body:
                 raise w.error("p_lm", "expected description and p_lm")
             p = parameter(body["p_lm"], w, "p_lm", source_keys)
-            if not 0.0 < p.value < 1.0:
-                raise w.error("p_lm.value", "a pre-test probability must lie strictly between 0 and 1")
-            settings[str(name)] = Setting(
-                name=str(name),
-                description=str(body["description"]),
+            if not MIN_PRETEST <= p.value < 1.0:
+                raise w.error("p_lm.value", f"a pre-test probability must lie from {MIN_PRETEST:g} to below 1")
+            settings[printable(str(name))] = Setting(
+                name=printable(str(name)),
+                description=prose(body["description"], w, "description", lines=True),
                 p_lm=p,
                 includes_signs=bool(body.get("includes_signs", False)),
             )

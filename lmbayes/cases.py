@@ -2,20 +2,22 @@
 
 A case file (YAML) names its network and lists steps; each step has a label and findings
 (``{node: state}``) and/or CSF results (``csf: [negative]``, appended in tap order). Case files
-ship in ``networks/cases/`` and are discovered by name; a path works too. They are checked
-against their network: every error names the file, the step and the field.
+ship in ``networks/cases/`` and are discovered by name; a path works too. They are read like
+network files (:mod:`lmbayes._yaml`: no aliases, no repeated keys) and checked against their
+network: every error names the file, the line, the step and the field.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from lmbayes._text import printable, shown
+from lmbayes._yaml import Lines, read
 from lmbayes.errors import InputError, LmbayesError, NetworkFileError, did_you_mean
 from lmbayes.findings import Findings
 from lmbayes.network import Network, load_network
@@ -23,7 +25,7 @@ from lmbayes.spec import MAX_TAPS
 
 __all__ = ["CaseFile", "Step", "available_cases", "load_case"]
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FIELDS = ("name", "title", "network", "description", "source", "steps")
 
 
 @dataclass(frozen=True)
@@ -79,73 +81,87 @@ def load_case(name_or_path: str | Path) -> tuple[CaseFile, Network]:
                 f"{', '.join(shipped)}, or give the path of a case file"
             )
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f", line {mark.line + 1}" if mark is not None else ""
-        raise NetworkFileError(f"{path.name}{line}: not valid YAML ({getattr(exc, 'problem', None) or 'malformed'})") from None
+        source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise NetworkFileError(f"{path}: cannot read the case file ({exc})") from None
-    return _parse(data, path)
+    return _parse(read(source, path.name, "case file"), path, Lines(source))
 
 
-def _parse(data: Any, path: Path) -> tuple[CaseFile, Network]:
+def _parse(data: Any, path: Path, lines: Lines) -> tuple[CaseFile, Network]:
     file = path.name
 
-    def error(where: str, problem: str) -> NetworkFileError:
-        return NetworkFileError(f"{file}: {where}: {problem}")
+    def error(where: str, problem: str, at: tuple[str | int, ...] = ()) -> NetworkFileError:
+        line = lines.find(at) if at else None
+        return NetworkFileError(f"{file}{f', line {line}' if line else ''}: {where}: {problem}")
+
+    def text(raw: Any, where: str, at: tuple[str | int, ...], keep: str = "") -> str:
+        """A text field: text or a plain number, its control characters escaped."""
+        if isinstance(raw, str):
+            return printable(raw, keep)
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool) and math.isfinite(raw):
+            return str(raw)
+        raise error(where, f"expected a text, got {shown(raw)}", at)
 
     if not isinstance(data, dict):
         raise error("field 'steps'", "expected a mapping with name, title, network and steps")
     for field in ("name", "title", "network", "steps"):
         if field not in data:
             raise error(f"field '{field}'", "missing")
-    unknown = set(data) - {"name", "title", "network", "description", "source", "steps"}
+    unknown = set(data) - set(_FIELDS)
     if unknown:
-        raise error(f"field '{sorted(unknown)[0]}'", "unknown field")
-    network_ref = str(data["network"])
+        field = printable(str(sorted(map(str, unknown))[0]))
+        raise error(f"field '{field}'", f"unknown field; a case file has {', '.join(_FIELDS)}", (field,))
+    fields = {f: text(data.get(f, ""), f"field '{f}'", (f,), "\n\t") for f in _FIELDS if f != "steps"}
+    network_ref = fields["network"]
     network_path = Path(network_ref)
     if not network_path.is_absolute() and (path.parent / network_ref).is_file():
         network_ref = str(path.parent / network_ref)
     try:
         network = load_network(network_ref)
     except LmbayesError as exc:
-        raise error("field 'network'", str(exc)) from None
+        raise error("field 'network'", str(exc), ("network",)) from None
     raw_steps = data["steps"]
     if not isinstance(raw_steps, list) or not raw_steps:
-        raise error("field 'steps'", "expected a list of steps, each with a label and findings or csf")
+        raise error("field 'steps'", "expected a list of steps, each with a label and findings or csf", ("steps",))
     steps = []
     for k, raw in enumerate(raw_steps, start=1):
-        where = f"step {k}"
+        where, at = f"step {k}", ("steps", k - 1)
         if not isinstance(raw, dict) or "label" not in raw or not ({"findings", "csf"} & set(raw)):
-            raise error(where, "expected a label and findings and/or csf")
+            raise error(where, "expected a label and findings and/or csf", at)
         extra = set(raw) - {"label", "findings", "csf"}
         if extra:
-            raise error(f"{where}, field '{sorted(extra)[0]}'", "unknown field")
+            field = printable(str(sorted(map(str, extra))[0]))
+            raise error(f"{where}, field '{field}'", "unknown field", (*at, field))
         findings = raw.get("findings") or {}
         csf = raw.get("csf") or []
         if not isinstance(findings, dict) or not isinstance(csf, list):
-            raise error(where, "findings must be a mapping node: state and csf a list of results")
-        for node, state in [*findings.items(), *((f"csf[{i}]", r) for i, r in enumerate(csf))]:
+            raise error(where, "findings must be a mapping node: state and csf a list of results", at)
+        named = []
+        for node, state in findings.items():
+            node = text(node, f"{where}, field 'findings'", (*at, "findings"))
+            field = f"{where}, field 'findings.{node}'"
             if isinstance(state, bool):
                 raise error(
-                    f"{where}, field 'findings.{node}'",
+                    field,
                     "YAML reads yes/no/true/false as a truth value; write the state's name (e.g. present)",
+                    (*at, "findings", node),
                 )
-        steps.append(Step(str(raw["label"]), tuple((str(n), str(s)) for n, s in findings.items()), tuple(map(str, csf))))
+            named.append((node, text(state, field, (*at, "findings", node))))
+        results = tuple(text(r, f"{where}, field 'csf'", (*at, "csf", i)) for i, r in enumerate(csf))
+        steps.append(Step(text(raw["label"], f"{where}, field 'label'", (*at, "label")), tuple(named), results))
     case = CaseFile(
-        name=str(data["name"]),
-        title=str(data["title"]),
+        name=printable(fields["name"]),
+        title=printable(fields["title"]),
         network=network.label,
-        description=str(data.get("description", "")).strip(),
-        source=str(data.get("source", "")),
+        description=fields["description"].strip(),
+        source=fields["source"],
         steps=tuple(steps),
         path=str(path),
     )
     taps = len(case.findings_until(len(steps))[1])
     if taps > network.spec.n_taps:  # model as many taps as the case has (at most 10)
         if taps > MAX_TAPS:
-            raise error("field 'steps'", f"{taps} CSF results; lmbayes models at most {MAX_TAPS} taps")
+            raise error("field 'steps'", f"{taps} CSF results; lmbayes models at most {MAX_TAPS} taps", ("steps",))
         network = network.with_taps(taps)
     checked = []
     for k in range(1, len(steps) + 1):  # every prefix must be valid and possible
@@ -153,10 +169,13 @@ def _parse(data: Any, path: Path) -> tuple[CaseFile, Network]:
         seen = set()
         for node, _ in steps[k - 1].findings:
             if node in seen or node in case.findings_until(k - 1)[0]:
-                raise error(f"step {k}, field 'findings.{node}'", "given in an earlier step; give each finding once")
+                raise error(
+                    f"step {k}, field 'findings.{node}'", "given in an earlier step; give each finding once",
+                    ("steps", k - 1, "findings", node),
+                )
             seen.add(node)
         try:
             checked.append(network.observe(findings, csf))
         except LmbayesError as exc:
-            raise error(f"step {k}", str(exc)) from None
+            raise error(f"step {k}", str(exc), ("steps", k - 1)) from None
     return dataclasses.replace(case, findings=tuple(checked)), network

@@ -23,6 +23,7 @@ import numpy as np
 
 from lmbayes import networks
 from lmbayes._loader import load_spec
+from lmbayes._text import printable
 from lmbayes.engine import Engine
 from lmbayes.errors import (
     FindingError,
@@ -216,7 +217,7 @@ class Network:
     @property
     def label(self) -> str:
         """How outputs name the network: a shipped network by name, any other by its path."""
-        return self.spec.name if self.shipped else self.spec.path
+        return self.spec.name if self.shipped else printable(self.spec.path)
 
     @property
     def identity(self) -> str:
@@ -473,8 +474,8 @@ def load_network(
 
         tables = read_tables(str(path))
         spec = NetworkSpec(
-            name=path.stem,
-            title=f"imported from {path.name}",
+            name=printable(path.stem),
+            title=f"imported from {printable(path.name)}",
             population="",
             path=str(path),
             target="",

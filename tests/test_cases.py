@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -50,7 +51,7 @@ def test_case_file_errors_name_file_step_and_field(tmp_path, edit, message):
     path.write_text(text)
     with pytest.raises(NetworkFileError) as info:
         load_case(path)
-    assert str(info.value).startswith("bad_case.yaml: ") and message in str(info.value)
+    assert re.match(r"bad_case\.yaml, line \d+: ", str(info.value)) and message in str(info.value)
 
 
 def test_unknown_case_name(runner):
@@ -71,7 +72,7 @@ def test_a_case_with_more_taps_than_the_file_models_is_modelled_with_them(tmp_pa
     assert net.spec.n_taps == 7 and case.findings[-1].taps_done == 7
     many = case_path.with_name("eleven.yaml")
     many.write_text(case_path.read_text().replace("steps:\n", "steps:\n  - label: taps 1 to 4\n    csf: [negative, negative, negative, negative]\n"))
-    with pytest.raises(NetworkFileError, match="eleven.yaml: field 'steps': 11 CSF results; lmbayes models at most 10 taps"):
+    with pytest.raises(NetworkFileError, match="eleven.yaml, line 5: field 'steps': 11 CSF results; lmbayes models at most 10 taps"):
         load_case(many)
 
 
@@ -101,3 +102,40 @@ def test_normal_csf_settles_what_three_cytologies_could_not():
     after_three = next(r for r in rows if r.label.startswith("Third"))
     assert after_three.p_lm_after > 0.25 and after_three.eano_esmo == "probable"
     assert rows[-2].p_lm_after < 0.05 and rows[-1].p_lm_after < 0.01
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        ((r"^title: (.*)", "title: &t \\1\ndescription: *t"), "bad.yaml, line 4: not valid YAML (an anchor (&t) is not allowed in a case file"),
+        ((r"^name: seed_case\n", "name: seed_case\nname: other\n"), "bad.yaml, line 4: duplicate key 'name' (first at line 3); give each once"),
+        ((r"^  - label: Left-hand numbness and hoarseness", "  - label: " + "9" * 5000),
+         "bad.yaml, line 13: step 1, field 'label': expected a text, got a whole number of 5,000 digits"),
+        ((r"findings: \{antibody_panel: negative\}", "findings: {antibody_panel: [negative]}"),
+         "bad.yaml, line 22: step 5, field 'findings.antibody_panel': expected a text, got ['negative']"),
+        ((r"^steps:\n", "? [a]\n: b\nsteps:\n"), "bad.yaml, line 12: not valid YAML (a key must be a plain name, not a list or a mapping)"),
+        ((r"^source: seed\n", "source: seed\nnotes: x\n"), "bad.yaml, line 7: field 'notes': unknown field; a case file has name, title"),
+    ],
+    ids=["alias", "repeated-key", "huge-label", "list-state", "list-key", "unknown-field"],
+)
+def test_hostile_case_files_are_one_line_with_the_line(tmp_path, edit, message):
+    """Before: aliases expanded, repeated keys were accepted silently (the last won), and a
+    5,000-digit number raised Python's int-string limit."""
+    text = re.sub(edit[0], edit[1], available_cases()["seed_case"].read_text(), count=1, flags=re.M)
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(NetworkFileError) as info:
+        load_case(path)
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)
+
+
+def test_control_characters_in_a_case_are_shown_escaped(runner, tmp_path):
+    text = available_cases()["seed_case"].read_text().replace("title: Breast", 'title: "\\a\\r\\x1b[31mBreast', 1)
+    text = text.replace("positive third tap", 'positive third tap"', 1)
+    path = tmp_path / "ctl.yaml"
+    path.write_text(text)
+    case, _ = load_case(path)
+    assert case.title.startswith("\\x07\\r\\x1b[31mBreast")
+    result = runner.invoke(cli, ["replay", str(path)])
+    assert result.exit_code == 0 and "\\x07\\r\\x1b[31mBreast" in result.output
+    assert not any(c in result.output for c in "\a\r\x1b")

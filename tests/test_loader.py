@@ -89,6 +89,44 @@ BAD = [
         (r"^nodes:", "nodes: [\n"),
         "edited.yaml, line",
     ),
+    # hostile numbers and names (issue 14): refused with file, line and field
+    (
+        (r"(leak: \{value: )0\.15", r"\g<1>" + "9" * 400),
+        "node 'headache', field 'leak.value': expected a number from 0 to 1, got a whole number of 400 digits",
+    ),
+    (
+        (r"(leak: \{value: 0\.15, range: \[)[0-9.]+", r"\g<1>" + "1" + "0" * 29),
+        "node 'headache', field 'leak.range': 1e+29 is outside [0, 1]",
+    ),
+    (
+        (r"counts: \[20, 63\]", "counts: [20, " + "9" * 400 + "]"),
+        "node 'headache', field 'given.lm.counts': expected [events, total], whole numbers with 0 <= events <= total "
+        "<= 1,000,000,000, got [20, a whole number of 400 digits]",
+    ),
+    (
+        (r"^  taps: 6", "  taps: " + "9" * 5000),
+        "node 'cytology', field 'taps': expected a whole number from 1 to 10, got a whole number of 5,000 digits",
+    ),
+    (
+        (r"(leak: \{value: )0\.15", r"\g<1>.nan"),
+        "node 'headache', field 'leak.value': nan is not a finite number; expected one from 0 to 1",
+    ),
+    (
+        (r"(leak: \{value: 0\.15, range: \[)[0-9.]+", r"\g<1>-.inf"),
+        "node 'headache', field 'leak.range': -inf is not a finite number; expected one from 0 to 1",
+    ),
+    (
+        (r"^    label: Systemic disease status", "    label: " + "9" * 5000),
+        "node 'systemic_status', field 'label': expected a text, got a whole number of 5,000 digits",
+    ),
+    (
+        (r"^    label: Systemic disease status", "    label: [a, b]"),
+        "node 'systemic_status', field 'label': expected a text, got ['a', 'b']",
+    ),
+    (
+        (r"^  paraneoplastic:\n", '  "paraneoplastic\\\\n":\n'),
+        "field 'id': expected a snake_case id",
+    ),
 ]
 
 
@@ -202,3 +240,54 @@ def test_an_unknown_top_level_field_is_refused(edited_network):
     path = edited_network((r"^name: breast\n", "name: breast\nnotes: [a, b]\n"))
     problems = lmbayes._loader.check_spec(path)
     assert len(problems) == 1 and "field 'notes': unknown field; a network file has name, version" in problems[0]
+
+
+# Hostile files (issue 14): aliases, repeated keys, lines of numbers, control characters.
+
+BOMB = "lol:\n  a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"  {b}: &{b} [*{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}]\n" for a, b in zip("abcdefgh", "bcdefghi")
+)
+
+
+@pytest.mark.parametrize(
+    "substitution, message",
+    [
+        ((r"^target: lm\n", "target: lm\n" + BOMB), "line 39: not valid YAML (an anchor (&a) is not allowed in a network file; write the value out where it is used)"),
+        ((r"^title: .*", "title: *i"), "line 27: not valid YAML (an alias (*i) is not allowed in a network file"),
+        ((r"^target: lm\n", "target: lm\ntarget: lm\n"), "line 38: duplicate key 'target' (first at line 37); give each once"),
+        ((r"(leak: \{value: )0\.15", r"\g<1>" + "9" * 400), "line 178: node 'headache', field 'leak.value'"),
+        ((r"^  taps: 6", "  taps: " + "9" * 5000), "line 354: node 'cytology', field 'taps'"),
+    ],
+    ids=["anchor", "alias", "repeated-key", "huge-value", "huge-taps"],
+)
+def test_hostile_network_files_are_one_line_with_the_line(edited_network, breast_text, substitution, message):
+    """Before: aliases expanded without bound, huge numbers raised OverflowError or ValueError."""
+    path = edited_network(substitution)
+    problems = lmbayes._loader.check_spec(path)
+    assert problems and problems[0].startswith("edited.yaml, line ") and message in problems[0], problems
+    assert all("\n" not in p for p in problems)
+
+
+def test_an_alias_bomb_is_refused_before_it_expands(tmp_path, breast_text):
+    path = tmp_path / "bomb.yaml"
+    path.write_text(breast_text.replace("target: lm\n", "target: lm\n" + BOMB, 1).replace(
+        "label: Systemic disease status", "label: *i", 1), encoding="utf-8")
+    result = run(["posterior", "--network", str(path)])
+    assert result.exit_code == 1
+    assert result.output == "Error: bomb.yaml, line 39: not valid YAML (an anchor (&a) is not allowed in a network file; write the value out where it is used)\n"
+
+
+def test_control_characters_in_names_are_shown_escaped(edited_network):
+    path = edited_network(
+        (r"^title: .*", r'title: "LM\\a after\\rbreast\\x1b[2J cancer\\u202e"'),
+        (r"^    label: Systemic disease status", r'    label: "Sys\\ttemic\\x07"'),
+    )
+    spec = lmbayes.load_spec(path)
+    assert spec.title == "LM\\x07 after\\rbreast\\x1b[2J cancer\\u202e"
+    assert spec.node("systemic_status").label == "Sys\\ttemic\\x07"
+    for args in (["taps", "--network", str(path)], ["network", "show", "--network", str(path)], ["posterior", "--network", str(path), "--json"]):
+        result = run(args)
+        assert result.exit_code == 0, result.output
+        assert not any(c in result.output for c in "\a\r\x1b\u202e"), args
+        if "--json" not in args:
+            assert "LM\\x07 after\\rbreast\\x1b[2J cancer\\u202e" in " ".join(result.output.split()), args

@@ -1,0 +1,49 @@
+"""Text from files made safe to show: control characters escaped, long values cut.
+
+A YAML double-quoted string can hold any character (``"\\a"`` is a bell, ``"\\r"`` a carriage
+return that rewrites the terminal line, ``"\\u202e"`` reverses the text after it). Names,
+labels and titles are read through :func:`printable`, so that every output (the terminal, JSON,
+DOT, pictures) shows such a character as its escape instead of obeying it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+__all__ = ["printable", "shown"]
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# Bidirectional overrides and isolates: not controls (Cf), but they reorder what follows.
+_BIDI = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str, keep: str = "") -> str:
+    """``text`` with every control character but those in ``keep`` written as its escape.
+
+    >>> printable("LM\\a after\\rbreast"), printable("two\\nlines", keep="\\n")
+    ('LM\\\\x07 after\\\\rbreast', 'two\\nlines')
+    >>> printable("\\u202eevil")
+    '\\\\u202eevil'
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c in keep or not (unicodedata.category(c) == "Cc" or c in _BIDI) else _escape(c)
+        for c in text
+    )
+
+
+def _escape(c: str) -> str:
+    if c in _NAMED:
+        return _NAMED[c]
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """A value as an error message quotes it: its repr (text quoted, escaped), cut to ``limit``.
+
+    >>> shown("abc"), shown(2.5), shown("x" * 100)
+    ("'abc'", '2.5', "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...")
+    """
+    text = printable(repr(value) if isinstance(value, str) else str(value))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
