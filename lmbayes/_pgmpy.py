@@ -69,23 +69,31 @@ def query(
 
 
 def write_model(tables: Tables, fmt: str, path: str) -> None:
-    """Write the network in a format another tool opens, with pgmpy's writer."""
+    """Write the network in a format another tool opens, with pgmpy's writer, atomically
+    (:mod:`lmbayes._output`): a failure leaves an existing file as it was."""
     from pgmpy import readwrite
 
+    from lmbayes._output import target, write_atomically
+
+    checked = target(path, "network")
     writer = getattr(readwrite, WRITERS[fmt])(to_pgmpy(tables))
-    writer.write(path)  # pgmpy 1.1 names it write; write_bif and the like are deprecated
+    # pgmpy 1.1 names it write; write_bif and the like are deprecated
+    write_atomically(checked, lambda temporary: writer.write(str(temporary)))
 
 
 def read_tables(path: str) -> Tables:
     """Read a BIF or XMLBIF file with pgmpy into our tables (topological order).
 
     Raises :class:`~lmbayes.errors.NetworkFileError` with the reason when pgmpy cannot.
+    Control characters in node and state names are written as their escapes
+    (:func:`lmbayes._text.printable`): the names are shown, and typed in findings, that way.
     """
     from pathlib import Path
 
     import networkx as nx
     from pgmpy import readwrite
 
+    from lmbayes._text import printable
     from lmbayes.errors import NetworkFileError
 
     file = Path(path)
@@ -98,14 +106,19 @@ def read_tables(path: str) -> Tables:
     except Exception as exc:  # pgmpy's parsers raise many kinds; report one line
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise NetworkFileError(f"{file.name}: cannot read it as {reader_name[:-6]} ({reason})") from None
-    variables = tuple(nx.topological_sort(model))
+    order = tuple(nx.topological_sort(model))
+    name = {v: printable(str(v)) for v in order}
+    if len(set(name.values())) != len(name):
+        raise NetworkFileError(f"{file.name}: two nodes have the same name once control characters are escaped")
     states, parents, cpts = {}, {}, {}
-    for v in variables:
+    for v in order:
         cpd = model.get_cpds(v)
         evidence = tuple(cpd.variables[1:])
         names = cpd.state_names
-        states[v] = tuple(str(s) for s in names[v])
-        parents[v] = evidence
+        states[name[v]] = tuple(printable(str(s)) for s in names[v])
+        if len(set(states[name[v]])) != len(names[v]):
+            raise NetworkFileError(f"{file.name}: node '{name[v]}' has two states of the same name once escaped")
+        parents[name[v]] = tuple(name[p] for p in evidence)
         shape = tuple(len(names[p]) for p in evidence) + (len(names[v]),)
-        cpts[v] = np.asarray(cpd.get_values(), dtype=float).T.reshape(shape)
-    return Tables(variables=variables, states=states, parents=parents, cpts=cpts)
+        cpts[name[v]] = np.asarray(cpd.get_values(), dtype=float).T.reshape(shape)
+    return Tables(variables=tuple(name[v] for v in order), states=states, parents=parents, cpts=cpts)

@@ -1,23 +1,32 @@
-"""Pictures with matplotlib, an optional extra (``pip install 'lmbayes[plot]'``).
+"""Pictures with matplotlib, an optional extra (``pip install 'lmbayes[plot]'``), and DOT text.
 
 matplotlib is imported inside each function, with the non-interactive Agg backend, so that
-nothing else pays for it and no display is needed.
+nothing else pays for it and no display is needed. Text from the network file is drawn as it
+is (``$`` starts no formula), and every file is written atomically (:mod:`lmbayes._output`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from lmbayes.errors import LmbayesError
+from lmbayes._output import target, write_atomically
+from lmbayes.errors import InputError, LmbayesError
 from lmbayes.kinds import kind_of
 from lmbayes.sensitivity import Swing
 from lmbayes.spec import NetworkSpec
 from lmbayes.taps import TapTable, percent
 from lmbayes.teaching import ReplayRow
 
-__all__ = ["PlotError", "ladder", "network_dot", "network_picture", "tap_curve", "tornado"]
+__all__ = ["PICTURES", "PlotError", "draw_network", "ladder", "network_dot", "network_picture", "tap_curve", "tornado"]
+
+#: The picture formats matplotlib writes here, by suffix.
+PICTURES = (".png", ".svg", ".pdf")
+#: DOT text, by suffix.
+DOT = (".dot", ".gv")
 
 
 class PlotError(LmbayesError):
@@ -35,20 +44,37 @@ def _pyplot() -> Any:
     return plt
 
 
+@contextmanager
+def _drawing(path: str | Path) -> Iterator[Any]:
+    """pyplot, after the target is checked, with text drawn as written (no ``$...$`` maths)."""
+    plt = _pyplot()
+    target(path, "picture", PICTURES)
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": False}):
+        yield plt
+
+
 def _save(fig: Any, path: str | Path) -> Path:
-    path = Path(path)
+    """Write ``fig`` to ``path`` atomically, in the format its suffix names."""
+    plt = _pyplot()
+    fmt = Path(path).suffix.lower().lstrip(".")
     try:
-        fig.savefig(path, dpi=150, bbox_inches="tight")
-    except (OSError, ValueError) as exc:
-        raise PlotError(f"cannot write the picture {path}: {exc}") from None
+        return write_atomically(path, lambda temporary: fig.savefig(temporary, format=fmt, dpi=150, bbox_inches="tight"))
+    except (ValueError, RuntimeError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PlotError(f"cannot draw the picture {path}: {reason}") from None
     finally:
-        _pyplot().close(fig)
-    return path
+        plt.close(fig)
 
 
 def tornado(swings: Sequence[Swing], current: float, path: str | Path, title: str, top: int = 15) -> Path:
     """A tornado chart of P(LM) with each parameter at the ends of its range."""
-    plt = _pyplot()
+    with _drawing(path) as plt:
+        return _tornado(plt, swings, current, path, title, top)
+
+
+def _tornado(plt: Any, swings: Sequence[Swing], current: float, path: str | Path, title: str, top: int) -> Path:
     shown = list(swings[:top])[::-1]
     fig, ax = plt.subplots(figsize=(9, 0.42 * len(shown) + 1.6))
     for y, s in enumerate(shown):
@@ -81,7 +107,11 @@ def tornado(swings: Sequence[Swing], current: float, path: str | Path, title: st
 
 def ladder(rows: Sequence[ReplayRow], prior: float, path: str | Path, title: str) -> Path:
     """P(LM) and the competing causes after each step of a case."""
-    plt = _pyplot()
+    with _drawing(path) as plt:
+        return _ladder(plt, rows, prior, path, title)
+
+
+def _ladder(plt: Any, rows: Sequence[ReplayRow], prior: float, path: str | Path, title: str) -> Path:
     x = list(range(len(rows) + 1))
     fig, ax = plt.subplots(figsize=(10, 5.5))
     ax.plot(x, [prior] + [r.p_lm_after for r in rows], marker="o", linewidth=2.5, color="#2f6f9f", label="LM", zorder=3)
@@ -102,7 +132,11 @@ def ladder(rows: Sequence[ReplayRow], prior: float, path: str | Path, title: str
 
 def tap_curve(table: TapTable, path: str | Path, title: str) -> Path:
     """P(LM) after each further negative tap: the network, independent taps, and the floor."""
-    plt = _pyplot()
+    with _drawing(path) as plt:
+        return _tap_curve(plt, table, path, title)
+
+
+def _tap_curve(plt: Any, table: TapTable, path: str | Path, title: str) -> Path:
     fig, ax = plt.subplots(figsize=(8, 5))
     x = [table.taps_done] + [s.tap for s in table.steps]
     ax.plot(x, [table.current] + [s.p_lm_if_negative for s in table.steps], marker="o", linewidth=2.5,
@@ -123,26 +157,62 @@ def tap_curve(table: TapTable, path: str | Path, title: str) -> Path:
     return _save(fig, path)
 
 
+def dot_string(text: str) -> str:
+    r"""``text`` as a DOT double-quoted string that Graphviz shows as written.
+
+    Inside quotes DOT ends the string at ``"`` and Graphviz reads backslash escapes in labels
+    (``\n``, ``\N``, ``\G``); so backslashes are doubled, quotes escaped, line breaks written
+    ``\n`` and other control characters dropped, and a string never ends in a backslash (older
+    Graphviz would read ``\"`` there as an escaped quote). Braces, semicolons and ``<...>``
+    inside quotes are plain text: only an unquoted ``<...>`` is an HTML label.
+
+    >>> print(dot_string('a "b" {c}\n<i>'))
+    "a \"b\" {c}\n<i>"
+    >>> print(dot_string('C:\\'))
+    "C:\\ "
+    """
+    text = text.replace("\\", "\\\\").replace('"', '\\"')
+    text = text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+    text = re.sub(r"[\x00-\x1f\x7f]", "", text)
+    return f'"{text} "' if text.endswith("\\") else f'"{text}"'
+
+
 def network_dot(spec: NetworkSpec) -> str:
-    """The network as Graphviz DOT text, causes ranked above signs and tests."""
-    lines = [f'digraph "{spec.name}" {{', "  rankdir=TB;", '  node [shape=box, style="rounded,filled", fontname="Helvetica"];']
+    """The network as Graphviz DOT text, causes ranked above signs and tests; every name
+    quoted by :func:`dot_string`."""
+    q = dot_string
+    lines = [f"digraph {q(spec.name)} {{", "  rankdir=TB;", '  node [shape=box, style="rounded,filled", fontname="Helvetica"];']
     for layer in sorted({kind_of(n).layer for n in spec.nodes}):
         members = [n for n in spec.nodes if kind_of(n).layer == layer]
         if members:
-            lines.append("  { rank=same; " + " ".join(f'"{n.id}";' for n in members) + " }")
+            lines.append("  { rank=same; " + " ".join(f"{q(n.id)};" for n in members) + " }")
     for n in spec.nodes:
-        lines.append(f'  "{n.id}" [label="{n.id}\\n({n.kind})", fillcolor="{kind_of(n).color}"];')
+        lines.append(f"  {q(n.id)} [label={q(f'{n.id}{chr(10)}({n.kind})')}, fillcolor={q(kind_of(n).color)}];")
     for n in spec.nodes:
-        lines += [f'  "{p}" -> "{n.id}";' for p in n.parents]
+        lines += [f"  {q(p)} -> {q(n.id)};" for p in n.parents]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
+def draw_network(spec: NetworkSpec, path: str | Path) -> Path:
+    """Draw the network to ``path``: DOT text for ``.dot`` and ``.gv``, else a picture
+    (:func:`network_picture`); an :class:`~lmbayes.errors.InputError` for another suffix."""
+    checked = target(path, "drawing", (*DOT, *PICTURES))
+    if checked.suffix.lower() in DOT:
+        text = network_dot(spec)
+        return write_atomically(checked, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+    return network_picture(spec, checked)
+
+
 def network_picture(spec: NetworkSpec, path: str | Path) -> Path:
     """The network drawn with networkx's layered layout: causes above signs, tests and taps."""
+    with _drawing(path) as plt:
+        return _network_picture(plt, spec, path)
+
+
+def _network_picture(plt: Any, spec: NetworkSpec, path: str | Path) -> Path:
     import networkx as nx
 
-    plt = _pyplot()
     graph = nx.DiGraph()
     for n in spec.nodes:
         graph.add_node(n.id, layer=kind_of(n).layer)

@@ -1,0 +1,93 @@
+"""Writing output files: to a checked target, atomically.
+
+Every file lmbayes writes (a picture, DOT text, a network for another tool) is written to a
+temporary file in the target's folder and renamed over the target only once complete
+(:func:`os.replace`, atomic on POSIX and Windows). A failure halfway (a full disk, an error
+while drawing, Ctrl-C) leaves any existing file as it was, and no temporary file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from lmbayes._text import printable
+from lmbayes.errors import InputError, LmbayesError
+
+__all__ = ["OutputError", "target", "write_atomically"]
+
+
+class OutputError(LmbayesError):
+    """An output file cannot be written (the folder is missing or read-only, the disk full)."""
+
+
+def target(path: str | Path, what: str, suffixes: Sequence[str] = ()) -> Path:
+    """``path`` checked as the name of a file to write: not empty, not a folder or a device,
+    with one of ``suffixes`` (if any); an :class:`~lmbayes.errors.InputError` otherwise.
+
+    >>> target("", "picture")
+    Traceback (most recent call last):
+    lmbayes.errors.InputError: no file name given for the picture
+    >>> target("/dev/null", "picture")
+    Traceback (most recent call last):
+    lmbayes.errors.InputError: '/dev/null' is not a regular file; give the name of a file to write the picture to
+    """
+    text = str(path)
+    if not text.strip():
+        raise InputError(f"no file name given for the {what}")
+    checked = Path(text)
+    if suffixes and checked.suffix.lower() not in suffixes:
+        raise InputError(
+            f"unknown {what} type for '{printable(text)}': use {', '.join(suffixes[:-1])} or {suffixes[-1]}"
+            if len(suffixes) > 1 else f"a {what} file ends in {suffixes[0]}"
+        )
+    if checked.exists() and not checked.is_file():
+        raise InputError(f"'{printable(text)}' is not a regular file; give the name of a file to write the {what} to")
+    return checked
+
+
+def write_atomically(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write`` with a temporary path beside ``path``, then rename it to ``path``.
+
+    The new file gets the permissions of the file it replaces, or the usual ones for a new
+    file (0666 less the umask). An :class:`OSError` becomes an :class:`OutputError`; any
+    exception (KeyboardInterrupt included) removes the temporary file and leaves ``path`` as
+    it was.
+    """
+    path = Path(path)
+    final = Path(os.path.realpath(path)) if path.is_symlink() else path  # replace the file, keep the link
+    try:
+        fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name[:100]}.", suffix=f".tmp{final.suffix[:20]}")
+    except OSError as exc:
+        raise OutputError(f"cannot write {printable(str(path))}: {exc.strerror or exc}") from None
+    os.close(fd)
+    temporary = Path(name)
+    try:
+        write(temporary)
+        os.chmod(temporary, _mode(final))
+        os.replace(temporary, final)
+    except OSError as exc:
+        _remove(temporary)
+        raise OutputError(f"cannot write {printable(str(path))}: {exc.strerror or exc}") from None
+    except BaseException:
+        _remove(temporary)
+        raise
+    return path
+
+
+def _mode(path: Path) -> int:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
