@@ -200,11 +200,12 @@ def simulate(
     # the hidden parents of the strategy's tests, drawn from their joint posterior
     tests = ([MRI] if any(s.mri for s in strategies) and not mri_done else [])
     tests += list(dict.fromkeys(r for s in strategies for tap in readings[s] for r in tap))
-    hidden = tuple(dict.fromkeys([target, *(p for t in tests for p in net.spec.node(t).parents)]))
-    hidden = tuple(h for h in hidden if h not in base.findings)
+    needed_states = tuple(dict.fromkeys([target, *(p for t in tests for p in net.spec.node(t).parents)]))
+    hidden = tuple(h for h in needed_states if h not in base.findings)
     joint = base.engine.joint(hidden, base.evidence)
     probabilities = (joint / joint.sum()).reshape(-1)
-    observed_target = base.findings.states.get(target)
+    # what the findings give (LM itself, or the latent shedding state) is the same for everyone
+    observed = {h: net.spec.node(h).states.index(base.findings.states[h]) for h in needed_states if h in base.findings}
 
     acc = {s: _Accumulator(needed, bins) for s in strategies}
     done = 0
@@ -212,8 +213,8 @@ def simulate(
         size = min(CHUNK, patients - done)
         flat = rng.choice(probabilities.size, size=size, p=probabilities)
         states = dict(zip(hidden, np.unravel_index(flat, joint.shape))) if hidden else {}
-        if observed_target is not None:
-            states[target] = np.full(size, net.spec.node(target).states.index(observed_target))
+        for node, state in observed.items():
+            states[node] = np.full(size, state, dtype=np.int8)
         u = {t: rng.random(size, dtype=np.float32) for t in tests}
         for s in strategies:
             case = cases[s.technique]

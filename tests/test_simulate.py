@@ -113,3 +113,20 @@ def test_simulate_cli(runner):
     assert "Of 1,000 patients like this one (2,000 simulated, seed 1)" in text
     bad = runner.invoke(cli, ["simulate", "--strategy", "lots"])
     assert bad.exit_code == 2 and "the strategy 'lots' needs a number of taps" in bad.output
+
+
+@pytest.mark.parametrize("finding, lm_per_1000", [("shedding=yes", 1000.0), ("lm=present", 1000.0), ("lm=absent", 0.0)])
+def test_a_finding_on_the_latent_node_or_the_target(runner, finding, lm_per_1000):
+    """Before: `simulate -e shedding=yes` raised KeyError: 'shedding' (an observed parent of the
+    taps was left out of the drawn states)."""
+    result = runner.invoke(cli, ["simulate", "-e", finding, "--patients", "2000", "--json"])
+    assert result.exit_code == 0, result.output
+    per_1000 = json.loads(result.output)["strategies"][0]["per_1000"]
+    assert per_1000["lm"] == lm_per_1000
+
+
+def test_shedding_given_every_tap_can_find_it(breast):
+    """Given shedding, each tap finds LM with the per-tap detection probability, exactly."""
+    (result,) = simulate(breast, breast.observe({"shedding": "yes"}), strategies=[parse_strategy("1tap")], patients=N, rng=3)
+    per_tap = float(breast.tables.calibration.per_tap)
+    assert within(result.found_at[0], N, per_tap)
