@@ -16,12 +16,18 @@ reach) are rejected and drawn again; the acceptance rate is reported.
 
 All draws are evaluated at once: the probability tables carry a leading axis over draws
 (:func:`lmbayes.tables.build_tables`) and one einsum contraction serves them all.
+
+**Many draws.** Up to :data:`CHUNK` draws are held together. More are made and evaluated
+:data:`CHUNK` at a time, each chunk from its own seed (drawn from the seed given), so that every
+pass over them sees the same draws and memory stays bounded: the tables of one chunk at a time,
+plus one float per draw for each reported probability. The quantiles are then those of all the
+draws, exactly. (The chunks' draws differ from what one batch of the same size would draw.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,12 +38,14 @@ from lmbayes.errors import InputError
 from lmbayes.findings import Findings
 from lmbayes.network import Case, Network
 from lmbayes.spec import NetworkSpec, Parameter, tap_id
+from lmbayes.tables import Tables
 from lmbayes.technique import Technique
 
 if TYPE_CHECKING:
     from lmbayes.plan import Plan
 
 __all__ = [
+    "CHUNK",
     "Draws",
     "Interval",
     "beta_parameters",
@@ -48,6 +56,8 @@ __all__ = [
 ]
 
 _CALIBRATION = ("cytology.one_tap", "cytology.three_taps", "cytology.false_positive")
+#: The most draws evaluated together; more are evaluated this many at a time.
+CHUNK = 20_000
 
 
 @dataclass(frozen=True)
@@ -66,11 +76,26 @@ class Interval:
 
 @dataclass(frozen=True)
 class Draws:
-    """Parameter values by path, one entry per draw, and the calibration acceptance rate."""
+    """Parameter values by path, one entry per draw, and the calibration acceptance rate.
 
-    values: Mapping[str, np.ndarray]
+    ``values`` holds the draws when there are at most :data:`CHUNK`; beyond, it is None and
+    :meth:`chunks` draws them again, chunk by chunk, from ``seeds``.
+    """
+
+    values: Mapping[str, np.ndarray] | None
     n: int
     acceptance: float
+    spec: NetworkSpec | None = field(default=None, repr=False, compare=False)
+    seeds: tuple[int, ...] = ()
+
+    def chunks(self) -> Iterator[Mapping[str, np.ndarray]]:
+        """The draws, all at once (at most :data:`CHUNK`) or :data:`CHUNK` at a time."""
+        if self.values is not None:
+            yield self.values
+            return
+        assert self.spec is not None
+        for k, seed in enumerate(self.seeds):
+            yield _chunk(self.spec, min(CHUNK, self.n - k * CHUNK), seed)[0]
 
 
 def beta_parameters(p: Parameter) -> tuple[float, float] | None:
@@ -97,25 +122,81 @@ def draw_parameters(spec: NetworkSpec, n: int, rng: np.random.Generator | int | 
     if n < 1:
         raise InputError(f"the number of draws must be at least 1, not {n}")
     rng = np.random.default_rng(rng)
+    if n <= CHUNK:
+        values, tried = _draw(spec, n, rng)
+        return Draws(values=values, n=n, acceptance=n / tried)
+    seeds = tuple(int(s) for s in rng.integers(2**63, size=-(-n // CHUNK)))
+    tried = 0
+    for k, seed in enumerate(seeds):  # the acceptance rate needs only the cytology figures
+        tried += _chunk(spec, min(CHUNK, n - k * CHUNK), seed, calibration_only=True)[1]
+    return Draws(values=None, n=n, acceptance=n / tried, spec=spec, seeds=seeds)
 
-    def one(p: Parameter, size: int) -> np.ndarray:
-        ab = beta_parameters(p)
-        return np.full(size, p.value) if ab is None else rng.beta(*ab, size=size)
 
-    values = {path: one(p, n) for path, p in spec.parameters.items()}
+def _one(p: Parameter, size: int, rng: np.random.Generator) -> np.ndarray:
+    ab = beta_parameters(p)
+    return np.full(size, p.value) if ab is None else rng.beta(*ab, size=size)
+
+
+def _draw(spec: NetworkSpec, n: int, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], int]:
+    """``n`` draws of every parameter, in the file's order, then the infeasible cytology
+    figures drawn again; with the number of cytology draws tried."""
+    values = {path: _one(p, n, rng) for path, p in spec.parameters.items()}
+    return values, _redraw_infeasible(spec, values, n, rng)
+
+
+def _chunk(spec: NetworkSpec, n: int, seed: int, calibration_only: bool = False) -> tuple[dict[str, np.ndarray], int]:
+    """One chunk of draws from its own seed: the cytology figures first (so that the
+    acceptance rate needs nothing else), then the other parameters."""
+    rng = np.random.default_rng(seed)
+    values = {path: _one(spec.parameters[path], n, rng) for path in _CALIBRATION}
+    tried = _redraw_infeasible(spec, values, n, rng)
+    if not calibration_only:
+        values.update({path: _one(p, n, rng) for path, p in spec.parameters.items() if path not in values})
+    return values, tried
+
+
+def _redraw_infeasible(spec: NetworkSpec, values: dict[str, np.ndarray], n: int, rng: np.random.Generator) -> int:
     tried = n
     bad = ~_feasible(values)
     for _ in range(200):
         if not bad.any():
-            break
+            return tried
         k = int(bad.sum())
         tried += k
         for path in _CALIBRATION:
-            values[path][bad] = one(spec.parameters[path], k)
+            values[path][bad] = _one(spec.parameters[path], k, rng)
         bad = ~_feasible(values)
-    else:
-        raise InputError("the cytology figures' ranges admit almost no shedding model; narrow them")
-    return Draws(values=values, n=n, acceptance=n / tried)
+    raise InputError("the cytology figures' ranges admit almost no shedding model; narrow them")
+
+
+def _intervals(network: Network, draws: Draws, compute: Callable[[Tables], Sequence[np.ndarray]]) -> list[Interval]:
+    """The interval of each probability that ``compute`` gives from the tables over draws (one
+    value per draw): over all the draws, evaluated chunk by chunk (see the module docstring).
+
+    Up to :data:`CHUNK` draws the tables are the network's own (:meth:`Network.draw_tables`);
+    beyond, each chunk's tables are built, used and dropped before the next chunk is drawn.
+    """
+    if draws.values is not None:
+        return [Interval.of(a) for a in compute(network.draw_tables(draws.values))]
+    found: np.ndarray | None = None
+    start = 0
+    for values in draws.chunks():
+        arrays = compute(network.tables_over(values))
+        del values
+        if found is None:
+            found = np.empty((len(arrays), draws.n))
+        size = len(arrays[0])
+        for row, array in zip(found, arrays):
+            row[start : start + size] = array
+        start += size
+        del arrays
+    assert found is not None
+    return [Interval.of(row) for row in found]
+
+
+def _engine(tables: Tables, case: Case) -> Engine:
+    """An engine over the draws' tables with the case's tap techniques."""
+    return Engine(tables.with_techniques(dict(case.techniques)))
 
 
 def _feasible(values: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -143,9 +224,13 @@ def posterior_intervals(network: Network, findings: Findings, *, draws: Draws) -
     """The interval of P(node present | findings) for the target and the competing causes."""
     network.require_target()
     case = network.case(findings)
-    engine = batched_engine(network, case, draws.values)
-    dists, _ = engine.posteriors(case.evidence, network.summary_nodes)
-    return {node: Interval.of(dist[..., -1]) for node, dist in dists.items()}
+    nodes = network.summary_nodes
+
+    def compute(tables: Tables) -> list[np.ndarray]:
+        dists, _ = _engine(tables, case).posteriors(case.evidence, nodes)
+        return [dists[node][..., -1] for node in nodes]
+
+    return dict(zip(nodes, _intervals(network, draws, compute)))
 
 
 @dataclass(frozen=True)
@@ -174,18 +259,24 @@ def tap_intervals(
     if next_technique is not None:
         further = {t: next_technique for t in network.spec.taps[findings.taps_done :]}
     case = network.case(findings, further)
-    engine = batched_engine(network, case, draws.values)
     target = network.target
     negative, positive = 0, len(network.spec.tap_states) - 1
-    prefix = case.evidence
-    current = Interval.of(p_target(engine, target, prefix))
-    steps = []
-    for k in range(case.taps_done + 1, network.spec.n_taps + 1):
-        node = tap_id(k)
-        if_positive = p_target(engine, target, {**prefix, node: positive})
-        prefix = {**prefix, node: negative}
-        steps.append(TapInterval(k, Interval.of(if_positive), Interval.of(p_target(engine, target, prefix))))
-    return TapIntervals(current, tuple(steps))
+    taps = range(case.taps_done + 1, network.spec.n_taps + 1)
+
+    def compute(tables: Tables) -> list[np.ndarray]:
+        engine = _engine(tables, case)
+        prefix = case.evidence
+        found = [p_target(engine, target, prefix)]
+        for k in taps:
+            node = tap_id(k)
+            found.append(p_target(engine, target, {**prefix, node: positive}))
+            prefix = {**prefix, node: negative}
+            found.append(p_target(engine, target, prefix))
+        return found
+
+    current, *rest = _intervals(network, draws, compute)
+    steps = tuple(TapInterval(k, rest[2 * i], rest[2 * i + 1]) for i, k in enumerate(taps))
+    return TapIntervals(current, steps)
 
 
 @dataclass(frozen=True)
@@ -204,15 +295,28 @@ def plan_intervals(network: Network, findings: Findings, plan: Plan, draws: Draw
     network.require_target()
     case = network.case(findings)
     target = network.target
-    current = Interval.of(p_target(batched_engine(network, case, draws.values), target, case.evidence))
-    outcomes = []
-    for option in plan.tests:
-        c = case if option.technique is None else network.case(findings, {option.test: option.technique})
-        engine = batched_engine(network, c, draws.values)
-        joint = engine.joint((target, *option.readings), c.evidence)
-        joint = joint.reshape(joint.shape[0], 2, -1)
-        groups = dict(outcome_groups(network.spec, option.readings))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            after = [joint[:, 1, groups[o.state]].sum(axis=-1) / joint[:, :, groups[o.state]].sum(axis=(1, 2)) for o in option.outcomes]
-        outcomes.append(tuple(Interval.of(a) for a in after))
+    options = [
+        (option, case if option.technique is None else network.case(findings, {option.test: option.technique}))
+        for option in plan.tests
+    ]
+
+    def compute(tables: Tables) -> list[np.ndarray]:
+        found = [p_target(_engine(tables, case), target, case.evidence)]
+        for option, c in options:
+            engine = _engine(tables, c)
+            joint = engine.joint((target, *option.readings), c.evidence)
+            joint = joint.reshape(joint.shape[0], 2, -1)
+            groups = dict(outcome_groups(network.spec, option.readings))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                found += [
+                    joint[:, 1, groups[o.state]].sum(axis=-1) / joint[:, :, groups[o.state]].sum(axis=(1, 2))
+                    for o in option.outcomes
+                ]
+        return found
+
+    current, *rest = _intervals(network, draws, compute)
+    outcomes, start = [], 0
+    for option, _ in options:
+        outcomes.append(tuple(rest[start : start + len(option.outcomes)]))
+        start += len(option.outcomes)
     return PlanIntervals(current, tuple(outcomes))
