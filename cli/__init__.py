@@ -1,1 +1,19 @@
-"""The ``lmbayes`` command-line application (installed as ``lmbayes.cli``)."""
+"""The ``lmbayes`` command-line application (installed as ``lmbayes.cli``).
+
+:func:`main` is the installed ``lmbayes`` command and ``python -m lmbayes``. It imports the
+application itself, so that a Ctrl-C while numpy and click load ends as quietly as one later.
+"""
+
+from __future__ import annotations
+
+from lmbayes.cli._interrupt import interrupted
+
+
+def main() -> None:
+    """Run the ``lmbayes`` command; Ctrl-C at any moment ends it with exit code 130."""
+    try:
+        from lmbayes.cli.main import cli
+
+        cli(prog_name="lmbayes")
+    except KeyboardInterrupt:
+        interrupted(newline=True)

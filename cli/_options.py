@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from lmbayes import networks
+from lmbayes._text import printable
 from lmbayes.errors import (
     FindingError,
     InputError,
@@ -61,6 +62,26 @@ def reported() -> Iterator[None]:
         raise UserInputError(str(exc)) from None
     except LmbayesError as exc:
         raise click.ClickException(str(exc)) from None
+    except MemoryError:  # numpy's _ArrayMemoryError too
+        raise click.ClickException(out_of_memory()) from None
+
+
+def out_of_memory() -> str:
+    """The one line for a MemoryError: what the command could ask for less of."""
+    ctx = click.get_current_context(silent=True)
+    params = ctx.params if ctx is not None else {}
+    if params.get("uncertainty"):
+        draws = params.get("draws", 0)
+        return f"not enough memory for {draws:,} parameter draws; ask for fewer (e.g. --draws {max(10, draws // 10)})"
+    if "patients" in params:
+        patients = params["patients"]
+        return f"not enough memory for {patients:,} patients; simulate fewer (e.g. --patients {max(1, patients // 10)})"
+    return "not enough memory for this command; close other programs or ask for less"
+
+
+def wrote(path: Path) -> None:
+    """Say on stderr which file was written (stdout stays the result, JSON included)."""
+    click.echo(f"wrote {printable(str(path))}", err=True)
 
 
 def parse_assignment(text: str) -> tuple[str, str]:

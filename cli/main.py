@@ -9,18 +9,22 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from lmbayes import networks
+from lmbayes._text import printable
 from lmbayes.cli import _format
+from lmbayes.cli._interrupt import interrupted
 from lmbayes.cli._options import (
     NextTapType,
     StrategyType,
     UserInputError,
     json_option,
     network_options,
+    out_of_memory,
     plot_option,
     progress_bar,
     query_options,
     reported,
     uncertainty_options,
+    wrote,
 )
 
 from lmbayes.findings import Findings
@@ -48,7 +52,9 @@ Examples:
 
 
 class OneLineErrors(click.Group):
-    """click, but a usage error is one line: what was wrong and where help is (exit 2)."""
+    """click, but every error is one line (control characters escaped): a usage error says
+    where help is (exit 2); running out of memory says what to ask for less of (exit 1);
+    Ctrl-C ends with exit code 130 and no traceback."""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:
@@ -60,15 +66,17 @@ class OneLineErrors(click.Group):
                 exc.show()
                 sys.exit(exc.exit_code)
             where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
-            click.echo(f"Error: {exc.format_message()}{where}", err=True)
+            click.echo(f"Error: {printable(exc.format_message())}{where}", err=True)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
-            exc.show()
+            click.echo(f"Error: {printable(exc.format_message())}", err=True)
             sys.exit(exc.exit_code)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
-        except click.Abort:
-            click.echo("Aborted.", err=True)
+        except (click.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort, after a line break
+            interrupted()
+        except MemoryError:
+            click.echo(f"Error: {out_of_memory()}", err=True)
             sys.exit(1)
         sys.exit(0)
 
@@ -152,10 +160,10 @@ def taps(
         intervals = None
         if draws is not None:
             intervals = tap_intervals(net, findings, draws=draws, next_technique=next_tap)
-        if plot_path:
+        if plot_path is not None:
             from lmbayes.plots import tap_curve
 
-            tap_curve(table, plot_path, f"P(LM) after further negative taps ({net.name} network)")
+            wrote(tap_curve(table, plot_path, f"P(LM) after further negative taps ({net.name} network)"))
     if as_json:
         click.echo(_format.taps_json(net, findings, table, intervals, draws, seed))
     else:
@@ -250,10 +258,10 @@ def sensitivity(
     with reported():
         current = net.posterior(findings).p_target
         swings = one_way(net, findings, threshold=threshold)[:top]
-        if plot_path:
+        if plot_path is not None:
             from lmbayes.plots import tornado
 
-            tornado(swings, current, plot_path, f"P(LM) = {100 * current:.1f}% with these findings: one-way sensitivity")
+            wrote(tornado(swings, current, plot_path, f"P(LM) = {100 * current:.1f}% with these findings: one-way sensitivity"))
     if as_json:
         click.echo(_format.sensitivity_json(net, current, swings, threshold))
     else:
@@ -323,10 +331,10 @@ def replay(case_name: str, as_json: bool, plot_path: str | None) -> None:
         rows, conf = run_replay(net, case)
         gap = level_gap(net, case.findings[-1], rows[-1].eano_esmo, rows[-1].p_lm_after)
         prior = net.posterior(Findings()).p_target
-        if plot_path:
+        if plot_path is not None:
             from lmbayes.plots import ladder
 
-            ladder(rows, prior, plot_path, f"{case.title} ({case.name})")
+            wrote(ladder(rows, prior, plot_path, f"{case.title} ({case.name})"))
     render = _format.replay_json if as_json else _format.replay_text
     click.echo(render(net, case, prior, rows, conf, gap))
 
@@ -392,20 +400,11 @@ def show(net: Network, as_json: bool) -> None:
 def draw(net: Network, output: str) -> None:
     """Write the network graph to OUTPUT: DOT text (.dot or .gv), or a picture (.png, .svg,
     .pdf; needs matplotlib). Causes are drawn above signs, tests and taps."""
-    from lmbayes.plots import network_dot, network_picture
+    from lmbayes.plots import draw_network
 
     with reported():
-        if output.lower().endswith((".dot", ".gv")):
-            try:
-                with open(output, "w", encoding="utf-8") as handle:
-                    handle.write(network_dot(net.spec))
-            except OSError as exc:
-                raise click.ClickException(f"cannot write {output}: {exc}") from None
-        elif output.lower().endswith((".png", ".svg", ".pdf")):
-            network_picture(net.spec, output)
-        else:
-            raise UserInputError(f"unknown picture type for '{output}': use .dot, .gv, .png, .svg or .pdf")
-    click.echo(f"wrote {output}")
+        written = draw_network(net.spec, output)
+    click.echo(f"wrote {printable(str(written))}")
 
 
 @network.command("list", epilog=EPILOG)
@@ -435,10 +434,10 @@ def check(path: str, as_json: bool) -> None:
     if as_json:
         click.echo(_format.dumps({"file": path, "ok": not problems, "problems": problems}))
     elif problems:
-        click.echo("\n".join(problems))
-        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}", err=True)
+        click.echo("\n".join(map(printable, problems)))
+        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {printable(path)}", err=True)
     else:
-        click.echo(f"{path}: no problems")
+        click.echo(f"{printable(path)}: no problems")
     if problems:
         sys.exit(1)
 
@@ -457,11 +456,8 @@ def export(net: Network, fmt: str, output: str) -> None:
     from lmbayes._pgmpy import write_model
 
     with reported():
-        try:
-            write_model(net.tables, fmt, output)
-        except OSError as exc:
-            raise click.ClickException(f"cannot write {output}: {exc}") from None
-    click.echo(f"wrote {output} ({fmt})")
+        write_model(net.tables, fmt, output)
+    click.echo(f"wrote {printable(output)} ({fmt})")
 
 
 # One line each in `lmbayes --help` (click would cut the docstrings' first sentences).

@@ -1,6 +1,6 @@
 """``python -m lmbayes``: the command line."""
 
-from lmbayes.cli.main import cli
+from lmbayes.cli import main
 
 if __name__ == "__main__":
-    cli(prog_name="lmbayes")
+    main()

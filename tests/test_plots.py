@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import sys
+import warnings
+from pathlib import Path
 
 import pytest
 
@@ -40,3 +44,179 @@ def test_plot_without_matplotlib_says_how_to_install(runner, breast, tmp_path, m
     assert result.exit_code == 1
     assert result.output == "Error: drawing a picture needs matplotlib: pip install 'lmbayes[plot]'\n"
     assert not (tmp_path / "x.png").exists()
+
+
+# Hostile names and failed writes (issue 14).
+
+HOSTILE = ['a"b', "c{d}", "e\nf", "<b>g</b>", "h\\", "i; j -> k", 'digraph "x" {', "\\N\\G"]
+
+
+def hostile_spec(breast):
+    """A network whose name and node ids are full of quotes, braces, newlines, HTML and backslashes."""
+    from lmbayes.spec import Node
+
+    nodes = tuple(
+        Node(name, "generic", name, "", ("a", "b"), (HOSTILE[i - 1],) if i else (), observable=True)
+        for i, name in enumerate(HOSTILE)
+    )
+    return dataclasses.replace(breast.spec, name='net" } digraph evil { "x', nodes=nodes)
+
+
+def dot_tokens(text: str) -> list[str]:
+    """A small DOT tokenizer, independent of pydot and Graphviz: quoted strings (unescaped),
+    -> and single punctuation; words."""
+    tokens, i = [], 0
+    while i < len(text):
+        c = text[i]
+        if c.isspace():
+            i += 1
+        elif c == '"':
+            j, value = i + 1, []
+            while text[j] != '"':
+                if text[j] == "\\" and text[j + 1] in '"\\':
+                    value.append(text[j + 1])
+                    j += 2
+                else:
+                    assert text[j] not in "\n\r", "a raw line break inside a quoted string"
+                    value.append(text[j])
+                    j += 1
+            tokens.append('"' + "".join(value))
+            i = j + 1
+        elif text.startswith("->", i):
+            tokens.append("->")
+            i += 2
+        elif c in "{}[];,=":
+            tokens.append(c)
+            i += 1
+        else:
+            j = i
+            while j < len(text) and (text[j].isalnum() or text[j] in "_#."):
+                j += 1
+            assert j > i, f"unexpected character {c!r}"
+            tokens.append(text[i:j])
+            i = j
+    return tokens
+
+
+def as_shown(name: str) -> str:
+    """What a DOT reader gets back for a name: line breaks as \\n, a final backslash padded."""
+    name = name.replace("\n", "\\n")
+    return name + " " if name.endswith("\\") else name
+
+
+def test_dot_escapes_every_name(breast):
+    """Before: the name went into `digraph "..."` unescaped: a second graph, or no graph at all."""
+    from lmbayes.plots import network_dot
+
+    spec = hostile_spec(breast)
+    text = network_dot(spec)
+    tokens = dot_tokens(text)
+    assert tokens[:3] == ["digraph", '"' + spec.name, "{"] and tokens[-1] == "}"
+    assert tokens.count("{") == tokens.count("}") == 1 + sum(t == "rank" for t in tokens)
+    assert tokens.count("digraph") == 1
+    edges = [(tokens[k - 1], tokens[k + 1]) for k, t in enumerate(tokens) if t == "->"]
+    assert edges == [('"' + as_shown(a), '"' + as_shown(b)) for a, b in zip(HOSTILE, HOSTILE[1:])]
+    try:
+        with warnings.catch_warnings():  # pydot uses pyparsing names deprecated in pyparsing 3
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import pydot
+
+            graphs = pydot.graph_from_dot_data(text)
+    except ImportError:
+        return
+    assert graphs is not None and len(graphs) == 1
+    graph = graphs[0]
+    assert len(graph.get_edges()) == len(HOSTILE) - 1
+    named = {n.get_name() for n in graph.get_nodes()} - {"node"}
+    assert len(named) == len(HOSTILE)
+
+
+def test_drawing_an_imported_network(runner, breast_bif, tmp_path):
+    """Nodes of kind 'generic' are drawn; an existing file is replaced, never left empty."""
+    for name in ("imported.dot", "imported.png"):
+        out = tmp_path / name
+        out.write_bytes(b"old")
+        result = runner.invoke(cli, ["network", "draw", "--network", str(breast_bif), str(out)])
+        assert result.exit_code == 0 and result.output == f"wrote {out}\n", result.output
+        assert out.stat().st_size > 1000
+    assert '"lm" [label="lm\\n(generic)"' in (tmp_path / "imported.dot").read_text()
+
+
+def leftovers(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+@pytest.mark.parametrize("interrupt", [OSError(28, "No space left on device"), KeyboardInterrupt()], ids=["disk-full", "ctrl-c"])
+def test_a_failed_picture_leaves_the_existing_file_as_it_was(runner, tmp_path, monkeypatch, interrupt):
+    """Before: matplotlib wrote straight into the target, so a failure left half a picture."""
+    import matplotlib.figure
+
+    def failing(self, path, **kwargs):
+        Path(path).write_bytes(b"\x89PNG half a picture")
+        raise interrupt
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", failing)
+    out = tmp_path / "taps.png"
+    out.write_bytes(b"the old picture")
+    result = runner.invoke(cli, ["taps", "--plot", str(out)])
+    if isinstance(interrupt, OSError):
+        assert result.exit_code == 1 and result.output == f"Error: cannot write {out}: No space left on device\n"
+    else:
+        assert result.exit_code == 130 and result.output.endswith("Interrupted.\n") and "Traceback" not in result.output
+    assert out.read_bytes() == b"the old picture" and leftovers(tmp_path) == []
+
+
+def test_a_failed_drawing_or_export_leaves_the_existing_file_as_it_was(runner, tmp_path, monkeypatch):
+    """Before: `network draw` opened (emptied) the file, then crashed; export wrote in place."""
+    import lmbayes.plots
+
+    def crash(spec):
+        raise KeyError("generic")
+
+    dot = tmp_path / "net.dot"
+    dot.write_text("the old drawing")
+    monkeypatch.setattr(lmbayes.plots, "network_dot", crash)
+    runner.invoke(cli, ["network", "draw", str(dot)])
+    assert dot.read_text() == "the old drawing"
+
+    from pgmpy.readwrite import BIFWriter
+
+    def half(self, filename):
+        Path(filename).write_text("network unknown {")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(BIFWriter, "write", half)
+    bif = tmp_path / "net.bif"
+    bif.write_text("the old export")
+    result = runner.invoke(cli, ["network", "export", "--format", "bif", str(bif)])
+    assert result.exit_code == 1 and result.output == f"Error: cannot write {bif}: No space left on device\n"
+    assert bif.read_text() == "the old export" and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("", "no file name given for the picture"),
+        ("/dev/full", "unknown picture type for '/dev/full': use .png, .svg or .pdf"),
+        ("{tmp}/pipe.png", "'{tmp}/pipe.png' is not a regular file; give the name of a file to write the picture to"),
+        ("{tmp}", "is a directory"),
+        ("{tmp}/taps.txt", "unknown picture type for '{tmp}/taps.txt': use .png, .svg or .pdf"),
+    ],
+    ids=["empty", "device", "fifo", "folder", "suffix"],
+)
+def test_plot_targets_that_are_not_picture_files_are_one_line(runner, tmp_path, target, message):
+    """Before: --plot '' wrote nothing and exited 0; /dev/full got a new file /dev/full.png."""
+    os.mkfifo(tmp_path / "pipe.png")
+    result = runner.invoke(cli, ["taps", "--plot", target.format(tmp=tmp_path)])
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: ") and message.format(tmp=tmp_path) in result.output
+    assert len(result.output.splitlines()) == 1
+
+
+def test_plot_says_what_it_wrote_and_keeps_the_permissions(runner, tmp_path):
+    out = tmp_path / "taps.svg"
+    out.write_text("old")
+    out.chmod(0o640)
+    result = runner.invoke(cli, ["taps", "--plot", str(out), "--json"])
+    assert result.exit_code == 0 and result.stderr == f"wrote {out}\n"
+    assert out.read_text().lstrip().startswith("<?xml") and (out.stat().st_mode & 0o777) == 0o640

@@ -55,7 +55,8 @@ def test_sensitivity_cli(runner, tmp_path):
     png = tmp_path / "tornado.png"
     result = runner.invoke(cli, ["sensitivity", "-e", "mri=normal", "--csf", "neg", "--top", "5", "--plot", str(png), "--json"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)  # stderr says which file was written
+    assert result.stderr == f"wrote {png}\n"
     assert len(data["parameters"]) == 5
     assert set(data["parameters"][0]) >= {"path", "low", "high", "p_lm_low", "p_lm_high", "judgement", "flip"}
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000

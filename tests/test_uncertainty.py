@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -141,3 +144,74 @@ def test_text_shows_the_median_and_flags_results_whose_interval_straddles_a_thre
     assert straddles, "this case has results whose interval straddles a threshold"
     assert f"{len(straddles)} result{'s' if len(straddles) != 1 else ''} marked" in text
     assert plan.output.count(")?") == len(straddles)
+
+
+# Many draws (issue 14): chunk by chunk, bounded memory, exact quantiles.
+
+
+def test_many_draws_are_evaluated_in_chunks_with_exact_quantiles(breast, case_findings, monkeypatch):
+    import lmbayes.uncertainty as uncertainty
+
+    monkeypatch.setattr(uncertainty, "CHUNK", 40)
+    draws = draw_parameters(breast.spec, 100, 9)
+    assert draws.values is None and draws.n == 100 and len(draws.seeds) == 3
+    chunks = list(draws.chunks())
+    assert [len(c["mri.sensitivity"]) for c in chunks] == [40, 40, 20]
+    again = list(draws.chunks())  # every pass sees the same draws
+    assert all(np.array_equal(a[p], b[p]) for a, b in zip(chunks, again) for p in a)
+    findings = breast.observe(case_findings, TWO_NEGATIVE)
+    case = breast.case(findings)
+    every = np.concatenate([p_target(batched_engine(breast, case, c), "lm", case.evidence) for c in chunks])
+    median, low, high = np.quantile(every, [0.5, 0.025, 0.975])
+    current = tap_intervals(breast, findings, draws=draws).current
+    assert (current.median, current.low, current.high) == (median, low, high)
+    assert posterior_intervals(breast, findings, draws=draws)["lm"] == current
+    accepted = [uncertainty._feasible(c).all() for c in chunks]
+    assert all(accepted) and 0.5 < draws.acceptance <= 1.0
+
+
+def test_up_to_a_chunk_of_draws_is_one_batch_as_before(breast):
+    draws = draw_parameters(breast.spec, 2000, 1)
+    assert draws.values is not None and list(draws.chunks()) == [draws.values]
+
+
+# The peak is VmHWM of the process itself: ru_maxrss would carry over the forked parent's peak
+# across exec (Linux), and pytest's can be large.
+MEMORY_SCRIPT = """
+import re, resource, sys
+from lmbayes.cli.main import cli
+resource.setrlimit(resource.RLIMIT_AS, (768 << 20, 768 << 20))
+try:
+    cli.main(["taps", "--uncertainty", "--draws", "200000", "--json"], standalone_mode=False)
+finally:
+    status = open("/proc/self/status").read()
+    print(int(re.search(r"VmHWM:\\s+(\\d+) kB", status)[1]) // 1024, file=sys.stderr)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_many_draws_run_in_bounded_memory(tmp_path):
+    """Before: every draw was held at once (3.4 GiB peak at 10^6 draws, 0.7 GiB at 2 x 10^5, a
+    MemoryError traceback under this limit); now about 130 MiB at 2 x 10^5, 210 MiB at 10^6."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert json.loads(done.stdout)["uncertainty"]["draws"] == 200_000
+    assert int(done.stderr.split()[-1]) < 250, f"peak {done.stderr.split()[-1]} MiB"
+
+
+def test_running_out_of_memory_is_one_line_suggesting_fewer_draws(runner, monkeypatch):
+    import lmbayes.uncertainty as uncertainty
+
+    try:
+        from numpy._core._exceptions import _ArrayMemoryError  # numpy's own MemoryError subclass
+    except ImportError:  # numpy 1
+        from numpy.core._exceptions import _ArrayMemoryError
+
+    def exhausted(*args, **kwargs):
+        raise _ArrayMemoryError((1_000_000, 64, 2), np.dtype(float))
+
+    monkeypatch.setattr(uncertainty, "tap_intervals", exhausted)
+    result = runner.invoke(cli, ["taps", "--uncertainty", "--draws", "1000000"])
+    assert result.exit_code == 1
+    assert result.output == "Error: not enough memory for 1,000,000 parameter draws; ask for fewer (e.g. --draws 100000)\n"
