@@ -6,6 +6,8 @@ application itself, so that a Ctrl-C while numpy and click load ends as quietly 
 
 from __future__ import annotations
 
+import signal
+
 from lmbayes.cli._interrupt import interrupted
 
 
@@ -15,5 +17,6 @@ def main() -> None:
         from lmbayes.cli.main import cli
 
         cli(prog_name="lmbayes")
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # while the modules load, or a second Ctrl-C while ending
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # this process is ending: a third changes nothing
         interrupted(newline=True)

@@ -3,7 +3,6 @@ numpy and click are still loading)."""
 
 from __future__ import annotations
 
-import signal
 import sys
 
 __all__ = ["interrupted"]
@@ -11,8 +10,11 @@ __all__ = ["interrupted"]
 
 def interrupted(newline: bool = False) -> None:
     """End after Ctrl-C: one line on stderr (after a line break that closes the terminal's
-    ``^C``, unless one was written), exit code 130 (128 + SIGINT), no traceback."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not interrupt the exit
+    ``^C``, unless one was written), exit code 130 (128 + SIGINT), no traceback.
+
+    It changes no signal handler: the application also runs inside other programs (a test's
+    CliRunner, a notebook), which keep their own Ctrl-C.
+    """
     try:
         sys.stderr.write("\nInterrupted.\n" if newline else "Interrupted.\n")
         sys.stderr.flush()

@@ -392,6 +392,7 @@ def test_ctrl_c_during_a_long_computation_exits_130(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "lmbayes", "taps", "--uncertainty", "--draws", "1000000"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as from a terminal, whatever runs pytest
     )
     time.sleep(1.5)
     process.send_signal(signal.SIGINT)
@@ -406,8 +407,10 @@ def test_ctrl_c_in_a_command_exits_130(runner, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Network, "taps", interrupt)
+    handler = signal.getsignal(signal.SIGINT)
     result = runner.invoke(cli, ["taps"])
     assert result.exit_code == 130 and result.stderr == "\nInterrupted.\n"
+    assert signal.getsignal(signal.SIGINT) is handler  # the host program keeps its Ctrl-C
 
 
 @pytest.mark.parametrize("command", ["posterior", "taps", "plan", "dependence", "explain", "sensitivity", "simulate"])
