@@ -94,6 +94,10 @@ def technique_token(technique: Technique) -> str:
     >>> technique_token(Technique(volume_ml=5, delay_min=45, site="cisternal", away=True))
     '5ml+45min+cisternal+away'
     """
+    if technique.usual:
+        return "usual"
+    if technique == STANDARD:
+        return "standard"
     parts = []
     if technique.volume_ml is not None:
         parts.append(f"{technique.volume_ml:g}ml")
@@ -341,6 +345,21 @@ def show_text(net: Network) -> str:
     return "\n".join(lines)
 
 
+def nodes_text(net: Network) -> str:
+    """One line a node a finding can name: its id and states (per-tap nodes once, as a range)."""
+    spec = net.spec
+    lines = [f"{net.identity}: nodes a finding can name (-e NODE=STATE)"]
+    for n in spec.nodes:
+        if not n.observable or n.tap > 1:
+            continue
+        nid = f"{n.id[:-2]}_1..{spec.n_taps}" if n.tap else n.id
+        lines += textwrap.wrap(f"{nid:<24} {' | '.join(n.states)}", width(), subsequent_indent=" " * 25)
+    hidden = [n.id for n in spec.nodes if not n.observable]
+    if hidden:
+        lines += textwrap.wrap(f"hidden (findings only in teaching): {', '.join(hidden)}", width(), subsequent_indent="  ")
+    return "\n".join(lines)
+
+
 def _param_json(p: Parameter) -> dict[str, Any]:
     return {"value": p.value, "range": [p.low, p.high], "sources": list(p.sources), "judgement": p.judgement, "note": p.note}
 
@@ -427,9 +446,10 @@ def _short_way(technique: Technique) -> str:
 
 
 def plan_json(
-    net: Network, plan: Plan, intervals: PlanIntervals | None = None, draws: Draws | None = None, seed: int = 0
+    net: Network, plan: Plan, intervals: PlanIntervals | None = None, draws: Draws | None = None, seed: int = 0,
+    findings: Findings | None = None,
 ) -> str:
-    data: dict[str, Any] = {**network_json(net), **_plain(plan)}
+    data: dict[str, Any] = {**network_json(net), **({"findings": findings} if findings is not None else {}), **_plain(plan)}
     if intervals and draws:
         data["uncertainty"] = {
             **_draws_json(draws, seed),

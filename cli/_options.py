@@ -118,8 +118,22 @@ def _parse_strategy(text: str) -> Strategy:
     return parse_strategy(text)
 
 
-#: ``NODE=STATE``, checked for form here and against the network later.
-FindingType = ParsedType("NODE=STATE", parse_assignment, tuple)
+class _FindingType(ParsedType):
+    """``NODE=STATE``, checked for form here and against the network later; the shell completes
+    node names and states from the network named on the command line (or the default)."""
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        try:
+            net = load_network(ctx.params.get("network_path") or networks.DEFAULT)
+        except LmbayesError:
+            return []
+        words = [f"{n.id}={s}" for n in net.spec.nodes if n.observable for s in n.states]
+        return [CompletionItem(w) for w in words if w.startswith(incomplete)]
+
+
+FindingType = _FindingType("NODE=STATE", parse_assignment, tuple)
 #: ``volume=12,delay=15,site=cisternal,away=yes`` or ``standard``.
 NextTapType = ParsedType("FIELD=VALUE,...", parse_next_tap, Technique)
 #: A workup strategy: ``[mri+]Ntaps[+standard][+all]``.
@@ -130,6 +144,12 @@ class NetworkType(click.ParamType):
     """A shipped network name or the path of a network file."""
 
     name = "NAME|PATH"
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        names = [CompletionItem(n) for n in networks.available() if n.startswith(incomplete)]
+        return names + [CompletionItem(incomplete, type="file")]
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
         try:

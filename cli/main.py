@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,8 @@ class OneLineErrors(click.Group):
                 exc.show()
                 sys.exit(exc.exit_code)
             where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+            if "unexpected extra argument" in exc.format_message():
+                where = " (several results go in one word: --csf neg,neg, without spaces, or quoted)" + where
             click.echo(f"Error: {printable(exc.format_message())}{where}", err=True)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
@@ -98,7 +101,7 @@ next_tap_option = click.option(
     "--next-tap",
     type=NextTapType,
     default=None,
-    help="Technique of the next taps, e.g. volume=12,delay=15 or standard (default: the usual way).",
+    help="Technique of the next taps: volume=12,delay=15, standard or usual (default: usual).",
 )
 
 
@@ -184,7 +187,8 @@ PROBABILITY = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
     "--next-tap",
     type=NextTapType,
     default=None,
-    help="Technique of the next tap, e.g. volume=12,delay=15 (compared with the usual way; default: the standard).",
+    help="Technique of the next taps: volume=12,delay=15, standard or usual (default: usual); "
+    "the plan also shows a tap to the handling standard, or this technique when given.",
 )
 @uncertainty_options
 def plan(
@@ -228,7 +232,7 @@ def plan(
         )
         intervals = None if draws is None else plan_intervals(net, findings, result, draws)
     if as_json:
-        click.echo(_format.plan_json(net, result, intervals, draws, seed))
+        click.echo(_format.plan_json(net, result, intervals, draws, seed, findings))
     else:
         click.echo(_format.plan_text(net, findings, result, intervals, draws, seed))
 
@@ -407,6 +411,32 @@ def draw(net: Network, output: str) -> None:
     click.echo(f"wrote {printable(str(written))}")
 
 
+@network.command("nodes", epilog=EPILOG)
+@network_options
+def nodes(net: Network) -> None:
+    """The nodes a finding can name, one line each with their states (compact)."""
+    click.echo(_format.nodes_text(net))
+
+
+@network.command("copy", epilog=EPILOG)
+@click.argument("name", metavar="NAME")
+@click.argument("output", type=click.Path(dir_okay=False, writable=True))
+def copy_network(name: str, output: str) -> None:
+    """Copy a shipped network file to OUTPUT, to edit it (then check it with `lmbayes network check`)."""
+    from lmbayes._output import target, write_atomically
+
+    shipped = networks.available()
+    with reported():
+        path = networks.resolve(name)
+        if path not in shipped.values():
+            raise UserInputError(f"'{printable(name)}' is not a shipped network; shipped networks: {', '.join(shipped)}")
+        if Path(output).exists():
+            raise UserInputError(f"'{printable(output)}' exists; copy to a new file")
+        text = path.read_text(encoding="utf-8")
+        write_atomically(target(output, "network file", (".yaml", ".yml")), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    click.echo(f"wrote {printable(output)} (a copy of {path.stem}; edit it, then: lmbayes network check {printable(output)})")
+
+
 @network.command("list", epilog=EPILOG)
 @json_option
 def list_networks(as_json: bool) -> None:
@@ -444,17 +474,27 @@ def check(path: str, as_json: bool) -> None:
 
 @network.command("export", epilog=EPILOG)
 @network_options
-@click.option("--format", "fmt", type=click.Choice(list(networks.WRITERS)), required=True,
-              help="bif (pgmpy, pyAgrum, bnlearn), xmlbif, net (Hugin), uai, xdsl (GeNIe).")
+@click.option("--format", "fmt", type=click.Choice(list(networks.WRITERS), case_sensitive=False), default=None,
+              help="bif (pgmpy, pyAgrum, bnlearn), xmlbif, net (Hugin), uai, xdsl (GeNIe) [default: from the suffix].")
 @click.argument("output", type=click.Path(dir_okay=False, writable=True))
-def export(net: Network, fmt: str, output: str) -> None:
+def export(net: Network, fmt: str | None, output: str) -> None:
     """Write the network for another tool, with pgmpy's writers (node and state names kept).
 
-    The probability tables are written as they are: the tap calibration and any --setting or
-    --pretest are already in them.
+    The format comes from --format or the file's suffix (.bif, .xmlbif, .net, .uai, .xdsl, any
+    case). The probability tables are written as they are: the tap calibration and any --setting
+    or --pretest are already in them.
     """
     from lmbayes._pgmpy import write_model
 
+    if fmt is None:
+        suffix = Path(output).suffix.lower().lstrip(".")
+        if suffix not in networks.WRITERS:
+            raise UserInputError(
+                f"cannot tell the format of '{printable(output)}' from its suffix: use .{', .'.join(networks.WRITERS)} "
+                "or give --format"
+            )
+        fmt = suffix
+    fmt = fmt.lower()
     with reported():
         write_model(net.tables, fmt, output)
     click.echo(f"wrote {printable(output)} ({fmt})")
@@ -473,6 +513,8 @@ for _command, _short in {
     network: "Show, list, check, export and draw networks.",
     show: "Nodes, parameters with sources and ranges, calibration.",
     list_networks: "The shipped networks, one line each.",
+    nodes: "The nodes a finding can name, with their states.",
+    copy_network: "Copy a shipped network file to edit it.",
     check: "Check a network file: every problem, with its line.",
     export: "Write the network for another tool (BIF, XMLBIF, NET, UAI, XDSL).",
     draw: "Draw the network: DOT text or a picture.",

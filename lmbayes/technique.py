@@ -128,6 +128,8 @@ def split_result(text: str) -> tuple[str, Technique | None]:
     result, sep, rest = text.partition("@")
     if not sep:
         return text, None
+    if rest.strip().lower() in ("standard", "usual"):  # the same words as the next tap's technique
+        return result, STANDARD if rest.strip().lower() == "standard" else USUAL
     fields: dict[str, object] = {}
     for token in rest.lower().split("+"):
         match = _TOKEN.match(token.strip())
@@ -163,6 +165,8 @@ def parse_next_tap(text: str) -> Technique:
     """
     if text.strip().lower() == "standard":
         return STANDARD
+    if text.strip().lower() == "usual":
+        return USUAL
     fields: dict[str, object] = {}
     for item in text.split(","):
         key, sep, value = (part.strip().lower() for part in item.partition("="))

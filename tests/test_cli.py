@@ -431,3 +431,46 @@ def test_control_characters_typed_are_shown_escaped(runner):
     result = runner.invoke(cli, ["posterior", "-e", "head\x1b[2Jache=present\r"])
     assert result.exit_code == 2 and "\x1b" not in result.output and "\r" not in result.output
     assert "unknown node 'head\\x1b[2Jache'" in result.output
+
+
+def test_one_technique_vocabulary_and_the_spaced_csf_hint(runner):
+    standard = json.loads(run(runner, "posterior", "--csf", "neg@standard,neg", "--json").output)
+    assert standard["findings"]["csf_1"] == "negative@standard"
+    usual = json.loads(run(runner, "posterior", "--csf", "neg@usual,neg", "--json").output)
+    plain = json.loads(run(runner, "posterior", "--csf", "neg,neg", "--json").output)
+    assert usual["posterior"] == plain["posterior"] != standard["posterior"]
+    taps = json.loads(run(runner, "taps", "--next-tap", "usual", "--json").output)
+    assert taps["steps"] == json.loads(run(runner, "taps", "--json").output)["steps"]
+    spaced = run(runner, "posterior", "--csf", "neg,", "neg")
+    assert spaced.exit_code == 2 and "--csf neg,neg, without spaces, or quoted" in spaced.output
+
+
+def test_network_nodes_copy_and_export_by_suffix(runner, tmp_path):
+    nodes = run(runner, "network", "nodes").output
+    assert "mri                      normal | typical_enhancement" in nodes and "ctc_1..6" in nodes
+    copy = tmp_path / "mine.yaml"
+    assert run(runner, "network", "copy", "breast", str(copy)).exit_code == 0
+    assert run(runner, "network", "check", str(copy)).output.endswith("no problems\n")
+    assert run(runner, "network", "copy", "breast", str(copy)).exit_code == 2  # never overwrites
+    out = tmp_path / "net.BIF"
+    result = run(runner, "network", "export", str(out))
+    assert result.exit_code == 0 and result.output == f"wrote {out} (bif)\n" and out.read_text().startswith("network")
+    bad = run(runner, "network", "export", str(tmp_path / "net.txt"))
+    assert bad.exit_code == 2 and "from its suffix" in bad.output and bad.output.count("\n") == 1
+
+
+def test_plan_json_names_its_findings(runner):
+    data = json.loads(run(runner, "plan", "-e", "headache=present", "--csf", "neg", "--json").output)
+    assert data["findings"] == {"headache": "present", "csf_1": "negative"}
+
+
+def test_the_shell_completes_node_states_and_network_names():
+    from click.shell_completion import ShellComplete
+
+    def complete(args: list[str], incomplete: str) -> list[str]:
+        return [c.value for c in ShellComplete(cli, {}, "lmbayes", "_LMBAYES_COMPLETE").get_completions(args, incomplete)]
+
+    assert complete(["posterior", "-e"], "mri=") == ["mri=normal", "mri=typical_enhancement"]
+    assert "ctc_2=positive" in complete(["taps", "-e"], "ctc_2")
+    assert "histology=small_cell" in complete(["posterior", "--network", "lung", "-e"], "hist")
+    assert complete(["posterior", "--network"], "mel")[0] == "melanoma"
