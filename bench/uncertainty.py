@@ -32,7 +32,7 @@ def lmbayes_seconds(net: lmbayes.Network, n: int, repeats: int = 3) -> float:
     for seed in range(repeats):
         start = time.perf_counter()
         draws = draw_parameters(net.spec, n, seed)
-        tap_intervals(net, CASE, csf=CSF, draws=draws)
+        tap_intervals(net, net.observe(CASE, CSF), draws=draws)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 

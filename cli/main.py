@@ -265,7 +265,10 @@ def sensitivity(
         if plot_path is not None:
             from lmbayes.plots import tornado
 
-            wrote(tornado(swings, current, plot_path, f"P(LM) = {100 * current:.1f}% with these findings: one-way sensitivity"))
+            from lmbayes.sensitivity import parameter_words
+
+            words = {s.path: parameter_words(net.spec, s.path) for s in swings}
+            wrote(tornado(swings, current, plot_path, f"P(LM) = {100 * current:.1f}% with these findings: one-way sensitivity", words=words))
     if as_json:
         click.echo(_format.sensitivity_json(net, current, swings, threshold))
     else:

@@ -461,8 +461,10 @@ def noisy_or(leak: ArrayLike, frequencies: Sequence[ArrayLike]) -> np.ndarray:
     leak = np.asarray(leak, dtype=float)
     freqs = [np.asarray(f, dtype=float) for f in frequencies]
     shape = np.broadcast_shapes(leak.shape, *(f.shape for f in freqs))
+    # a cause cannot make a sign rarer than the leak: a draw below it is held at the leak
+    # (the loader refuses such a value in a file; sampled ranges can still cross)
     with np.errstate(divide="ignore", invalid="ignore"):
-        keep = [np.where(leak < 1.0, (1.0 - f) / (1.0 - leak), 1.0) for f in freqs]
+        keep = [np.where(leak < 1.0, (1.0 - np.maximum(f, leak)) / (1.0 - leak), 1.0) for f in freqs]
     table = np.empty(shape + (2,) * len(freqs) + (2,))
     for config in itertools.product((0, 1), repeat=len(freqs)):
         absent = (1.0 - leak) * math.prod((k for k, x in zip(keep, config) if x), start=np.ones(shape))

@@ -8,14 +8,14 @@ is (``$`` starts no formula), and every file is written atomically (:mod:`lmbaye
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Mapping, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from lmbayes._output import target, write_atomically
 from lmbayes.errors import InputError, LmbayesError
-from lmbayes.kinds import kind_of
+from lmbayes.kinds import KINDS, kind_of
 from lmbayes.sensitivity import Swing
 from lmbayes.spec import NetworkSpec
 from lmbayes.taps import TapTable, percent
@@ -68,13 +68,19 @@ def _save(fig: Any, path: str | Path) -> Path:
         plt.close(fig)
 
 
-def tornado(swings: Sequence[Swing], current: float, path: str | Path, title: str, top: int = 15) -> Path:
-    """A tornado chart of P(LM) with each parameter at the ends of its range."""
+def tornado(
+    swings: Sequence[Swing], current: float, path: str | Path, title: str, top: int = 15,
+    words: Mapping[str, str] | None = None,
+) -> Path:
+    """A tornado chart of P(LM) with each parameter at the ends of its range, each labelled in
+    ``words`` (see :func:`lmbayes.sensitivity.parameter_words`) where given."""
     with _drawing(path) as plt:
-        return _tornado(plt, swings, current, path, title, top)
+        return _tornado(plt, swings, current, path, title, top, words or {})
 
 
-def _tornado(plt: Any, swings: Sequence[Swing], current: float, path: str | Path, title: str, top: int) -> Path:
+def _tornado(
+    plt: Any, swings: Sequence[Swing], current: float, path: str | Path, title: str, top: int, words: Mapping[str, str]
+) -> Path:
     shown = list(swings[:top])[::-1]
     fig, ax = plt.subplots(figsize=(9, 0.42 * len(shown) + 1.6))
     for y, s in enumerate(shown):
@@ -86,7 +92,11 @@ def _tornado(plt: Any, swings: Sequence[Swing], current: float, path: str | Path
         ax.annotate(f"{s.high:g}", (s.p_lm_high, y), xytext=(3 if s.p_lm_high > s.p_lm_low else -3, 0), textcoords="offset points",
                     ha="left" if s.p_lm_high > s.p_lm_low else "right", va="center", fontsize=8)
     ax.axvline(current, color="black", linewidth=1)
-    ax.set_yticks(range(len(shown)), [s.path + (" (judgement)" if s.judgement else "") for s in shown], fontsize=9)
+    ax.set_yticks(
+        range(len(shown)),
+        [_wrap(words.get(s.path, s.path), 60) + (" (judgement)" if s.judgement else "") for s in shown],
+        fontsize=9,
+    )
     ax.set_xlabel("P(LM) with the parameter at the low or high end of its range")
     from matplotlib.ticker import PercentFormatter
 
@@ -116,17 +126,19 @@ def _ladder(plt: Any, rows: Sequence[ReplayRow], prior: float, path: str | Path,
     fig, ax = plt.subplots(figsize=(10, 5.5))
     ax.plot(x, [prior] + [r.p_lm_after for r in rows], marker="o", linewidth=2.5, color="#2f6f9f", label="LM", zorder=3)
     for cause in rows[0].causes:
-        ax.plot(x, [float("nan")] + [r.causes[cause] for r in rows], linestyle="--", marker=".", alpha=0.8, label=cause)
+        ax.plot(x, [float("nan")] + [r.causes[cause] for r in rows], linestyle="--", marker=".", alpha=0.6,
+                label=cause.replace("_", " "))
     for xi, r in zip(x[1:], rows):
-        ax.annotate(f"{100 * r.p_lm_after:.0f}%\n{r.eano_esmo}", (xi, r.p_lm_after), xytext=(0, 9), textcoords="offset points",
-                    ha="center", fontsize=7.5)
+        ax.annotate(f"{100 * r.p_lm_after:.0f}%\n{r.eano_esmo}", (xi, r.p_lm_after), xytext=(0, 10), textcoords="offset points",
+                    ha="center", fontsize=7.5, bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
     ax.set_xticks(x, ["before"] + [f"{r.step}. {_wrap(r.label)}" for r in rows], fontsize=7.5, rotation=30, ha="right")
     ax.set_ylim(0, 1.12)
     ax.yaxis.set_major_formatter(lambda y, _: f"{100 * y:.0f}%")
     ax.set_ylabel("probability after the step")
     ax.set_title(title, fontsize=10)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.subplots_adjust(bottom=0.3)
     return _save(fig, path)
 
 
@@ -149,7 +161,13 @@ def _tap_curve(plt: Any, table: TapTable, path: str | Path, title: str) -> Path:
     ax.set_xticks(x)
     ax.set_xlabel("taps done (all further taps negative)")
     ax.set_ylabel("P(LM)")
-    ax.set_ylim(0, 1.02)
+    # scaled to the curves (the positive-tap markers may go off the top: they are labelled)
+    top = max([table.current, table.floor, *(s.p_lm_if_negative for s in table.steps)])
+    ax.set_ylim(0, min(1.02, max(0.05, 1.25 * top)))
+    for s in table.steps:
+        if s.p_lm_if_positive > ax.get_ylim()[1]:
+            ax.annotate(f"if + {100 * s.p_lm_if_positive:.0f}%", (s.tap, ax.get_ylim()[1]), xytext=(0, -12),
+                        textcoords="offset points", ha="center", fontsize=7.5, color="#b03a2e")
     ax.yaxis.set_major_formatter(lambda y, _: f"{100 * y:.0f}%")
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
@@ -213,12 +231,13 @@ def network_picture(spec: NetworkSpec, path: str | Path) -> Path:
 def _network_picture(plt: Any, spec: NetworkSpec, path: str | Path) -> Path:
     import networkx as nx
 
+    shown = [n for n in spec.nodes if n.tap <= 2]  # the taps alike after the second: drawn once
     graph = nx.DiGraph()
-    for n in spec.nodes:
+    for n in shown:
         graph.add_node(n.id, layer=kind_of(n).layer)
-    graph.add_edges_from((p, n.id) for n in spec.nodes for p in n.parents)
+    graph.add_edges_from((p, n.id) for n in shown for p in n.parents)
     layers: dict[int, list[str]] = {}
-    for n in spec.nodes:  # the file's order within a layer, layer 0 at the top
+    for n in shown:  # the file's order within a layer, layer 0 at the top
         layers.setdefault(kind_of(n).layer, []).append(n.id)
     position = {
         v: (i - (len(members) - 1) / 2, -layer)
@@ -226,12 +245,18 @@ def _network_picture(plt: Any, spec: NetworkSpec, path: str | Path) -> Path:
         for i, v in enumerate(members)
     }
     fig, ax = plt.subplots(figsize=(16, 8))
-    colors = {n.id: kind_of(n).color for n in spec.nodes}
+    colors = {n.id: kind_of(n).color for n in shown}
     nx.draw_networkx_edges(graph, position, ax=ax, alpha=0.35, arrows=True, arrowsize=10, node_size=2600)
     nx.draw_networkx_nodes(graph, position, ax=ax, node_color=[colors[v] for v in graph], node_size=2600,
                            node_shape="s", alpha=0.9)
     nx.draw_networkx_labels(graph, position, ax=ax, labels={v: v.replace("_", "\n") for v in graph}, font_size=6.5)
-    ax.set_title(f"{spec.name}: {spec.title}", fontsize=11)
+    more = f"; taps 3 to {spec.n_taps} as taps 1 and 2" if spec.n_taps > 2 else ""
+    ax.set_title(f"{spec.name}: {spec.title}{more}", fontsize=11)
+    from matplotlib.patches import Patch
+
+    kinds = dict.fromkeys(kind_of(n).name for n in shown)
+    ax.legend(handles=[Patch(color=KINDS[k].color, label=k.replace("_", " ")) for k in kinds],
+              loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, title="kind")
     ax.axis("off")
     return _save(fig, path)
 

@@ -29,7 +29,7 @@ from lmbayes.spec import NetworkSpec
 from lmbayes.tables import sign_floors
 from lmbayes.uncertainty import p_target
 
-__all__ = ["Swing", "one_way"]
+__all__ = ["Swing", "one_way", "parameter_words"]
 
 _GRID = 41
 
@@ -53,6 +53,39 @@ class Swing:
     @property
     def swing(self) -> float:
         return abs(self.p_lm_high - self.p_lm_low)
+
+
+def parameter_words(spec: NetworkSpec, path: str) -> str:
+    """A parameter path in words, for pictures.
+
+    >>> from lmbayes import load_network
+    >>> spec = load_network().spec
+    >>> parameter_words(spec, "bladder_bowel.given.lm")
+    'Bladder or bowel dysfunction among patients with LM'
+    >>> parameter_words(spec, "limb_weakness.causes.epidural_compression")
+    'Limb weakness or sensory loss with epidural spinal cord or cauda equina compression alone'
+    """
+    head, _, rest = path.partition(".")
+    labels = {n.id: n.label for n in (*spec.nodes, *spec.tap_analyses)}
+    labels.setdefault("cytology", "CSF cytology")
+    subject = labels.get(head, head.replace("_", " "))
+
+    def label(node: str) -> str:
+        text = labels.get(node, node.replace("_", " "))
+        return "LM" if node == spec.target else text[:1].lower() + text[1:]
+
+    parts = rest.split(".")
+    if parts[0] == "given":
+        return f"{subject} among patients with {label(parts[1])}"
+    if parts[0] == "causes":
+        return f"{subject} with {label(parts[1])} alone"
+    if parts[0] == "leak":
+        return f"{subject} without any modelled cause"
+    if parts[0] == "prior":
+        return f"{subject}: prior" + (f" if {parts[1].replace('_', ' ')}" if len(parts) > 1 else "")
+    if parts[0] == "share":
+        return f"{subject}: share {parts[2].replace('_', ' ')} {'with' if parts[1] == 'present' else 'without'} LM"
+    return f"{subject}: {' '.join(p.replace('_', ' ') for p in parts)}"
 
 
 def feasible_range(spec: NetworkSpec, path: str) -> tuple[float, float]:

@@ -215,3 +215,15 @@ def test_running_out_of_memory_is_one_line_suggesting_fewer_draws(runner, monkey
     result = runner.invoke(cli, ["taps", "--uncertainty", "--draws", "1000000"])
     assert result.exit_code == 1
     assert result.output == "Error: not enough memory for 1,000,000 parameter draws; ask for fewer (e.g. --draws 100000)\n"
+
+
+def test_every_table_over_the_draws_is_a_probability_table(breast):
+    """Ranges are drawn independently, so a cause's frequency can fall below its sign's leak in
+    a draw: the table holds it at the leak instead of going negative."""
+    from lmbayes.tables import build_tables
+
+    draws = draw_parameters(breast.spec, 2000, 0)
+    tables = build_tables(breast.spec, values=draws.values)
+    for node, cpt in tables.cpts.items():
+        assert cpt.min() >= 0.0, node
+        assert np.allclose(cpt.sum(axis=-1), 1.0), node
