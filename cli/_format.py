@@ -250,6 +250,9 @@ def taps_text(
         )
         lines.append(f"{s.tap:>3}  " + "  ".join(f"{c:>10}" for c in cells))
     lines.append("")
+    if not table.steps and table.taps_done >= table.n_taps:
+        lines.append(_all_taps_done(table.n_taps))
+        return "\n".join(lines)
     lines.append(textwrap.fill(table.summary(), width()))
     lines.append(
         textwrap.fill(
@@ -282,6 +285,11 @@ def taps_json(
     if intervals and draws:
         data["uncertainty"] = {**_draws_json(draws, seed), **_plain(intervals)}
     return dumps(data)
+
+
+def _all_taps_done(n_taps: int) -> str:
+    """The one sentence taps, plan and dependence print when every modelled tap is done."""
+    return _fill(f"All {n_taps} modelled taps are done; model more with --max-taps (up to {MAX_TAPS}).")
 
 
 def _points(change: float) -> str:
@@ -422,6 +430,8 @@ def plan_text(
             mark = _style(mark, {"rule_out": "green", "treat": "red"}.get(o.zone, "yellow")) if mark else mark
             lines.append(f"    {o.state:<18} {percent(o.probability):>7}  ->  P(LM) {percent(o.p_lm):>6}{interval}{mark}")
     lines += ["", textwrap.fill("Advice: " + plan.advice, width())]
+    if findings.taps_done >= net.spec.n_taps:
+        lines.append(_all_taps_done(net.spec.n_taps))
     if straddling:
         option, o, i, limit = straddling[0]
         lines.append(_fill(
@@ -717,7 +727,7 @@ def dependence_text(net: Network, findings: Findings, result: Dependence) -> str
     if not rows:
         if findings.taps_done < net.spec.n_taps:
             return "\n".join(lines + ["The findings fix P(LM): further taps cannot change it."])
-        return "\n".join(lines + [f"All {net.spec.n_taps} modelled taps are done; model more with --max-taps (up to {MAX_TAPS})."])
+        return "\n".join(lines + [_all_taps_done(net.spec.n_taps)])
     lines.append(f"{'more':>4}  {'P(LM) if all negative':^23}  {'LR':>7}  {'yield among LM':^23}".rstrip())
     lines.append(f"{'taps':>4}  {'network':>11} {'independent':>11}  {'applied':>7}  {'network':>11} {'independent':>11}")
     for r in rows:

@@ -75,6 +75,8 @@ def load_case(name_or_path: str | Path) -> tuple[CaseFile, Network]:
         path = shipped[text]
     else:
         path = Path(text)
+        if not path.is_file() and (path.suffix.lower() in (".yaml", ".yml") or "/" in text or "\\" in text):
+            raise InputError(f"no case file at '{printable(text)}'; shipped cases: {', '.join(shipped)}")
         if not path.is_file():
             raise InputError(
                 f"unknown case '{text}'{did_you_mean(text, shipped)}; shipped cases: "

@@ -474,3 +474,17 @@ def test_the_shell_completes_node_states_and_network_names():
     assert "ctc_2=positive" in complete(["taps", "-e"], "ctc_2")
     assert "histology=small_cell" in complete(["posterior", "--network", "lung", "-e"], "hist")
     assert complete(["posterior", "--network"], "mel")[0] == "melanoma"
+
+
+def test_every_command_says_the_same_when_all_modelled_taps_are_done(runner):
+    done = "All 2 modelled taps are done; model more with --max-taps (up to 10)."
+    for command in ("taps", "plan", "dependence"):
+        result = run(runner, command, "--max-taps", "2", "--csf", "neg,neg")
+        assert result.exit_code == 0 and done in result.output, command
+    simulated = run(runner, "simulate", "--max-taps", "2", "--csf", "neg,neg", "--patients", "100")
+    assert simulated.exit_code == 2 and "(use --max-taps 5)" in simulated.output
+
+
+def test_a_missing_case_file_is_named_as_such(runner):
+    result = run(runner, "replay", "nosuch/case.yaml")
+    assert result.exit_code == 2 and result.output.startswith("Error: no case file at 'nosuch/case.yaml'")
