@@ -753,3 +753,47 @@ def dependence_text(net: Network, findings: Findings, result: Dependence) -> str
 
 def dependence_json(net: Network, findings: Findings, result: Dependence) -> str:
     return dumps({**network_json(net), "findings": findings, **_plain(result)})
+
+
+def _csv(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A table as CSV for a spreadsheet: probabilities as numbers (0 to 1), full precision."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().rstrip("\n")
+
+
+def taps_csv(table: TapTable) -> str:
+    return _csv(
+        ("tap", "p_positive", "p_lm_if_positive", "p_lm_if_negative", "change", "likelihood_ratio", "p_lm_if_negative_independent"),
+        [(s.tap, s.p_positive, s.p_lm_if_positive, s.p_lm_if_negative, s.change, s.likelihood_ratio, s.p_lm_if_negative_independent)
+         for s in table.steps],
+    )
+
+
+def plan_csv(plan: Plan) -> str:
+    rows = []
+    for o in plan.tests:
+        technique = "" if o.technique is None else way(o.technique)
+        for x in o.outcomes:
+            rows.append((o.test, o.label, technique, "+".join(o.analyses), o.information_bits, o.expected_change,
+                         x.state, x.probability, x.p_lm, x.zone))
+    head = ("test", "label", "technique", "analyses", "information_bits", "expected_change", "result", "probability", "p_lm", "zone")
+    return _csv(head, rows)
+
+
+def sensitivity_csv(swings: Sequence[Swing]) -> str:
+    return _csv(
+        ("path", "value", "low", "high", "p_lm_low", "p_lm_high", "swing", "judgement", "limited", "flip"),
+        [(s.path, s.value, s.low, s.high, s.p_lm_low, s.p_lm_high, s.swing, s.judgement, s.limited, s.flip) for s in swings],
+    )
+
+
+def simulate_csv(results: Sequence[CohortResult]) -> str:
+    head = ["row"] + [r.strategy.name for r in results]
+    return _csv(head, [(label, *cells) for label, cells in _natural(results)])
+

@@ -162,6 +162,7 @@ class NetworkType(click.ParamType):
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON with stable keys instead of text.")
+csv_option = click.option("--csv", "as_csv", is_flag=True, help="Print the table as CSV (for a spreadsheet) instead of text.")
 
 network_option = click.option(
     "--network",

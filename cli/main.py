@@ -17,6 +17,7 @@ from lmbayes.cli._options import (
     NextTapType,
     StrategyType,
     UserInputError,
+    csv_option,
     json_option,
     network_options,
     out_of_memory,
@@ -125,6 +126,7 @@ def posterior(net: Network, findings: Findings, as_json: bool, draws: Draws | No
 
 @cli.command(epilog=EPILOG)
 @query_options
+@csv_option
 @next_tap_option
 @click.option(
     "--with",
@@ -140,6 +142,7 @@ def taps(
     net: Network,
     findings: Findings,
     as_json: bool,
+    as_csv: bool,
     next_tap: Technique | None,
     analyses: str,
     draws: Draws | None,
@@ -167,7 +170,9 @@ def taps(
             from lmbayes.plots import tap_curve
 
             wrote(tap_curve(table, plot_path, f"P(LM) after further negative taps ({net.name} network)"))
-    if as_json:
+    if as_csv:
+        click.echo(_format.taps_csv(table))
+    elif as_json:
         click.echo(_format.taps_json(net, findings, table, intervals, draws, seed))
     else:
         click.echo(_format.taps_text(net, findings, table, intervals, draws, seed))
@@ -178,6 +183,7 @@ PROBABILITY = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
 
 @cli.command(epilog=EPILOG)
 @query_options
+@csv_option
 @click.option("--rule-out-below", type=PROBABILITY, default=None, metavar="P", help=f"Set LM aside below this P(LM) [default: {DEFAULT_THRESHOLDS.rule_out:.2f}].")
 @click.option("--treat-above", type=PROBABILITY, default=None, metavar="P", help=f"Treat above this P(LM) [default: {DEFAULT_THRESHOLDS.treat:.2f}].")
 @click.option("--benefit", type=click.FloatRange(0.0, min_open=True), default=None, help="Net benefit of treating a patient with LM (derives the thresholds).")
@@ -195,6 +201,7 @@ def plan(
     net: Network,
     findings: Findings,
     as_json: bool,
+    as_csv: bool,
     rule_out_below: float | None,
     treat_above: float | None,
     benefit: float | None,
@@ -231,7 +238,9 @@ def plan(
             benefit_harm=None if benefit is None or harm is None else (benefit, harm, test_harm),
         )
         intervals = None if draws is None else plan_intervals(net, findings, result, draws)
-    if as_json:
+    if as_csv:
+        click.echo(_format.plan_csv(result))
+    elif as_json:
         click.echo(_format.plan_json(net, result, intervals, draws, seed, findings))
     else:
         click.echo(_format.plan_text(net, findings, result, intervals, draws, seed))
@@ -239,6 +248,7 @@ def plan(
 
 @cli.command(epilog=EPILOG)
 @query_options
+@csv_option
 @click.option("--threshold", type=PROBABILITY, default=None, metavar="P", help="Also find where each parameter would move P(LM) across P.")
 @click.option("--top", type=click.IntRange(1), default=None, help="Show only the N largest swings.")
 @plot_option
@@ -246,6 +256,7 @@ def sensitivity(
     net: Network,
     findings: Findings,
     as_json: bool,
+    as_csv: bool,
     threshold: float | None,
     top: int | None,
     plot_path: str | None,
@@ -269,7 +280,9 @@ def sensitivity(
 
             words = {s.path: parameter_words(net.spec, s.path) for s in swings}
             wrote(tornado(swings, current, plot_path, f"P(LM) = {100 * current:.1f}% with these findings: one-way sensitivity", words=words))
-    if as_json:
+    if as_csv:
+        click.echo(_format.sensitivity_csv(swings))
+    elif as_json:
         click.echo(_format.sensitivity_json(net, current, swings, threshold))
     else:
         click.echo(_format.sensitivity_text(net, findings, current, swings, threshold))
@@ -277,6 +290,7 @@ def sensitivity(
 
 @cli.command(epilog=EPILOG)
 @query_options
+@csv_option
 @click.option("--patients", type=click.IntRange(1, 100_000_000), default=100_000, show_default=True, help="Virtual patients to simulate.")
 @click.option("--seed", type=click.IntRange(0), default=1, show_default=True, help="Seed, 0 or more (same seed, same numbers).")
 @click.option(
@@ -292,6 +306,7 @@ def simulate(
     net: Network,
     findings: Findings,
     as_json: bool,
+    as_csv: bool,
     patients: int,
     seed: int,
     strategy: Strategy,
@@ -313,7 +328,9 @@ def simulate(
         results = run_simulation(
             net, findings, strategies=strategies, patients=patients, rng=seed, progress=advance
         )
-    if as_json:
+    if as_csv:
+        click.echo(_format.simulate_csv(results))
+    elif as_json:
         click.echo(_format.simulate_json(net, results, seed))
     else:
         click.echo(_format.simulate_text(net, findings, results, seed))

@@ -488,3 +488,19 @@ def test_every_command_says_the_same_when_all_modelled_taps_are_done(runner):
 def test_a_missing_case_file_is_named_as_such(runner):
     result = run(runner, "replay", "nosuch/case.yaml")
     assert result.exit_code == 2 and result.output.startswith("Error: no case file at 'nosuch/case.yaml'")
+
+
+@pytest.mark.parametrize("command", ["taps", "plan", "sensitivity", "simulate"])
+def test_tables_as_csv_for_a_spreadsheet(runner, breast, command):
+    import csv
+    import io
+
+    extra = ["--patients", "2000"] if command == "simulate" else []
+    result = run(runner, command, "-e", "headache=present", "--csf", "neg", "--csv", *extra)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert rows and "not a medical device" not in result.output
+    if command == "taps":
+        table = breast.taps({"headache": "present"}, csf=["neg"])
+        assert [int(r["tap"]) for r in rows] == [s.tap for s in table.steps]
+        assert float(rows[0]["p_lm_if_negative"]) == table.steps[0].p_lm_if_negative
