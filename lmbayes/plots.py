@@ -239,12 +239,13 @@ def _network_picture(plt: Any, spec: NetworkSpec, path: str | Path) -> Path:
     layers: dict[int, list[str]] = {}
     for n in shown:  # the file's order within a layer, layer 0 at the top
         layers.setdefault(kind_of(n).layer, []).append(n.id)
-    position = {
+    position = _graphviz_positions(graph) or {
         v: (i - (len(members) - 1) / 2, -layer)
         for layer, members in layers.items()
         for i, v in enumerate(members)
     }
-    fig, ax = plt.subplots(figsize=(16, 8))
+    across = max(x for x, _ in position.values()) - min(x for x, _ in position.values())
+    fig, ax = plt.subplots(figsize=(max(16, 0.85 * (across + 1.3)), 8))
     colors = {n.id: kind_of(n).color for n in shown}
     nx.draw_networkx_edges(graph, position, ax=ax, alpha=0.35, arrows=True, arrowsize=10, node_size=2600)
     nx.draw_networkx_nodes(graph, position, ax=ax, node_color=[colors[v] for v in graph], node_size=2600,
@@ -259,6 +260,30 @@ def _network_picture(plt: Any, spec: NetworkSpec, path: str | Path) -> Path:
               loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, title="kind")
     ax.axis("off")
     return _save(fig, path)
+
+
+def _graphviz_positions(graph: Any) -> dict[str, tuple[float, float]] | None:
+    """Node positions from Graphviz's ``dot`` (layered, fewest crossings) when pydot and the
+    ``dot`` program are installed; None otherwise (the layered layout by kind is used)."""
+    import shutil
+
+    if shutil.which("dot") is None:
+        return None
+    try:
+        from networkx.drawing.nx_pydot import graphviz_layout
+
+        raw = graphviz_layout(graph, prog="dot")
+    except Exception:  # pydot missing or dot failing: fall back quietly
+        return None
+    # Graphviz's ranks and its order within each rank (fewest crossings), evenly spaced
+    by_rank: dict[int, list[tuple[float, str]]] = {}
+    for v, (x, y) in raw.items():
+        by_rank.setdefault(round(y), []).append((x, v))
+    position = {}
+    for level, rank in enumerate(sorted(by_rank, reverse=True)):  # dot puts the roots at the top
+        members = [v for _, v in sorted(by_rank[rank])]
+        position.update({v: (1.3 * (i - (len(members) - 1) / 2), -level) for i, v in enumerate(members)})
+    return position
 
 
 def _wrap(text: str, width: int = 28) -> str:

@@ -220,3 +220,22 @@ def test_plot_says_what_it_wrote_and_keeps_the_permissions(runner, tmp_path):
     result = runner.invoke(cli, ["taps", "--plot", str(out), "--json"])
     assert result.exit_code == 0 and result.stderr == f"wrote {out}\n"
     assert out.read_text().lstrip().startswith("<?xml") and (out.stat().st_mode & 0o777) == 0o640
+
+
+def test_the_network_layout_uses_graphviz_when_installed_and_falls_back(monkeypatch):
+    import shutil
+
+    import networkx as nx
+
+    from lmbayes import plots
+
+    graph = nx.DiGraph([("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")])
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert plots._graphviz_positions(graph) is None  # no dot: the layered layout by kind
+    monkeypatch.undo()
+    positions = plots._graphviz_positions(graph)
+    if shutil.which("dot") is not None:
+        assert positions["a"][1] > positions["b"][1] == positions["c"][1] > positions["d"][1]
+        assert abs(positions["b"][0] - positions["c"][0]) == 1.3  # evenly spaced within a rank
+    else:
+        assert positions is None
