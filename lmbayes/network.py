@@ -280,10 +280,6 @@ class Network:
         self.case(findings).check_possible()
         return findings
 
-    def findings(self, evidence: Evidence | None = None, csf: str | Sequence[str] = ()) -> dict[str, str]:
-        """Check findings and return them as ``{node: state}``."""
-        return dict(self.observe(evidence, csf).states)
-
     def _observed(self, findings: Findings | Evidence | None, csf: str | Sequence[str]) -> Findings:
         """``findings`` if already checked, else the checked value of the raw pair."""
         if isinstance(findings, Findings):
@@ -372,6 +368,12 @@ class Network:
             chosen += found
         return tuple(a for a in known if a in chosen)
 
+    def single_tap_lr(self, analyses: Sequence[str] = ()) -> float:
+        """The likelihood ratio of one all-negative tap done the usual way before any finding:
+        the fixed ratio a nomogram chains tap after tap (1 where it is undefined)."""
+        joint = self.engine.joint((self.target, *self.spec.tap_readings(1, analyses)))
+        return _negative_lr(joint.reshape(2, -1), 0) or 1.0
+
     def taps(
         self,
         findings: Findings | Evidence | None = None,
@@ -397,8 +399,7 @@ class Network:
         done = case.taps_done
         target = self.target
         # one contraction per step: the joint of LM and the next tap's readings gives every column
-        first = engine.joint((target, *self.spec.tap_readings(1, chosen)))
-        single = _negative_lr(first.reshape(2, -1), 0) or 1.0
+        single = self.single_tap_lr(chosen)
         prefix = dict(base)
         current = before = case.p_target(prefix)
         steps = []

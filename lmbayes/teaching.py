@@ -283,7 +283,7 @@ def dependence(network: Network, findings: Findings) -> Dependence:
     engine, base = case.engine, case.evidence
     negative, positive = 0, len(spec.tap_states) - 1
     further = spec.taps[findings.taps_done :]
-    fagan_lr = network.taps(findings).single_tap_lr
+    fagan_lr = network.single_tap_lr()
     first = engine.joint((target, further[0]), base) if further else None
     if first is None or target in base or first[0].sum() == 0 or first[1].sum() == 0 or first[0, negative] == 0:
         return Dependence(None, fagan_lr, ())  # no further tap, or the findings fix P(LM)
@@ -293,11 +293,11 @@ def dependence(network: Network, findings: Findings) -> Dependence:
     current = case.p_target(base)
     rows = []
     prefix = dict(base)
+    p_lm_total = engine.joint((target,), base)[1]
     for j, tap in enumerate(further, start=1):
         prefix[tap] = negative
         # P(no positive among the j taps | LM): sum over the non-positive states of each tap
         none_positive = engine.joint((target, *further[:j]), base)[(1, *[slice(0, positive)] * j)].sum()
-        p_lm_total = engine.joint((target,), base)[1]
         step = engine.joint((target, tap), {n: s for n, s in prefix.items() if n != tap})
         lr = (step[1, negative] / step[1].sum()) / (step[0, negative] / step[0].sum()) if step[0, negative] > 0 else None
         rows.append(DependenceRow(
