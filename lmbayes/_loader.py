@@ -21,7 +21,7 @@ from lmbayes._text import printable, shown
 from lmbayes._yaml import Lines, read
 from lmbayes.kinds import FILE_KINDS, KINDS
 from lmbayes.networks import FOREIGN, IMPORTED
-from lmbayes.tables import MIN_PRETEST, sign_floors, solved_sensitivities
+from lmbayes.tables import MIN_PRETEST, point_context, sign_floors, solved_sensitivities
 from lmbayes.spec import (
     MAX_TAPS,
     SHEDDING,
@@ -202,7 +202,8 @@ def _parse(data: Any, where: Where, path: str, digest: str = "") -> NetworkSpec 
         digest=digest,
         not_applicable={printable(str(k)): printable(v.strip(), "\n\t") for k, v in not_applicable.items()},
     )
-    for node_id, sensitivity in solved_sensitivities(spec).items():
+    ctx = point_context(spec)  # the causes' tables once, for both checks
+    for node_id, sensitivity in solved_sensitivities(spec, ctx).items():
         if not 0.0 <= sensitivity <= 1.0:
             with where.collect():
                 raise where.at(node_id).error(
@@ -211,7 +212,7 @@ def _parse(data: Any, where: Where, path: str, digest: str = "") -> NetworkSpec 
                     "outside [0, 1]: the frequency among patients with LM, the state's share among them and the "
                     "specificity do not fit together",
                 )
-    for node_id, (m, floor, _) in sign_floors(spec).items():
+    for node_id, (m, floor, _) in sign_floors(spec, ctx).items():
         if m < floor - 1e-12:
             with where.collect():
                 raise where.at(node_id).error(

@@ -16,6 +16,7 @@ threshold: found on a grid over the range, then by bisection to 1e-10.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -88,7 +89,9 @@ def parameter_words(spec: NetworkSpec, path: str) -> str:
     return f"{subject}: {' '.join(p.replace('_', ' ') for p in parts)}"
 
 
-def feasible_range(spec: NetworkSpec, path: str) -> tuple[float, float]:
+def feasible_range(
+    spec: NetworkSpec, path: str, floors: Mapping[str, tuple[float, float, float]] | None = None
+) -> tuple[float, float]:
     """The part of a parameter's range a shedding model can reproduce (others at their values).
 
     >>> from lmbayes import load_network
@@ -110,7 +113,7 @@ def feasible_range(spec: NetworkSpec, path: str) -> tuple[float, float]:
     node, _, rest = path.partition(".")
     if rest == f"given.{spec.target}" and node in spec.node_ids and spec.node(node).kind == "sign":
         # below the floor (the leak and the other causes among patients with LM) LM adds nothing
-        floor = sign_floors(spec)[node][1]
+        floor = (floors if floors is not None else sign_floors(spec))[node][1]
         return max(p.low, min(floor, p.high)), p.high
     return p.low, p.high
 
@@ -121,7 +124,8 @@ def one_way(network: Network, findings: Findings, *, threshold: float | None = N
     spec = network.spec
     case = network.case(findings)
     paths = [p for p, par in spec.parameters.items() if par.high > par.low]
-    ends = {p: feasible_range(spec, p) for p in paths}
+    floors = sign_floors(spec)  # once for every sign's range
+    ends = {p: feasible_range(spec, p, floors) for p in paths}
     base = {p: np.full(2 * len(paths), par.value) for p, par in spec.parameters.items()}
     for i, path in enumerate(paths):
         base[path][2 * i], base[path][2 * i + 1] = ends[path]

@@ -202,7 +202,17 @@ def _scaled_to_given(spec: NetworkSpec, ctx: TableContext, tables: Tables) -> Ta
     return tables
 
 
-def sign_floors(spec: NetworkSpec) -> dict[str, tuple[float, float, float]]:
+def point_context(spec: NetworkSpec) -> TableContext:
+    """The causes' tables at the file's values, ready to query: what :func:`sign_floors` and
+    :func:`solved_sensitivities` need (the taps' calibration is not: a placeholder stands in)."""
+    def v(path: str) -> np.ndarray:
+        return np.asarray(spec.parameters[path].value)
+
+    ctx = TableContext(spec, v, calibrate(0.5, 0.85), MappingProxyType({}))
+    return _causes_first(spec, ctx, None, 0)[1]
+
+
+def sign_floors(spec: NetworkSpec, ctx: TableContext | None = None) -> dict[str, tuple[float, float, float]]:
     """For each sign with a given frequency ``m`` among patients with the target:
     ``(m, floor, solved "alone" frequency)`` at the file's values (see :class:`lmbayes.kinds.Sign`).
 
@@ -211,11 +221,7 @@ def sign_floors(spec: NetworkSpec) -> dict[str, tuple[float, float, float]]:
     >>> m, round(floor, 4) < m, round(alone, 4) < m
     (0.53, True, True)
     """
-    def v(path: str) -> np.ndarray:
-        return np.asarray(spec.parameters[path].value)
-
-    ctx = TableContext(spec, v, calibrate(0.5, 0.85), MappingProxyType({}))  # taps are not needed here
-    _, ctx = _causes_first(spec, ctx, None, 0)
+    ctx = ctx or point_context(spec)
     found = {}
     for node in spec.of_kind("sign"):
         result = Sign().floor_and_solution(node, ctx)
@@ -225,14 +231,10 @@ def sign_floors(spec: NetworkSpec) -> dict[str, tuple[float, float, float]]:
     return found
 
 
-def solved_sensitivities(spec: NetworkSpec) -> dict[str, float]:
+def solved_sensitivities(spec: NetworkSpec, ctx: TableContext | None = None) -> dict[str, float]:
     """The sensitivity of each test whose file gives its frequency among patients with LM
     instead (see :class:`lmbayes.kinds.Test`), at the file's values, unclipped."""
-    def v(path: str) -> np.ndarray:
-        return np.asarray(spec.parameters[path].value)
-
-    ctx = TableContext(spec, v, calibrate(0.5, 0.85), MappingProxyType({}))
-    _, ctx = _causes_first(spec, ctx, None, 0)
+    ctx = ctx or point_context(spec)
     found = {}
     for node in (*spec.nodes, *spec.tap_analyses):
         if node.kind in ("test", "tap_test") and f"{node.template or node.id}.given.{spec.target}" in spec.parameters:
