@@ -104,6 +104,16 @@ class Kind:
         raise NotImplementedError(f"nodes of kind '{self.name}' have no table of their own")
 
 
+def _read_given(node_id: str, given: Any, where: Where, sources: frozenset[str], params: Params, what: str) -> None:
+    """Read ``given: {target: number}``, the one figure among patients with the target, into
+    ``params`` as ``{node}.given.{target}``."""
+    if not isinstance(given, dict) or len(given) != 1:
+        raise where.error("given", f"expected {{target: {what} among patients with it}}, e.g. given: {{lm: {{value: ...}}}}")
+    (target, value), = given.items()
+    with where.collect():
+        params[f"{node_id}.given.{target}"] = parameter(value, where, f"given.{target}", sources)
+
+
 class _Prior(Kind):
     """``prior`` or ``prior_given`` rows; with ``given: {lm: m}`` beside ``prior_given`` the rows
     are relative judgements, scaled (odds times one factor, :func:`lmbayes.tables.scale_to_marginal`)
@@ -131,12 +141,7 @@ class _Prior(Kind):
             with where.collect():
                 params[f"{node_id}.prior.{state}"] = parameter(value, where, path, sources)
         if "given" in raw:
-            marginal = raw["given"]
-            if not isinstance(marginal, dict) or len(marginal) != 1:
-                raise where.error("given", "expected {target: share among patients with it}, e.g. given: {lm: {value: ...}}")
-            (target, value), = marginal.items()
-            with where.collect():
-                params[f"{node_id}.given.{target}"] = parameter(value, where, f"given.{target}", sources)
+            _read_given(node_id, raw["given"], where, sources, params, "share")
         return (str(given["parent"]),)
 
     def table(self, node: Node, ctx: TableContext) -> np.ndarray:
@@ -282,12 +287,7 @@ class Test(Kind):
             with where.collect():
                 params[f"{node_id}.{field}"] = parameter(raw[field], where, field, sources)
         if "given" in raw:
-            given = raw["given"]
-            if not isinstance(given, dict) or len(given) != 1:
-                raise where.error("given", "expected {target: frequency among patients with it}, e.g. given: {lm: {value: ...}}")
-            (target, value), = given.items()
-            with where.collect():
-                params[f"{node_id}.given.{target}"] = parameter(value, where, f"given.{target}", sources)
+            _read_given(node_id, raw["given"], where, sources, params, "frequency")
         return (str(raw["target"]),)
 
     def sensitivity(self, node: Node, ctx: TableContext) -> np.ndarray:
