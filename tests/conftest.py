@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 import lmbayes
 from lmbayes import networks
+from lmbayes.cli.main import cli
 
 #: The case behind this project, as findings (CSF results separately, in tap order).
 CASE = {
@@ -85,3 +86,11 @@ def taps_in_order(findings: dict[str, str]) -> dict[str, str]:
         number = node.rsplit("_", 1)[-1]
         return int(number) if "_" in node and number.isdigit() else 0
     return {n: s for n, s in findings.items() if tap_of(n) <= k}
+
+
+def invoke_cleanly(args: list[str]):
+    """Invoke the CLI with a fresh runner; any exception but a clean exit fails the test."""
+    result = CliRunner().invoke(cli, args)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    return result

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import invoke_cleanly
 from lmbayes.cli.main import cli
 
 CASE_ARGS = [
@@ -244,14 +245,6 @@ SETTINGS = settings(max_examples=120, deadline=None, derandomize=True, suppress_
 text_args = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=25)
 
 
-def run_cleanly(args: list[str]):
-    """Invoke the CLI with a fresh runner; any exception but a clean exit fails the test."""
-    result = CliRunner().invoke(cli, args)
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    return result
-
-
 @SETTINGS
 @given(evidence=st.lists(text_args, max_size=3), csf=text_args, command=st.sampled_from(["posterior", "taps", "plan", "explain"]))
 def test_random_arguments_end_in_clear_errors(evidence, csf, command):
@@ -260,7 +253,7 @@ def test_random_arguments_end_in_clear_errors(evidence, csf, command):
         args += ["-e", e]
     if csf:
         args += ["--csf", csf]
-    result = run_cleanly(args)
+    result = invoke_cleanly(args)
     assert result.exit_code in (0, 1, 2)
     if result.exit_code:
         assert sum(line.startswith("Error:") for line in result.output.splitlines()) == 1, result.output
@@ -274,7 +267,7 @@ def test_random_arguments_end_in_clear_errors(evidence, csf, command):
 def test_random_option_values_end_in_clear_errors(option, value):
     command = {"--next-tap": "plan", "--rule-out-below": "plan", "--strategy": "simulate"}.get(option, "taps")
     args = [command, option, value] + (["--patients", "100"] if command == "simulate" else [])
-    result = run_cleanly(args)
+    result = invoke_cleanly(args)
     assert result.exit_code in (0, 1, 2)
     if result.exit_code:
         assert sum(line.startswith("Error:") for line in result.output.splitlines()) == 1, result.output
@@ -295,7 +288,7 @@ def test_findings_that_pin_lm_never_print_nan():
     for findings in PINNED:
         for command in COMMANDS:
             for extra in ([], ["--json"]):
-                result = run_cleanly([command, *findings, *extra])
+                result = invoke_cleanly([command, *findings, *extra])
                 assert result.exit_code in (0, 1, 2), (command, findings)
                 assert not re.search(r"\bnan\b|\binf\b|Infinity|NaN", result.output), (command, findings, result.output)
 

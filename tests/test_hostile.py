@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -151,16 +152,22 @@ def arguments(command: list[str], net: Path, case: Path, out: Path) -> tuple[lis
     return args, written
 
 
+def hostile_run(folder: Path, network_edits: Any, case_edits: Any, command: Any) -> tuple[list[str], Path | None]:
+    """Write the hostile network and case files into ``folder`` and return the command's
+    arguments and the output file it may write (under ``folder/out``)."""
+    net, case = write_files(folder, network_edits, case_edits)
+    outputs = folder / "out"
+    outputs.mkdir()
+    return arguments(command, net, case, outputs / "result")
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is a Linux limit")
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(network_edits=hostile_network, case_edits=hostile_case, command=st.sampled_from(COMMANDS))
 def test_hostile_files_in_a_subprocess_under_a_memory_limit(network_edits, case_edits, command):
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        net, case = write_files(folder, network_edits, case_edits)
-        outputs = folder / "out"
-        outputs.mkdir()
-        args, written = arguments(command, net, case, outputs / "result")
+        args, written = hostile_run(folder, network_edits, case_edits, command)
         result = lmbayes(args, folder)
         check_clean_end(result.returncode, result.stdout, result.stderr, written)
 
@@ -169,11 +176,7 @@ def test_hostile_files_in_a_subprocess_under_a_memory_limit(network_edits, case_
 @given(network_edits=hostile_network, case_edits=hostile_case, command=st.sampled_from([*COMMANDS[:5], *COMMANDS[6:], PLOT]))
 def test_hostile_files_in_process(network_edits, case_edits, command):
     with tempfile.TemporaryDirectory() as name:
-        folder = Path(name)
-        net, case = write_files(folder, network_edits, case_edits)
-        outputs = folder / "out"
-        outputs.mkdir()
-        args, written = arguments(command, net, case, outputs / "result")
+        args, written = hostile_run(Path(name), network_edits, case_edits, command)
         result = CliRunner().invoke(cli, args)
         assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
         check_clean_end(result.exit_code, result.stdout, result.stderr, written)

@@ -6,12 +6,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lmbayes
 from lmbayes import networks
+from conftest import invoke_cleanly
 from lmbayes.cli.main import cli
 from lmbayes.errors import NetworkFileError
 
@@ -199,23 +199,15 @@ def mutated_network(draw) -> str:
     return "\n".join(lines)
 
 
-def run(args: list[str]):
-    """Invoke the CLI with a fresh runner; any exception but a clean exit fails the test."""
-    result = CliRunner().invoke(cli, args)
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    return result
-
-
 @SETTINGS
 @given(mutated_network())
 def test_malformed_network_files_end_in_clear_errors(text):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "mutant.yaml"
         path.write_text(text, encoding="utf-8")
-        check = run(["network", "check", str(path)])
+        check = invoke_cleanly(["network", "check", str(path)])
         assert check.exit_code in (0, 1)
-        query = run(["posterior", "--network", str(path), "-e", "mri=normal", "--csf", "neg"])
+        query = invoke_cleanly(["posterior", "--network", str(path), "-e", "mri=normal", "--csf", "neg"])
         assert query.exit_code in (0, 1, 2)
         if query.exit_code:
             errors = [line for line in query.output.splitlines() if line.startswith("Error:")]
@@ -232,7 +224,7 @@ def test_a_complex_mapping_key_is_a_clear_error(tmp_path):
     with pytest.raises(NetworkFileError) as info:
         lmbayes.load_spec(path)
     assert str(info.value) == "complex.yaml, line 1: not valid YAML (a key must be a plain name, not a list or a mapping)"
-    query = run(["posterior", "--network", str(path)])
+    query = invoke_cleanly(["posterior", "--network", str(path)])
     assert query.exit_code == 1 and query.output.startswith("Error: complex.yaml, line 1: not valid YAML")
 
 
@@ -272,7 +264,7 @@ def test_an_alias_bomb_is_refused_before_it_expands(tmp_path, breast_text):
     path = tmp_path / "bomb.yaml"
     path.write_text(breast_text.replace("target: lm\n", "target: lm\n" + BOMB, 1).replace(
         "label: Systemic disease status", "label: *i", 1), encoding="utf-8")
-    result = run(["posterior", "--network", str(path)])
+    result = invoke_cleanly(["posterior", "--network", str(path)])
     assert result.exit_code == 1
     assert result.output == "Error: bomb.yaml, line 39: not valid YAML (an anchor (&a) is not allowed in a network file; write the value out where it is used)\n"
 
@@ -286,7 +278,7 @@ def test_control_characters_in_names_are_shown_escaped(edited_network):
     assert spec.title == "LM\\x07 after\\rbreast\\x1b[2J cancer\\u202e"
     assert spec.node("systemic_status").label == "Sys\\ttemic\\x07"
     for args in (["taps", "--network", str(path)], ["network", "show", "--network", str(path)], ["posterior", "--network", str(path), "--json"]):
-        result = run(args)
+        result = invoke_cleanly(args)
         assert result.exit_code == 0, result.output
         assert not any(c in result.output for c in "\a\r\x1b\u202e"), args
         if "--json" not in args:
