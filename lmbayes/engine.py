@@ -8,28 +8,32 @@ A posterior is a ratio of sums of products of the probability tables:
                           {\\sum_{\\text{all}} \\prod_v P(v \\mid \\text{pa}(v))\\,[e]}
 
 Evidence selects a slice of each table; nodes that are neither queried, observed nor an
-ancestor of either sum to one and are dropped (barren nodes). :func:`numpy.einsum` with
-``optimize="greedy"`` chooses the elimination order and contracts the rest, which is variable
-elimination without importing pgmpy (about 3-5 s here). :mod:`lmbayes._pgmpy` builds the
-reference model from the same tables; the tests hold the two to 1e-10.
+ancestor of either sum to one and are dropped (barren nodes). :mod:`lmbayes._contract`
+multiplies the tables two at a time in a greedy elimination order (any number of variables)
+and, for the posteriors of many nodes, runs the same steps backwards once, so that all of them
+cost about three contractions instead of one each. This is variable elimination without
+importing pgmpy (about 3-5 s here). :mod:`lmbayes._pgmpy` builds the reference model from the
+same tables; the tests hold the two to 1e-10.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lmbayes.errors import LmbayesError
+from lmbayes._contract import Plan, plan
 
 if TYPE_CHECKING:
     from lmbayes.tables import Tables
 
 __all__ = ["Engine"]
 
-#: numpy.einsum labels axes with the 52 letters a-z, A-Z.
-_MAX_LABELS = 52
+#: Labels of the axes that are not variables: the draws of the parameters, the subsets of
+#: findings (no node id starts with a NUL character).
+_DRAWS = "\0draws"
+_SUBSETS = "\0subsets"
 
 
 class Engine:
@@ -37,7 +41,7 @@ class Engine:
 
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
-        self._paths: dict[tuple[object, ...], list[object]] = {}
+        self._plans: dict[tuple[object, ...], Plan] = {}
 
     def _ancestral(self, nodes: Iterable[str]) -> list[str]:
         keep = set()
@@ -49,42 +53,45 @@ class Engine:
                 stack.extend(self.tables.parents[v])
         return [v for v in self.tables.variables if v in keep]
 
-    def _contract(self, evidence: Mapping[str, int], out: tuple[str, ...]) -> np.ndarray:
-        """Sum of the product of the tables, evidence fixed, over all but ``out`` (and draws).
-
-        Factors over the same variables are multiplied first, and the contraction order that
-        :func:`numpy.einsum_path` finds is kept for the next query of the same shape.
-        """
+    def _factors(
+        self, evidence: Mapping[str, int], relevant: Iterable[str]
+    ) -> tuple[list[np.ndarray], list[tuple[Hashable, ...]]]:
+        """The relevant tables with the evidence selected, labelled by their free variables;
+        tables over the same variables are multiplied into one."""
         t = self.tables
         lead = (slice(None),) if t.batch else ()
-        relevant = self._ancestral([*evidence, *out])
-        if not relevant:
-            return np.ones((t.batch,)) if t.batch else np.array(1.0)
-        free = [v for v in relevant if v not in evidence]
-        if len(free) + 1 > _MAX_LABELS:
-            raise LmbayesError(
-                f"the query involves {len(free)} unobserved variables; the numpy engine contracts at most "
-                f"{_MAX_LABELS - 1} at once (give more findings, or query a smaller network)"
-            )
-        label = {v: i for i, v in enumerate(free, start=1)}  # label 0: the draws
-        batch = (0,) if t.batch else ()
-        factors: dict[tuple[int, ...], np.ndarray] = {}
+        batch = (_DRAWS,) if t.batch else ()
+        factors: dict[frozenset[Hashable], tuple[np.ndarray, tuple[Hashable, ...]]] = {}
         for v in relevant:
             axes = (*t.parents[v], v)
             table = t.cpts[v][lead + tuple(evidence.get(a, slice(None)) for a in axes)]
-            labels = batch + tuple(label[a] for a in axes if a not in evidence)
-            key = tuple(sorted(labels))
-            table = np.transpose(table, [labels.index(k) for k in key])
-            factors[key] = factors[key] * table if key in factors else table
-        operands: list[object] = []
-        for key, table in factors.items():
-            operands += [table, list(key)]
-        output = list(batch) + [label[v] for v in out]
-        signature = (tuple(factors), tuple(f.shape for f in factors.values()), tuple(output))
-        path = self._paths.get(signature)
-        if path is None:
-            path = self._paths[signature] = np.einsum_path(*operands, output, optimize="greedy")[0]
-        return np.einsum(*operands, output, optimize=path)
+            labels = batch + tuple(a for a in axes if a not in evidence)
+            key = frozenset(labels)
+            if key in factors:
+                other, order = factors[key]
+                table = other * np.transpose(table, [labels.index(a) for a in order])
+                labels = order
+            factors[key] = (table, labels)
+        return [f for f, _ in factors.values()], [labels for _, labels in factors.values()]
+
+    def _plan(self, tables: list[np.ndarray], labels: list[tuple[Hashable, ...]], output: tuple[Hashable, ...]) -> Plan:
+        """The contraction plan for tables of these labels and shapes (made once, then kept)."""
+        signature = (tuple(labels), tuple(f.shape for f in tables), output)
+        found = self._plans.get(signature)
+        if found is None:
+            sizes = {a: n for f, ls in zip(tables, labels) for a, n in zip(ls, f.shape)}
+            found = self._plans[signature] = plan(labels, output, sizes)
+        return found
+
+    def _contract(self, evidence: Mapping[str, int], out: tuple[str, ...]) -> np.ndarray:
+        """Sum of the product of the tables, evidence fixed, over all but ``out`` (and draws)."""
+        t = self.tables
+        relevant = self._ancestral([*evidence, *out])
+        if not relevant:
+            return np.ones((t.batch,)) if t.batch else np.array(1.0)
+        tables, labels = self._factors(evidence, relevant)
+        output = ((_DRAWS,) if t.batch else ()) + out
+        return self._plan(tables, labels, output).contract(tables)
 
     def joint(self, nodes: tuple[str, ...], evidence: Mapping[str, int] | None = None) -> np.ndarray:
         """The unnormalised joint ``P(nodes, evidence)``, one axis per node (after the draws).
@@ -111,16 +118,40 @@ class Engine:
     ) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """``P(node | evidence)`` for each node, and ``P(evidence)``.
 
-        An observed node gets its observed state with probability one. Where ``P(evidence)``
-        is zero the posteriors are undefined (NaN): the caller must check the probability.
+        One node costs one contraction; several cost one contraction and one backward pass
+        (:mod:`lmbayes._contract`), however many they are. An observed node gets its observed
+        state with probability one. Where ``P(evidence)`` is zero the posteriors are undefined
+        (NaN): the caller must check the probability.
         """
-        z = self.probability(evidence)
+        nodes = list(nodes)
+        free = [v for v in nodes if v not in evidence]
+        if len(free) <= 1:
+            z = self.probability(evidence)
+            joints = {v: self.joint((v,), evidence) for v in free}
+        else:
+            joints, z = self._all_joints(evidence, free)
         result = {}
-        for v in nodes:
-            joint = self.joint((v,), evidence)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                result[v] = joint / z[..., None] if v not in evidence else joint / joint.sum(axis=-1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for v in nodes:
+                if v in evidence:
+                    one_hot = self.joint((v,), evidence)
+                    result[v] = one_hot / one_hot.sum(axis=-1, keepdims=True)
+                else:
+                    result[v] = joints[v] / z[..., None]
         return result, z
+
+    def _all_joints(self, evidence: Mapping[str, int], free: list[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """``P(v, evidence)`` for every ``v`` in ``free`` from one forward and backward pass."""
+        t = self.tables
+        batch = (_DRAWS,) if t.batch else ()
+        tables, labels = self._factors(evidence, self._ancestral([*evidence, *free]))
+        z, joints = self._plan(tables, labels, batch).marginals(tables)
+        result = {}
+        for v in free:
+            j = min((i for i, ls in enumerate(labels) if v in ls), key=lambda i: joints[i].size)
+            keep = [*range(len(batch)), labels[j].index(v)]
+            result[v] = joints[j].sum(axis=tuple(i for i in range(len(labels[j])) if i not in keep))
+        return result, np.asarray(z)
 
     def subset_joint(
         self, nodes: tuple[str, ...], findings: Mapping[str, int], masks: np.ndarray
@@ -134,14 +165,10 @@ class Engine:
         t = self.tables
         if t.batch:
             raise NotImplementedError("subsets of findings over draws of parameters")
-        relevant = self._ancestral([*findings, *nodes])
-        label = {v: i for i, v in enumerate(relevant, start=1)}  # label 0: the subsets
-        operands: list[object] = []
-        for v in relevant:
-            operands += [t.cpts[v], [label[a] for a in (*t.parents[v], v)]]
+        tables, labels = self._factors({}, self._ancestral([*findings, *nodes]))
         for i, (v, state) in enumerate(findings.items()):
             likelihood = np.ones((masks.shape[0], len(t.states[v])))
             likelihood[masks[:, i]] = np.eye(len(t.states[v]))[state]
-            operands += [likelihood, [0, label[v]]]
-        output = [0] + [label[v] for v in nodes]
-        return np.einsum(*operands, output, optimize="greedy")
+            tables.append(likelihood)
+            labels.append((_SUBSETS, v))
+        return self._plan(tables, labels, (_SUBSETS, *nodes)).contract(tables)

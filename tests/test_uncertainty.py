@@ -165,7 +165,9 @@ def test_many_draws_are_evaluated_in_chunks_with_exact_quantiles(breast, case_fi
     median, low, high = np.quantile(every, [0.5, 0.025, 0.975])
     current = tap_intervals(breast, findings, draws=draws).current
     assert (current.median, current.low, current.high) == (median, low, high)
-    assert posterior_intervals(breast, findings, draws=draws)["lm"] == current
+    # all posteriors come from one backward pass: the same sums in another order
+    lm = posterior_intervals(breast, findings, draws=draws)["lm"]
+    assert (lm.median, lm.low, lm.high) == pytest.approx((median, low, high), rel=1e-12)
     accepted = [uncertainty._feasible(c).all() for c in chunks]
     assert all(accepted) and 0.5 < draws.acceptance <= 1.0
 
