@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from lmbayes._text import printable, shown
-from lmbayes._yaml import LongNumber
 from lmbayes.errors import NetworkFileError
 from lmbayes.spec import Parameter
 

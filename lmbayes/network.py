@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lmbayes import networks
-from lmbayes._loader import load_spec
+from lmbayes._cache import cached
 from lmbayes._text import printable
 from lmbayes.engine import Engine
 from lmbayes.errors import (
@@ -466,8 +466,16 @@ def load_network(
     pretest: float | None = None,
 ) -> Network:
     """Load a shipped network by name (``"breast"``, the default), a network file by path, or
-    a BIF or XMLBIF file from another tool (read with pgmpy, which takes seconds to import)."""
+    a BIF or XMLBIF file from another tool (read with pgmpy, which takes seconds to import).
+
+    The built network is kept in the user's cache folder, keyed by the file's content
+    (:mod:`lmbayes._cache`): the next load of the same file skips parsing and building.
+    """
     path = networks.resolve(networks.DEFAULT if name_or_path is None else name_or_path)
+    return cached(path, (taps, setting, pretest), lambda: _build_network(path, taps, setting, pretest))
+
+
+def _build_network(path: Path, taps: int | None, setting: str | None, pretest: float | None) -> Network:
     if path.suffix.lower() in networks.IMPORTED:
         if not path.is_file():
             raise NetworkFileError(f"{path}: no such network file")
@@ -494,6 +502,8 @@ def load_network(
         if taps is not None:
             network.require_target()
         return network
+    from lmbayes._loader import load_spec  # YAML and the checks: only when the cache has not the file
+
     spec = load_spec(path)
     if taps is not None:
         spec = spec.with_taps(taps)

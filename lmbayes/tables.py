@@ -149,11 +149,7 @@ def build_tables(
     batch = len(next(iter(values.values()))) if values else 0
     shape = (batch,) if batch else ()
 
-    def v(path: str) -> np.ndarray:
-        if path in values:
-            return np.asarray(values[path], dtype=float)
-        return np.full(shape, spec.parameters[path].value)
-
+    v = _Values(spec, values, shape)
     ctx = TableContext(spec, v, _calibration(spec, v, batch), MappingProxyType(dict(techniques or {})))
     first, ctx = _causes_first(spec, ctx, pretest, batch)
     cpts = {**first.cpts, **{n.id: kind_of(n).table(n, ctx) for n in spec.nodes if n.id not in first.cpts}}
@@ -166,6 +162,21 @@ def build_tables(
         batch=batch,
         context=ctx,
     )
+
+
+@dataclass(frozen=True)
+class _Values:
+    """A parameter's value by its path: the given array, else the file's value for every draw
+    (a class rather than a closure, so that built tables can be cached with pickle)."""
+
+    spec: NetworkSpec
+    values: dict[str, np.ndarray]
+    shape: tuple[int, ...]
+
+    def __call__(self, path: str) -> np.ndarray:
+        if path in self.values:
+            return np.asarray(self.values[path], dtype=float)
+        return np.full(self.shape, self.spec.parameters[path].value)
 
 
 def _causes_first(spec: NetworkSpec, ctx: TableContext, pretest: float | None, batch: int) -> tuple[Tables, TableContext]:

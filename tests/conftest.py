@@ -11,6 +11,17 @@ import lmbayes
 from lmbayes import networks
 from lmbayes.cli.main import cli
 
+@pytest.fixture(scope="session", autouse=True)
+def cache_folder(tmp_path_factory) -> Path:
+    """Built networks go to a folder of the test run's own (never the user's cache); the
+    subprocesses the tests start inherit it."""
+    import os
+
+    folder = tmp_path_factory.mktemp("cache")
+    os.environ["LMBAYES_CACHE_DIR"] = str(folder)
+    return folder
+
+
 #: The case behind this project, as findings (CSF results separately, in tap order).
 CASE = {
     "systemic_status": "active_recurrence",

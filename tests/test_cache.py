@@ -1,0 +1,153 @@
+"""Built networks are kept between runs, keyed by content; never stale, never in the way."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+import lmbayes
+import lmbayes.network as network_module
+from lmbayes import networks
+from lmbayes._cache import cache_dir
+
+
+@pytest.fixture
+def own_cache(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("LMBAYES_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def builds():
+    with mock.patch.object(network_module, "_build_network", wraps=network_module._build_network) as build:
+        yield build
+
+
+def test_a_second_load_of_the_same_file_is_not_built_again(own_cache, builds):
+    first = lmbayes.load_network("breast")
+    second = lmbayes.load_network("breast")
+    assert builds.call_count == 1
+    assert len(list(own_cache.glob("network-*.pickle"))) == 1
+    assert second is not first and second.identity == first.identity
+    assert second.posterior({"mri": "normal"}).p_target == first.posterior({"mri": "normal"}).p_target
+
+
+@pytest.mark.parametrize("name", sorted(networks.available()), ids=str)
+def test_every_shipped_network_can_be_kept(own_cache, name):
+    lmbayes.load_network(name)
+    assert len(list(own_cache.glob("network-*.pickle"))) == 1, "the built network could not be pickled"
+
+
+def test_options_are_part_of_the_key(own_cache, builds):
+    a = lmbayes.load_network("breast", pretest=0.2)
+    b = lmbayes.load_network("breast", pretest=0.3)
+    c = lmbayes.load_network("breast", taps=3)
+    assert builds.call_count == 3
+    assert (a.posterior().p_target, b.posterior().p_target) == pytest.approx((0.2, 0.3))
+    assert c.spec.n_taps == 3
+
+
+def test_an_edited_file_is_read_again_even_with_the_same_size_and_time(own_cache, tmp_path, builds):
+    path = tmp_path / "mine.yaml"
+    text = networks.available()["breast"].read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    before = lmbayes.load_network(path).spec.parameters["mri.sensitivity"].value
+    stamp = path.stat()
+    old = f"sensitivity: {{value: {before:.2f}"
+    assert old in text, old
+    new = 0.60 if round(before, 2) != 0.60 else 0.61  # in the range, and as many characters
+    path.write_text(text.replace(old, f"sensitivity: {{value: {new:.2f}", 1), encoding="utf-8")
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # same size, same time stamp
+    assert path.stat().st_size == stamp.st_size and path.stat().st_mtime_ns == stamp.st_mtime_ns
+    assert lmbayes.load_network(path).spec.parameters["mri.sensitivity"].value == new
+    assert builds.call_count == 2
+
+
+def test_the_same_content_at_another_path_keeps_its_own_path(own_cache, tmp_path):
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    for p in (a, b):
+        p.write_bytes(networks.available()["breast"].read_bytes())
+    assert lmbayes.load_network(a).spec.path == str(a)
+    assert lmbayes.load_network(b).spec.path == str(b)
+
+
+def test_a_broken_file_raises_every_time_and_nothing_is_kept(own_cache, tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: broken\nnodes: [\n", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(lmbayes.NetworkFileError):
+            lmbayes.load_network(path)
+    assert not list(own_cache.glob("*.pickle")) if own_cache.exists() else True
+
+
+def test_an_unwritable_cache_folder_is_no_error(tmp_path, monkeypatch, builds):
+    # a folder that cannot be made (its parent is a file): as on a read-only home
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("LMBAYES_CACHE_DIR", str(blocker / "cache"))
+    assert lmbayes.load_network("breast").posterior().p_target > 0
+    assert lmbayes.load_network("breast").posterior().p_target > 0
+    assert builds.call_count == 2  # built each time, as without a cache
+
+
+def test_a_damaged_cache_file_is_built_again(own_cache, builds):
+    lmbayes.load_network("breast")
+    (kept,) = own_cache.glob("network-*.pickle")
+    kept.write_bytes(b"not a pickle")
+    assert lmbayes.load_network("breast").posterior().p_target > 0
+    assert builds.call_count == 2
+    assert kept.read_bytes() != b"not a pickle"  # and written anew
+
+
+def test_an_empty_setting_turns_the_cache_off(monkeypatch, builds):
+    monkeypatch.setenv("LMBAYES_CACHE_DIR", "")
+    assert cache_dir() is None
+    lmbayes.load_network("breast")
+    lmbayes.load_network("breast")
+    assert builds.call_count == 2
+
+
+def test_the_default_folder_follows_the_platform_conventions(monkeypatch, tmp_path):
+    monkeypatch.delenv("LMBAYES_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    if sys.platform.startswith("linux"):
+        assert cache_dir() == tmp_path / "lmbayes"
+
+
+WARM = """
+import json, sys
+from lmbayes.cli.main import cli
+cli.main({args!r}, standalone_mode=False)
+print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))
+"""
+
+
+def _modules(args, cwd) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", WARM.format(args=args)], capture_output=True, text=True, check=True, cwd=cwd
+    ).stdout
+    return set(json.loads(out.strip().splitlines()[-1]))
+
+
+def test_a_warm_cache_loads_no_yaml(own_cache, tmp_path):
+    cold = _modules(["taps"], tmp_path)
+    warm = _modules(["taps"], tmp_path)
+    assert "yaml" in cold and "yaml" not in warm
+
+
+def test_a_cached_imported_network_needs_no_pgmpy(own_cache, tmp_path):
+    bif = tmp_path / "tiny.bif"
+    lmbayes.load_network("breast").to_pgmpy()  # pgmpy imported here, in the test process only
+    from lmbayes._pgmpy import write_model
+
+    write_model(lmbayes.load_network("breast").tables, "bif", str(bif))
+    args = ["posterior", "--network", str(bif), "-e", "mri=normal"]
+    assert "pgmpy" in _modules(args, tmp_path)
+    assert "pgmpy" not in _modules(args, tmp_path)
