@@ -6,8 +6,6 @@ application itself, so that a Ctrl-C while numpy and click load ends as quietly 
 
 from __future__ import annotations
 
-import signal
-
 from lmbayes.cli._interrupt import interrupted
 
 
@@ -18,5 +16,7 @@ def main() -> None:
 
         cli(prog_name="lmbayes")
     except KeyboardInterrupt:  # while the modules load, or a second Ctrl-C while ending
+        import signal
+
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # this process is ending: a third changes nothing
         interrupted(newline=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 import sys
@@ -85,6 +84,8 @@ def _plain(value: Any) -> Any:
 
 
 def dumps(data: Any) -> str:
+    import json  # only for --json
+
     return json.dumps(data, indent=2, ensure_ascii=False, default=_plain)
 
 

@@ -21,7 +21,6 @@ from lmbayes.errors import (
     TooFewTapsError,
     UnknownNodeError,
 )
-from lmbayes.network import load_network
 from lmbayes.spec import MAX_TAPS
 from lmbayes.technique import Technique, parse_next_tap
 
@@ -126,6 +125,8 @@ class _FindingType(ParsedType):
         from click.shell_completion import CompletionItem
 
         try:
+            from lmbayes.network import load_network  # numpy and the engine: not for --help
+
             net = load_network(ctx.params.get("network_path") or networks.DEFAULT)
         except LmbayesError:
             return []
@@ -200,6 +201,8 @@ def network_options(f: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(f)
     def wrapper(network_path: Path, max_taps: int | None, setting: str | None, pretest: float | None, **kwargs: Any) -> Any:
         with reported():
+            from lmbayes.network import load_network
+
             net = load_network(network_path, taps=max_taps, setting=setting, pretest=pretest)
         return f(net=net, **kwargs)
 

@@ -30,7 +30,7 @@ from lmbayes.cli._options import (
 )
 
 from lmbayes.findings import Findings
-from lmbayes.plan import DEFAULT_THRESHOLDS
+from lmbayes.thresholds import DEFAULT_THRESHOLDS
 
 if TYPE_CHECKING:  # the modules of other commands load inside them: a query pays for its own
     from lmbayes.network import Network
@@ -157,14 +157,14 @@ def taps(
     repeated negatives rule out). With --with, every further tap also sends the named analyses
     (routine CSF, CTC, tumour DNA): negative then means all negative, positive any positive.
     """
-    from lmbayes.uncertainty import tap_intervals
-
     with reported():
         table = net.taps(findings, next_technique=next_tap, analyses=analyses)
         if analyses and draws is not None:
             raise UserInputError("--uncertainty does not yet combine with --with; drop one of them")
         intervals = None
         if draws is not None:
+            from lmbayes.uncertainty import tap_intervals
+
             intervals = tap_intervals(net, findings, draws=draws, next_technique=next_tap)
         if plot_path is not None:
             from lmbayes.plots import tap_curve

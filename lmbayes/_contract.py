@@ -2,8 +2,8 @@
 
 A query is a *contraction*: the tables (factors) each carry labels (variable names), and the
 result keeps the output labels and sums every other one out. :func:`plan` finds the order in
-which to multiply the factors two at a time (opt_einsum's greedy path, the min-size heuristic of
-variable elimination) and checks that the largest intermediate table fits in memory; the plan
+which to multiply the factors two at a time (the greedy path of opt_einsum, also in numpy: the
+min-size heuristic of variable elimination) and checks that the largest intermediate table fits in memory; the plan
 depends only on the labels and sizes, so it is computed once per query shape and kept.
 
 **All marginals in one pass.** With ``Z = sum_x prod_i F_i(x_i)`` the contraction of every
@@ -148,16 +148,11 @@ def plan(inputs: Sequence[Labels], output: Labels, sizes: dict[Hashable, int], *
 
     Raises :class:`TooLargeError` when an intermediate table would exceed ``max_cells``.
     """
-    from opt_einsum.paths import greedy  # about 6 ms with numpy loaded: only when planning
-
     inputs = tuple(tuple(i) for i in inputs)
     live: list[Labels] = list(inputs)
     steps: list[_Step] = []
     largest = max((math.prod(sizes[a] for a in i) for i in inputs), default=1)
-    if len(inputs) == 1:
-        path: list[tuple[int, ...]] = [(0,)]
-    else:
-        path = [tuple(p) for p in greedy([frozenset(i) for i in inputs], frozenset(output), sizes)]
+    path = _path(inputs, tuple(output), sizes, max_cells)
     # opt_einsum's path removes the chosen tables from a list and appends the result; keep the
     # positions of every table ever made instead, so that the backward pass can find them.
     alive = list(range(len(inputs)))
@@ -190,6 +185,25 @@ def plan(inputs: Sequence[Labels], output: Labels, sizes: dict[Hashable, int], *
         spec = "".join(name[a] for a in last) + "->" + "".join(name[a] for a in output)
         steps.append(_Step(len(live) - 1, None, tuple(output), spec))
     return Plan(inputs, tuple(output), tuple(steps), largest)
+
+
+def _path(inputs: tuple[Labels, ...], output: Labels, sizes: dict[Hashable, int], max_cells: int) -> list[tuple[int, ...]]:
+    """The greedy contraction order: numpy's own (opt_einsum's algorithm, already loaded) when
+    the labels fit its 52 letters and its pairs stay within ``max_cells``; opt_einsum's
+    otherwise (about 6 ms to import, so only for large networks)."""
+    if len(inputs) == 1:
+        return [(0,)]
+    labels = _union(*inputs, output)
+    if len(labels) <= len(_LETTERS):
+        name = _letters(labels)
+        spec = ",".join("".join(name[a] for a in i) for i in inputs) + "->" + "".join(name[a] for a in output)
+        shapes = [np.broadcast_to(0.0, tuple(sizes[a] for a in i)) for i in inputs]
+        path = np.einsum_path(spec, *shapes, optimize=("greedy", max_cells))[0][1:]
+        if all(len(p) <= 2 for p in path):
+            return [tuple(p) for p in path]
+    from opt_einsum.paths import greedy
+
+    return [tuple(p) for p in greedy([frozenset(i) for i in inputs], frozenset(output), sizes)]
 
 
 def _union(*groups: Labels) -> Labels:

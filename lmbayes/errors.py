@@ -6,7 +6,6 @@ user typed (:class:`InputError`) exit 2, everything else exits 1.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 __all__ = [
@@ -82,6 +81,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     " (did you mean 'cranial_nerve_palsy'?)"
     """
     choices = list(choices)
+    import difflib  # only when a name is unknown
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     if not close:
         close = [c for c in choices if c.startswith(word) or word.startswith(c)][:1]

@@ -44,6 +44,7 @@ from lmbayes.network import Case, Network
 from lmbayes.spec import SHEDDING, NetworkSpec, tap_id
 from lmbayes.taps import percent
 from lmbayes.technique import STANDARD, USUAL, Technique, way
+from lmbayes.thresholds import DEFAULT_THRESHOLDS, RULE_OUT, TEST, TREAT, Thresholds
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -56,38 +57,6 @@ __all__ = [
     "testing_thresholds",
     "value_of_test",
 ]
-
-RULE_OUT, TEST, TREAT = "rule_out", "test", "treat"
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Management thresholds on P(LM): set aside below ``rule_out``, treat above ``treat``.
-
-    The defaults (5% and 80%) are judgements for teaching; set your own.
-    """
-
-    rule_out: float = 0.05
-    treat: float = 0.80
-    source: str = "teaching defaults"
-
-    def __post_init__(self) -> None:
-        for name in ("rule_out", "treat"):
-            value = getattr(self, name)
-            if not 0.0 < value < 1.0:
-                raise InputError(f"the {name.replace('_', '-')} threshold must lie strictly between 0 and 1, not {value:g}")
-        if self.rule_out > self.treat:
-            raise InputError(
-                f"the rule-out threshold ({self.rule_out:g}) must not exceed the treatment threshold ({self.treat:g})"
-            )
-
-    def zone(self, p: float) -> str:
-        """``rule_out``, ``test`` or ``treat``."""
-        return RULE_OUT if p < self.rule_out else TREAT if p > self.treat else TEST
-
-
-#: The teaching defaults, the one place they are written.
-DEFAULT_THRESHOLDS = Thresholds()
 
 
 def testing_thresholds(

@@ -27,8 +27,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from lmbayes.errors import InputError
 
 __all__ = ["STANDARD", "USUAL", "Technique", "parse_next_tap", "split_result", "way"]
@@ -80,6 +78,8 @@ class Technique:
 
         Works on floats and on arrays of draws alike.
         """
+        import numpy as np  # the command line's help and parsing load no numpy
+
         if self.usual:
             return np.minimum(usual, ceiling)
         p = usual / (1.0 - parameters["usual_shortfall"])

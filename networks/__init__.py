@@ -6,7 +6,6 @@ True
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from lmbayes.errors import NetworkFileError, did_you_mean
@@ -27,12 +26,8 @@ FOREIGN = tuple(dict.fromkeys((*IMPORTED, *(f".{f}" for f in WRITERS))))
 
 def available() -> dict[str, Path]:
     """Shipped network names and their files."""
-    folder = resources.files(__name__)
-    return {
-        Path(entry.name).stem: Path(str(entry))
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
-        if entry.name.endswith((".yaml", ".yml"))
-    }
+    folder = Path(__file__).parent  # installed as files (importlib.resources would load zipfile)
+    return {entry.stem: entry for entry in sorted(folder.iterdir()) if entry.suffix in (".yaml", ".yml")}
 
 
 def resolve(name_or_path: str | Path) -> Path:
