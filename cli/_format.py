@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import sys
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -36,7 +35,14 @@ MIN_WIDTH = 80
 def width() -> int:
     """The width text is fitted to: 80 columns, or the terminal's when wider (not a terminal: 80)."""
     if sys.stdout.isatty():
-        return max(MIN_WIDTH, shutil.get_terminal_size((MIN_WIDTH, 24)).columns)
+        # what shutil.get_terminal_size does, without loading bz2 and lzma at every start-up
+        columns = os.environ.get("COLUMNS", "")
+        if columns.isdigit() and int(columns) > 0:
+            return max(MIN_WIDTH, int(columns))
+        try:
+            return max(MIN_WIDTH, os.get_terminal_size(sys.stdout.fileno()).columns)
+        except (OSError, ValueError):
+            return MIN_WIDTH
     return MIN_WIDTH
 
 

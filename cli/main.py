@@ -112,12 +112,15 @@ next_tap_option = click.option(
 def posterior(net: Network, findings: Findings, as_json: bool, draws: Draws | None, seed: int) -> None:
     """P(LM) and the competing causes given the findings, with their priors."""
     from lmbayes.teaching import conflict
-    from lmbayes.uncertainty import posterior_intervals
 
     with reported():
         post = net.posterior(findings)
         conf = conflict(net, findings)
-        intervals = None if draws is None else posterior_intervals(net, findings, draws=draws)
+        intervals = None
+        if draws is not None:
+            from lmbayes.uncertainty import posterior_intervals
+
+            intervals = posterior_intervals(net, findings, draws=draws)
     if as_json:
         click.echo(_format.posterior_json(net, post, intervals, draws, seed, conf))
     else:
