@@ -1,24 +1,30 @@
 """All lmbayes benchmarks, each beside its baseline measured in the same run.
 
-    python bench/run.py [--runs 5] [--quick]
+    python bench/run.py [--runs 7] [--quick]
 
-Run it after installing the project (pgmpy comes with it). Not part of the test run: timings
-are measured here, never asserted in tests. --quick skips pgmpy's 10^6-patient sampling.
+Run it after installing the project with its bench extra (`pip install '.[bench]'`: pyAgrum,
+the second peer; pgmpy comes with lmbayes). Not part of the test run: timings are measured
+here, never asserted in tests. Every figure is a median; every ratio the median and [min-max]
+of ratios of pairs timed back to back, so that each pair shares the machine's load. --quick
+skips the 10^6-draw and 10^6-patient rows.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import sizes  # noqa: E402
 import taps_cli  # noqa: E402
 import uncertainty  # noqa: E402
 
@@ -26,91 +32,118 @@ import lmbayes  # noqa: E402
 from lmbayes.simulate import forward_sample, parse_strategy, simulate  # noqa: E402
 
 CASE = uncertainty.CASE
-PGMPY_TAPS = """
-import warnings; warnings.simplefilter("ignore")
-import lmbayes
-from lmbayes._pgmpy import query
-net = lmbayes.load_network()
-model = net.to_pgmpy()
-evidence = {case!r}
-for k in range(3, 7):
-    query(model, {{**evidence, f"csf_{{k}}": "positive"}}, ["lm"])
-    evidence[f"csf_{{k}}"] = "negative"
-    query(model, evidence, ["lm"])
+AGRUM_SCRIPT = """
+import pyagrum as gum
+bn = gum.loadBN({path!r})
+ie = gum.LazyPropagation(bn)
+ie.setEvidence({evidence!r})
+ie.makeInference()
+for v in bn.names():
+    ie.posterior(v)
 """
 
 
-def best_of(fn: Callable[[], object], runs: int) -> float:
-    """The fastest of ``runs`` timings: the least disturbed by the rest of the machine."""
+def median_seconds(fn, runs: int) -> float:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return min(times)
+    return statistics.median(times)
 
 
-def row(name: str, seconds: float, baseline_name: str, baseline: float) -> None:
-    print(f"  {name:<44} {seconds:9.4f} s   {baseline_name:<34} {baseline:9.4f} s   {baseline / seconds:7.1f}x")
+def spread(ratios: list[float]) -> str:
+    return f"{statistics.median(ratios):.2f}x [{min(ratios):.2f}-{max(ratios):.2f}]"
+
+
+def imported_bif(runs: int) -> None:
+    """The whole command on a public BIF network: lmbayes (cold: empty cache; warm) beside a
+    pyAgrum script that imports, loads and queries every node."""
+    lm = taps_cli.lmbayes_command()
+    print(f"\nImported networks, the whole command (every node's posterior), {runs} pairs:")
+    with tempfile.TemporaryDirectory() as folder:
+        for name in ("alarm", "child"):
+            path = sizes.public_bif(name, Path(folder))
+            if path is None:
+                print(f"  {name}: pgmpy's copy not found")
+                continue
+            from lmbayes._pgmpy import read_tables
+
+            evidence = sizes.likely_evidence(read_tables(str(path)))
+            args = [a for v, s in evidence.items() for a in ("-e", f"{v}={s}")]
+            command = [*lm, "posterior", "--network", str(path), *args]
+            agrum = [sys.executable, "-c", AGRUM_SCRIPT.format(path=str(path), evidence=evidence)]
+            cold, warm, theirs = [], [], []
+            for k in range(runs):
+                with tempfile.TemporaryDirectory() as cache:
+                    env = taps_cli.environment(cache)
+                    theirs.append(taps_cli.seconds(agrum, env))
+                    if k < 2:  # seconds each: twice is enough to see it
+                        cold.append(taps_cli.seconds(command, env))
+                    else:
+                        taps_cli.seconds(command, env)
+                    warm.append(taps_cli.seconds(command, env))
+            ratios = [w / t for w, t in zip(warm, theirs)]
+            print(f"  {name:<8} lmbayes warm {statistics.median(warm):6.3f} s  pyAgrum script {statistics.median(theirs):6.3f} s"
+                  f"  {spread(ratios)}   (lmbayes cold {statistics.median(cold):.1f} s: pgmpy's BIF reader)")
+
+
+PEAK = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+
+
+def streamed_draws(quick: bool) -> None:
+    lm = taps_cli.lmbayes_command()
+    print("\nUncertainty streams its draws: `lmbayes taps --uncertainty --draws N` (the case), time and peak memory:")
+    for n in (10**5,) if quick else (10**5, 10**6):
+        start = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", PEAK, *lm, "taps", *taps_cli.CASE, "--uncertainty", "--draws", str(n)],
+                             capture_output=True, text=True, check=True).stdout
+        seconds = time.perf_counter() - start
+        print(f"  {n:>9,} draws  {seconds:6.1f} s  peak {int(out) / 1024:5.0f} MiB   (target: under 300 MiB)")
+
+
+def pgmpy_rows(runs: int, quick: bool) -> None:
+    net = lmbayes.load_network()
+    model = net.to_pgmpy()
+    from pgmpy.inference import VariableElimination
+    from pgmpy.sampling import BayesianModelSampling
+
+    evidence = {**CASE, "csf_1": "negative", "csf_2": "negative"}
+    infer = VariableElimination(model)
+    print(f"\nBeside pgmpy 1.x, in process (median of {runs}):")
+    ratios = []
+    for _ in range(runs):
+        ours = median_seconds(lambda: net.posterior(CASE, csf=["negative", "negative"], nodes=["lm"]), 20)
+        theirs = median_seconds(lambda: infer.query(["lm"], evidence=evidence, show_progress=False), 20)
+        ratios.append(ours / theirs)
+    print(f"  P(LM | the case, two negative taps)           {ours * 1e3:7.2f} ms   pgmpy VariableElimination {theirs * 1e3:7.2f} ms   {spread(ratios)}")
+    sampler = BayesianModelSampling(model)
+    for n in (100_000,) if quick else (100_000, 1_000_000):
+        ours = median_seconds(lambda n=n: forward_sample(net, n, 0), 3)
+        theirs = median_seconds(lambda n=n: sampler.forward_sample(size=n, show_progress=False), 1)
+        print(f"  forward sampling, {n:>9,} patients          {ours:7.3f} s    pgmpy forward_sample      {theirs:7.3f} s    {ours / theirs:.3f}x")
+    if not quick:
+        findings = net.observe(CASE)
+        sim = median_seconds(lambda: simulate(net, findings, strategies=[parse_strategy("3taps")], patients=1_000_000, rng=0), 3)
+        print(f"  simulate, 1,000,000 patients through 3 taps   {sim:7.3f} s    (target: under 3 s)")
+    ours_u = uncertainty.lmbayes_seconds(net, 10_000)
+    theirs_u = uncertainty.pgmpy_seconds_per_draw(net, 20) * 10_000
+    print(f"  tap table with 95% intervals, 10,000 draws    {ours_u:7.3f} s    pgmpy per draw (20, scaled) {theirs_u:7.1f} s   {ours_u / theirs_u:.4f}x")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    print(f"lmbayes benchmarks: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}")
-    print("  (each figure, its baseline, and baseline / figure: above 1 means lmbayes is faster)\n")
-
-    lm = taps_cli.lmbayes_command()
-    evidence = {**CASE, "csf_1": "negative", "csf_2": "negative"}
-    pairs = []  # (floor, lmbayes) measured back to back, so that each ratio shares its load
-    for _ in range(args.runs):
-        pairs.append((taps_cli.seconds([sys.executable, "-c", "import numpy, click"]), taps_cli.seconds([*lm, "taps", *taps_cli.CASE])))
-    floor = statistics.median(f for f, _ in pairs)
-    ours = statistics.median(t for _, t in pairs)
-    ratios = [t / f for f, t in pairs]
-    pgmpy_cli = statistics.median(
-        taps_cli.seconds([sys.executable, "-c", PGMPY_TAPS.format(case=evidence)]) for _ in range(max(2, args.runs // 2))
-    )
-    print(f"Command line, the case's tap table, median wall time over {args.runs} paired runs:")
-    print(f"  lmbayes taps {ours:.3f} s; floor `python -c \"import numpy, click\"` {floor:.3f} s: "
-          f"{statistics.median(ratios):.2f}x the floor [{min(ratios):.2f}-{max(ratios):.2f}]")
-    row("lmbayes taps", ours, "pgmpy (import, build, query)", pgmpy_cli)
-
-    net = lmbayes.load_network()
-    model = net.to_pgmpy()
-    from pgmpy.inference import VariableElimination
-
-    infer = VariableElimination(model)
-    print("\nOne posterior query, P(LM | the case, two negative taps), in process (fastest of 50):")
-    ours_q = best_of(lambda: net.posterior(CASE, csf=["negative", "negative"], nodes=["lm"]), 50)
-    theirs_q = best_of(lambda: infer.query(["lm"], evidence=evidence, show_progress=False), 50)
-    row("lmbayes engine (numpy einsum)", ours_q, "pgmpy VariableElimination", theirs_q)
-
-    from pgmpy.sampling import BayesianModelSampling
-
-    sampler = BayesianModelSampling(model)
-    print("\nForward sampling of every node (fastest of 5; pgmpy of 3, or 1 at 10^6):")
-    for n in (100_000, 1_000_000):
-        ours_s = best_of(lambda n=n: forward_sample(net, n, 0), 5)
-        if n == 1_000_000 and args.quick:
-            print(f"  lmbayes forward_sample, {n:,} patients       {ours_s:9.4f} s   (pgmpy skipped with --quick)")
-            continue
-        theirs_s = best_of(lambda n=n: sampler.forward_sample(size=n, show_progress=False), 3 if n < 1_000_000 else 1)
-        row(f"lmbayes forward_sample, {n:,} patients", ours_s, "pgmpy forward_sample", theirs_s)
-
-    print("\nSimulation, patients like the case through 3 taps (exact conditional sampling, fastest of 3):")
-    strategy = [parse_strategy("3taps")]
-    findings = net.observe(CASE)
-    sim = best_of(lambda: simulate(net, findings, strategies=strategy, patients=1_000_000, rng=0), 3)
-    print(f"  lmbayes simulate, 1,000,000 patients        {sim:9.4f} s   (target: under 3 s)")
-
-    print("\nUncertainty, the case's tap table with 95% intervals, 10,000 draws:")
-    ours_u = uncertainty.lmbayes_seconds(net, 10_000)
-    theirs_u = uncertainty.pgmpy_seconds_per_draw(net, 20) * 10_000
-    row("lmbayes, all draws batched", ours_u, "pgmpy, per draw (20, scaled)", theirs_u)
+    print(f"lmbayes benchmarks: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}\n")
+    taps_cli.startup(args.runs)
+    print()
+    sizes.main(args.runs)
+    imported_bif(max(5, args.runs // 2 + 2))
+    streamed_draws(args.quick)
+    pgmpy_rows(args.runs, args.quick)
 
 
 if __name__ == "__main__":
