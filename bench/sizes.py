@@ -126,7 +126,7 @@ def main(pairs: int = 7) -> None:
         return
     print(f"Queries in process, lmbayes / pyAgrum {gum.__version__} LazyPropagation, {pairs} pairs")
     print("(median time of each; ratio median [min-max]: below 1, lmbayes is faster)\n")
-    print(f"  {"network":<32} {'nodes':>5}  {'one node':>22}  {'every node':>22}")
+    print(f"  {'network':<32} {'nodes':>5}  {'one node':>22}  {'every node':>22}")
     with tempfile.TemporaryDirectory() as folder:
         for name, tables, evidence, node in networks(Path(folder)):
             bn = to_agrum(tables)
