@@ -125,9 +125,11 @@ class Engine:
         """
         nodes = list(nodes)
         free = [v for v in nodes if v not in evidence]
-        if len(free) <= 1:
-            z = self.probability(evidence)
-            joints = {v: self.joint((v,), evidence) for v in free}
+        if not free:
+            z, joints = self.probability(evidence), {}
+        elif len(free) == 1:  # P(evidence) is the sum of P(v, evidence) over v's states
+            joints = {free[0]: self.joint((free[0],), evidence)}
+            z = joints[free[0]].sum(axis=-1)
         else:
             joints, z = self._all_joints(evidence, free)
         result = {}
