@@ -219,7 +219,7 @@ def _union(*groups: Labels) -> Labels:
 
 def _too_large(cells: int, max_cells: int) -> str:
     return (
-        f"this query needs a table of {cells:.3g} numbers ({cells * 8 / 2**30:.3g} GiB) at its largest step, "
-        f"above the {max_cells:.3g} ({max_cells * 8 / 2**30:.3g} GiB) lmbayes allows: give more findings, "
-        "or use a network with fewer connections between its nodes"
+        f"exact inference here needs a table of {cells:.3g} numbers ({cells * 8 / 2**30:.3g} GiB) at its "
+        f"largest step, above the {max_cells * 8 / 2**30:.3g} GiB lmbayes allows: the network's nodes are "
+        "too densely connected (a network with fewer links between its nodes, or one without its unused nodes, may fit)"
     )
