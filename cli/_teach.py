@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 #: The narrowest text laid out (a terminal narrower than this wraps).
 MIN_COLUMNS = 40
-#: A table row of the ladder needs this many columns beside the step's label.
-_NUMBERS = 52
+#: A table row of the ladder needs this many columns beside the step's label and level.
+_NUMBERS = 36
 
 
 def columns() -> int:
@@ -65,13 +65,14 @@ def title_lines(net: Network, lesson: Lesson, cols: int) -> list[str]:
 def ladder_lines(lesson: Lesson, cols: int) -> list[str]:
     """The ladder: a table row per step where the terminal is wide enough, else two lines."""
     lines = []
-    wide = cols >= _NUMBERS + 20
-    label_width = cols - _NUMBERS
+    level_width = max(len("EANO-ESMO"), *(len(s.row.eano_esmo) for s in lesson.steps))
+    label_width = cols - _NUMBERS - level_width
+    wide = label_width >= 20
     if wide:
         lines.append(f"{'#':>2}  {'step':<{label_width}} {'P(LM) before -> after':>21} {'LR':>7}  {'EANO-ESMO'}")
         lines.append(f"{'':>2}  {'(prior)':<{label_width}} {percent(lesson.prior):>21}")
     else:
-        lines.append(f"Before any finding (the prior): P(LM) {percent(lesson.prior)}.")
+        lines += _wrap(f"Before any finding (the prior): P(LM) {percent(lesson.prior)}.", cols)
     for s in lesson.steps:
         r = s.row
         change = f"{percent(r.p_lm_before)} -> {percent(r.p_lm_after)}"
@@ -192,7 +193,7 @@ def score_lines(card: Scorecard, cols: int) -> list[str]:
 
 def _verdict(card: Scorecard) -> str:
     if not card.taps_matter:
-        return "No taps in this case: the Fagan chain is the network."
+        return "No repeated taps in this case: the Fagan chain is the network."
     said = []
     you, fagan = card.you_vs_network, card.you_vs_fagan
     if you is not None and fagan is not None:
@@ -251,7 +252,7 @@ def run_steps(
         click.echo("\n".join(lines), nl=nl, err=err)
 
     guesses: list[float | None] = []
-    say([*_wrap(INSTRUCTIONS, cols), f"Before any finding P(LM) is {percent(lesson.prior)} (the prior)."])
+    say([*_wrap(INSTRUCTIONS, cols), *_wrap(f"Before any finding P(LM) is {percent(lesson.prior)} (the prior).", cols)])
     for k in range(1, len(lesson.steps) + 1):
         say(step_question(lesson, k, cols))
         while True:

@@ -76,7 +76,7 @@ def score(guesses: Sequence[float | None], reference: Sequence[float]) -> Score 
     if not pairs:
         return None
     brier = sum((q - p) ** 2 for q, p in pairs) / len(pairs)
-    return Score(brier, sum(_divergence(p, q) for q, p in pairs) / len(pairs), len(pairs))
+    return Score(brier, max(0.0, sum(_divergence(p, q) for q, p in pairs) / len(pairs)), len(pairs))
 
 
 def _divergence(p: float, q: float) -> float:

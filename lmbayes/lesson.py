@@ -377,8 +377,8 @@ class Scorecard:
 
     @property
     def taps_matter(self) -> bool:
-        """Whether the naive chain differs from the network at all (a case with taps)."""
-        return self.fagan_vs_network is not None and self.fagan_vs_network.brier > 0
+        """Whether the naive chain differs from the network (a case with repeated taps)."""
+        return self.fagan_vs_network is not None and self.fagan_vs_network.brier > 1e-12
 
 
 def scorecard(lesson: Lesson, guesses: Sequence[float | None] = (), group: ClassGuesses | None = None) -> Scorecard:
