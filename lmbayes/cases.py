@@ -111,9 +111,10 @@ def _load(path: Path) -> tuple[CaseFile | None, Network | None, list[NetworkFile
     except (OSError, UnicodeDecodeError) as exc:
         return None, None, [NetworkFileError(f"{path}: cannot read the case file ({exc})")]
     try:
-        return _parse(read(source, path.name, "case file"), path, Lines(source))
+        case, network, problems = _parse(read(source, path.name, "case file"), path, Lines(source))
     except NetworkFileError as exc:
         return None, None, [exc]
+    return case, network, sorted(problems, key=lambda p: getattr(p, "line", 0))
 
 
 def _parse(data: Any, path: Path, lines: Lines) -> tuple[CaseFile | None, Network | None, list[NetworkFileError]]:
@@ -124,7 +125,9 @@ def _parse(data: Any, path: Path, lines: Lines) -> tuple[CaseFile | None, Networ
 
     def error(where: str, problem: str, at: tuple[str | int, ...] = ()) -> NetworkFileError:
         line = lines.find(at) if at else None
-        return NetworkFileError(f"{file}{f', line {line}' if line else ''}: {where}: {problem}")
+        exc = NetworkFileError(f"{file}{f', line {line}' if line else ''}: {where}: {problem}")
+        exc.line = line or 0  # type: ignore[attr-defined]  # problems are reported in line order
+        return exc
 
     def text(raw: Any, where: str, at: tuple[str | int, ...], keep: str = "") -> str:
         """A text field: text or a plain number, its control characters escaped."""

@@ -57,10 +57,10 @@ def _slide(plt: Any, lesson: Lesson, k: int, path: Path) -> Path:
             arrowprops={"arrowstyle": "-|>", "color": color, "lw": 4 if now else 2.5, "mutation_scale": 28 if now else 18},
         )
         ax.plot([r.p_lm_after], [y], "o", color=color, markersize=13 if now else 9, zorder=3)
-        text = f"{100 * r.p_lm_after:.0f}%"
+        text = _percent(r.p_lm_after)
         if now:
             lr = f", odds x{_lr(r.likelihood_ratio)}" if r.likelihood_ratio is not None else ""
-            text = f"{100 * r.p_lm_before:.0f}% → {100 * r.p_lm_after:.0f}%{lr}"
+            text = f"{_percent(r.p_lm_before)} → {_percent(r.p_lm_after)}{lr}"
         ha = "left" if r.p_lm_after < 0.25 else "right" if r.p_lm_after > 0.75 else "center"
         ax.annotate(text, (r.p_lm_after, y), xytext=(0, 11), textcoords="offset points", ha=ha, va="bottom",
                     fontsize=20 if now else 15, color=color, fontweight="bold" if now else "normal")
@@ -78,10 +78,10 @@ def _slide(plt: Any, lesson: Lesson, k: int, path: Path) -> Path:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     r = steps[k - 1].row
-    fig.text(0.02, 0.965, textwrap.shorten(lesson.case.title, 90, placeholder="…"), fontsize=17, va="top")
-    fig.text(0.02, 0.905, textwrap.shorten(f"Step {k} of {n}: {r.label}", 64, placeholder="…"),
+    fig.text(0.02, 0.965, textwrap.shorten(lesson.case.title, 64, placeholder="…"), fontsize=17, va="top")
+    fig.text(0.98, 0.965, f"EANO-ESMO: {r.eano_esmo}", fontsize=17, va="top", ha="right")
+    fig.text(0.02, 0.905, textwrap.shorten(f"Step {k} of {n}: {r.label}", 70, placeholder="…"),
              fontsize=21, va="top", color=_NOW, fontweight="bold")
-    fig.text(0.98, 0.905, f"EANO-ESMO: {r.eano_esmo}", fontsize=17, va="top", ha="right")
     fig.subplots_adjust(left=0.29, right=0.97, top=0.82, bottom=0.11)
     return _save(fig, path, tight=False)
 
@@ -92,3 +92,8 @@ def _two_lines(text: str, width: int = 30) -> str:
     if len(lines) > 2:
         lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), width, placeholder="…")]
     return "\n".join(lines)
+
+
+def _percent(p: float) -> str:
+    """A percentage as read from afar: whole numbers, one decimal below 10%."""
+    return f"{100 * p:.1f}%" if p < 0.095 else f"{100 * p:.0f}%"

@@ -7,7 +7,6 @@ import json
 import math
 import os
 import re
-import shutil
 import sys
 
 import pytest
@@ -243,17 +242,20 @@ def test_a_bad_class_file_is_one_line(runner, tmp_path, text, message, code):
     assert result.exit_code == code and result.output.startswith(message) and result.output.count("\n") == 1
 
 
-@pytest.mark.skipif(sys.platform == "win32" or shutil.which("lmbayes") is None, reason="needs a POSIX pseudo-terminal and the installed command")
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 def test_step_in_a_real_pseudo_terminal():
-    """The installed command in a pseudo-terminal 60 columns wide: typed guesses, then q."""
+    """The command in a pseudo-terminal 60 columns wide: a typed guess, then q."""
     import pty
     import select
     import time
 
     pid, fd = pty.fork()
     if pid == 0:  # the child: the command, with a terminal as standard input and output
-        os.execvpe("lmbayes", ["lmbayes", "replay", "typical_mri_negative_taps", "--step"],
-                   {**os.environ, "COLUMNS": "60", "NO_COLOR": "1"})
+        try:
+            os.execve(sys.executable, [sys.executable, "-m", "lmbayes", "replay", "typical_mri_negative_taps", "--step"],
+                      {**os.environ, "COLUMNS": "60", "NO_COLOR": "1"})
+        finally:
+            os._exit(127)
     out = b""
 
     def read_until(text: bytes, timeout: float = 60.0) -> None:
