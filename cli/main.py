@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -588,7 +589,7 @@ def list_cases(as_json: bool) -> None:
     else:
         width = max(map(len, titles))
         for name, title in titles.items():
-            click.echo(_format._cut(f"{name:<{width}}  {title}", _format.width()))
+            click.echo(textwrap.fill(f"{name:<{width}}  {title}", _format.width(), subsequent_indent=" " * (width + 2)))
 
 
 @case.command("check", epilog=EPILOG)

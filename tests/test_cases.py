@@ -181,7 +181,7 @@ def test_every_shipped_case_checks_clean_and_has_a_note(runner, name):
 
 def test_case_list_names_every_shipped_case(runner):
     lines = runner.invoke(cli, ["case", "list"]).output.splitlines()
-    assert [line.split()[0] for line in lines] == sorted(available_cases())
+    assert [line.split()[0] for line in lines if not line.startswith(" ")] == sorted(available_cases())
     assert all(len(line) <= 80 for line in lines)
     assert len(available_cases()) >= 5
 
