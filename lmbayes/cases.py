@@ -161,6 +161,7 @@ def _parse(data: Any, path: Path, lines: Lines) -> tuple[CaseFile | None, Networ
         network_ref = str(path.parent / network_ref)
     try:
         network = load_network(network_ref)
+        network.require_target()  # a case is replayed as P(LM), step by step
     except LmbayesError as exc:
         return None, None, [*problems, error("field 'network'", str(exc), ("network",))]
     raw_steps = data.get("steps")

@@ -12,10 +12,10 @@ the network's prior and, at step ``k``, multiplies its own odds by
 so that the chain differs from the network only in treating taps as independent.
 
 **Why a step matters.** Each step gets at most one reason, the first that holds of: a
-positive cytology that brings P(LM) above the treatment threshold (:class:`RulesIn`); P(LM)
-crossing a threshold of the plan (:class:`CrossesThreshold`); a step with no finding that LM
-causes, moving P(LM) through a competing cause (:class:`CompetingCause`, explaining away); a
-normal LM imaging test that leaves P(LM) above the rule-out threshold (:class:`NormalTest`); a
+positive cytology that brings P(LM) above the treatment threshold (:class:`RulesIn`); a step
+whose findings neither LM causes nor cause LM, moving P(LM) through a competing cause whose
+probability moves the other way (:class:`CompetingCause`, explaining away); P(LM) crossing a
+threshold of the plan (:class:`CrossesThreshold`); a normal LM imaging test that leaves P(LM) above the rule-out threshold (:class:`NormalTest`); a
 negative tap after a negative tap, moving the odds less (:class:`WeakerTap`); a first negative
 tap (:class:`FirstNegativeTap`); a step that hardly moves P(LM) (:class:`NoMove`). Every
 number in a reason is the network's.
@@ -247,7 +247,8 @@ class _Context:
         self.network, self.spec, self.thresholds = network, spec, thresholds
         self.prior = network.posterior(Findings()).p_target
         self.causes_prior = {n: d[list(d)[-1]] for n, d in network.posterior(Findings()).posterior.items() if n in spec.causes}
-        absent, present = spec.node(spec.target).states
+        states = spec.node(spec.target).states
+        absent, present = states[0], states[-1]
         self.imaging = tuple(n.id for n in spec.of_kind("test") if n.parents == (spec.target,))
         first = spec.taps[0] if spec.taps else None
         watched = [*self.imaging, *([first] if first else [])]

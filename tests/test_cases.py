@@ -193,3 +193,13 @@ def test_case_check_of_a_missing_file_or_network(runner, tmp_path):
     path.write_text("name: x\ntitle: x\nnetwork: no_such\nsteps:\n  - label: a\n    csf: [negative]\n", encoding="utf-8")
     result = runner.invoke(cli, ["case", "check", str(path)])
     assert result.exit_code == 1 and result.stdout.startswith("bad.yaml, line 3: field 'network': ")
+
+
+def test_a_case_on_a_network_without_a_target_is_one_line(runner, tmp_path, breast_bif):
+    path = tmp_path / "imported.yaml"
+    path.write_text(f"name: x\ntitle: x\nnetwork: {breast_bif}\nsteps:\n  - label: a\n    findings: {{headache: present}}\n",
+                    encoding="utf-8")
+    result = runner.invoke(cli, ["replay", str(path)])
+    assert result.exit_code == 1 and (result.exception is None or isinstance(result.exception, SystemExit))
+    assert result.output.startswith("Error: imported.yaml, line 3: field 'network': this needs to know which node is LM")
+    assert result.output.count("\n") == 1
