@@ -147,7 +147,7 @@ def read_class_guesses(path: str | Path, steps: int) -> ClassGuesses:
         if len(row) != steps:
             raise InputError(
                 f"{name}, line {line}: {len(row)} column{'s' if len(row) != 1 else ''}, expected {steps} "
-                "(one per step of the case; leave a cell empty for a step not guessed)"
+                "(one per step of the case, separated by commas; leave a cell empty for a step not guessed)"
             )
         guesses = []
         for column, cell in enumerate(row, start=1):

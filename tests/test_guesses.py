@@ -57,7 +57,7 @@ def test_class_guesses_with_a_header_and_gaps(tmp_path):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("10,20\n10,20,30\n", "class.csv, line 1: 2 columns, expected 3 (one per step of the case"),
+        ("10,20\n10,20,30\n", "class.csv, line 1: 2 columns, expected 3 (one per step of the case, separated by commas"),
         ("10,20,30\n10,abc,30\n", "class.csv, line 2, column 2: 'abc' is not a percentage"),
         ("10,20,30\n10,20,150\n", "class.csv, line 2, column 3: '150' is not a percentage"),
         ("a,b,c\n", "class.csv: no guesses (one row per student, one column per step)"),

@@ -231,7 +231,7 @@ def test_class_guesses_beside_the_network(runner, tmp_path):
 @pytest.mark.parametrize(
     "text, message, code",
     [
-        ("10,20\n", "Error: class.csv, line 1: 2 columns, expected 6 (one per step of the case;", 2),
+        ("10,20\n", "Error: class.csv, line 1: 2 columns, expected 6 (one per step of the case,", 2),
         ("10,20,30,40,50,abc\n", "Error: class.csv, line 1, column 6: 'abc' is not a percentage", 2),
     ],
 )
