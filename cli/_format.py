@@ -23,8 +23,7 @@ if TYPE_CHECKING:  # command-specific modules load only with their command
     from lmbayes.simulate import CohortResult
     from lmbayes.spec import Parameter
     from lmbayes.taps import TapTable
-    from lmbayes.cases import CaseFile
-    from lmbayes.teaching import Attribution, Conflict, Dependence, LevelGap, ReplayRow
+    from lmbayes.teaching import Attribution, Conflict, Dependence
     from lmbayes.uncertainty import Draws, Interval, PlanIntervals, TapIntervals
 
 DISCLAIMER = "For planning and teaching; not a medical device."
@@ -621,60 +620,8 @@ def simulate_json(net: Network, results: Sequence[CohortResult], seed: int) -> s
     })
 
 
-def _gap_text(gap: LevelGap | None) -> list[str]:
-    if gap is None:
-        return []
-    if gap.against:
-        why = (f"held back by {', '.join(gap.against)} (the findings that lower the odds most, "
-               "order-free; see `lmbayes explain`)")
-    else:
-        why = "no finding lowers it, but the prior before any finding is low and a positive tap can be a false positive"
-    return [textwrap.fill(f"EANO-ESMO says {gap.level} (a positive cytology), yet P(LM) is {percent(gap.p_lm)}: {why}.", width())]
-
-
-def replay_text(
-    net: Network, case: CaseFile, prior: float, rows: Sequence[ReplayRow], conf: Conflict, gap: LevelGap | None = None
-) -> str:
-    title = f"Case {case.name}: {case.title} (network {net.identity}{'; source: ' + case.source if case.source else ''})."
-    lines = [*textwrap.wrap(title, width(), subsequent_indent="  "), DISCLAIMER, ""]
-    step_width = width() - 47
-    lines.append(f"{'#':>2}  {'step':<{step_width}} {'P(LM) before -> after':>21} {'LR':>7}  {'EANO-ESMO':<12}".rstrip())
-    lines.append(f"{'':>2}  {'(prior)':<{step_width}} {percent(prior):>21}")
-    for r in rows:
-        change = f"{percent(r.p_lm_before)} -> {percent(r.p_lm_after)}"
-        lr = f"{r.likelihood_ratio:.2f}" if r.likelihood_ratio is not None else "-"
-        lines.append(f"{r.step:>2}  {_cut(r.label, step_width):<{step_width}} {change:>21} {lr:>7}  {r.eano_esmo}")
-        causes = ", ".join(f"{k} {percent(v)}" for k, v in r.causes.items())
-        lines += textwrap.wrap(", ".join(r.findings), width(), initial_indent=" " * 4, subsequent_indent=" " * 6)
-        lines += textwrap.wrap(f"competing causes: {causes}", width(), initial_indent=" " * 4, subsequent_indent=" " * 6)
-    lines += ["", *_gap_text(gap), textwrap.fill(conf.sentence(), width())]
-    lines.append(
-        textwrap.fill(
-            "LR: the factor the step applied to the odds of LM, given every step before it. EANO-ESMO: "
-            "level of certainty without biopsy (confirmed, probable, possible, lack of evidence); "
-            "equivocal cytology counts as not positive.",
-            width(),
-        )
-    )
-    return "\n".join(lines)
-
-
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def replay_json(
-    net: Network, case: CaseFile, prior: float, rows: Sequence[ReplayRow], conf: Conflict, gap: LevelGap | None = None
-) -> str:
-    return dumps({
-        "level_gap": gap,
-        "case": case.name,
-        "title": case.title,
-        **network_json(net),
-        "prior": prior,
-        "steps": rows,
-        "conflict": conf,
-    })
 
 
 def explain_text(net: Network, post: Posterior, items: Sequence[Attribution], conf: Conflict) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -339,31 +340,81 @@ def simulate(
         click.echo(_format.simulate_text(net, findings, results, seed))
 
 
-@cli.command(epilog=EPILOG)
-@click.argument("case_name", metavar="CASE")
-@json_option
-@plot_option
-def replay(case_name: str, as_json: bool, plot_path: str | None) -> None:
-    """Replay a case step by step: P(LM), the likelihood ratio of each step, the competing
-    causes and the EANO-ESMO level of certainty.
+def _case_names() -> str:
+    from lmbayes.cases import available_cases
 
-    CASE is a shipped case (seed_case, explained_away, typical_mri_negative_taps,
-    normal_csf_settles) or the path of a case file.
-    """
+    return ", ".join(available_cases())
+
+
+@cli.command(
+    epilog=EPILOG,
+    help=f"""Replay a case step by step: P(LM), the likelihood ratio of each step, the competing
+    causes, the EANO-ESMO level of certainty, why the step matters, and the teaching note.
+
+    With --step the case unfolds one step at a time, for a class: each step shows the new
+    finding and asks "P(LM) now?"; type a guess in % (or press Enter), and the answer follows.
+    At the end the guesses are scored against the network and against the naive chain of
+    independent taps (the Fagan nomogram's answer). q quits. When standard input is not a
+    terminal, --step shows the whole ladder. --guesses adds a class's guesses (CSV: one row
+    per student, one column per step) with their spread per step.
+
+    CASE is a shipped case ({_case_names()}) or the path of a case file (see `lmbayes case
+    check`).
+    """,
+)
+@click.argument("case_name", metavar="CASE")
+@click.option("--step", is_flag=True, help="One step at a time: show the finding, ask for a guess, then the answer.")
+@click.option(
+    "--guesses",
+    "guesses_path",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    metavar="FILE.csv",
+    help="A class's guesses of P(LM) in %: one row per student, one column per step.",
+)
+@json_option
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(writable=True),
+    default=None,
+    metavar="PATH",
+    help="Also draw the ladder to PATH (PNG, SVG or PDF); with --step, one picture per step "
+    "(PNG, for slides) into the folder PATH. Needs matplotlib.",
+)
+def replay(case_name: str, step: bool, guesses_path: str | None, as_json: bool, plot_path: str | None) -> None:
     from lmbayes.cases import load_case
-    from lmbayes.teaching import level_gap, replay as run_replay
+    from lmbayes.cli import _teach
+    from lmbayes.guesses import read_class_guesses
+    from lmbayes.lesson import lesson, scorecard
 
     with reported():
         case, net = load_case(case_name)
-        rows, conf = run_replay(net, case)
-        gap = level_gap(net, case.findings[-1], rows[-1].eano_esmo, rows[-1].p_lm_after)
-        prior = net.posterior(Findings()).p_target
-        if plot_path is not None:
+        taught = lesson(net, case)
+        group = None if guesses_path is None else read_class_guesses(guesses_path, len(case.steps))
+        if plot_path is not None and step:
+            from lmbayes.slides import slides
+
+            pictures = slides(taught, plot_path)
+            click.echo(f"wrote {len(pictures)} pictures to {printable(plot_path)}: {pictures[0].name} ... {pictures[-1].name}", err=True)
+        elif plot_path is not None:
             from lmbayes.plots import ladder
 
-            wrote(ladder(rows, prior, plot_path, f"{case.title} ({case.name})"))
-    render = _format.replay_json if as_json else _format.replay_text
-    click.echo(render(net, case, prior, rows, conf, gap))
+            wrote(ladder(taught.rows, taught.prior, plot_path, f"{case.title} ({case.name})"))
+    cols = _teach.columns()
+    typed: tuple[float | None, ...] = ()
+    if step and _teach.interactive():
+        stepped = _teach.run_steps(taught, group, cols, read=lambda: sys.stdin.readline(), err=as_json)
+        if stepped is None:
+            return
+        typed = stepped
+    elif step:
+        click.echo("Standard input is not a terminal: the whole ladder, without stepping.", err=True)
+    card = scorecard(taught, typed, group)
+    if as_json:
+        click.echo(_teach.lesson_json(net, taught, card))
+    else:
+        click.echo(_teach.lesson_text(net, taught, card, cols))
 
 
 @cli.command(epilog=EPILOG)
@@ -523,6 +574,50 @@ def export(net: Network, fmt: str | None, output: str) -> None:
     click.echo(f"wrote {printable(output)} ({fmt})")
 
 
+@cli.group(epilog=EPILOG)
+def case() -> None:
+    """List and check case files for `lmbayes replay`."""
+
+
+@case.command("list", epilog=EPILOG)
+@json_option
+def list_cases(as_json: bool) -> None:
+    """The shipped cases, one line each: name and title."""
+    from lmbayes.cases import available_cases, load_case
+
+    with reported():
+        titles = {name: load_case(name)[0].title for name in available_cases()}
+    if as_json:
+        click.echo(_format.dumps({"cases": [{"name": n, "title": t} for n, t in titles.items()]}))
+    else:
+        width = max(map(len, titles))
+        for name, title in titles.items():
+            click.echo(textwrap.fill(f"{name:<{width}}  {title}", _format.width(), subsequent_indent=" " * (width + 2)))
+
+
+@case.command("check", epilog=EPILOG)
+@click.argument("path", type=click.Path(dir_okay=False))
+@json_option
+def check_case_file(path: str, as_json: bool) -> None:
+    """Check a case file against its network and report every problem at once (file, line,
+    step, field).
+
+    Exits 0 when the file is clean, 1 when it has problems.
+    """
+    from lmbayes.cases import check_case
+
+    problems = check_case(path)
+    if as_json:
+        click.echo(_format.dumps({"file": path, "ok": not problems, "problems": problems}))
+    elif problems:
+        click.echo("\n".join(map(printable, problems)))
+        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {printable(path)}", err=True)
+    else:
+        click.echo(f"{printable(path)}: no problems")
+    if problems:
+        sys.exit(1)
+
+
 # One line each in `lmbayes --help` (click would cut the docstrings' first sentences).
 for _command, _short in {
     posterior: "P(LM) and the competing causes now, with their priors.",
@@ -530,7 +625,7 @@ for _command, _short in {
     plan: "Which test next, how many more taps, when to stop.",
     sensitivity: "How far each uncertain number moves P(LM) (tornado).",
     simulate: "Patients like this one through workup strategies, per 1,000.",
-    replay: "Replay a case step by step, with EANO-ESMO levels.",
+    replay: "Replay a case step by step; --step asks the class first.",
     explain: "Each finding's share of P(LM), in context and order-free.",
     dependence: "Why repeated negative taps are worth less than a nomogram says.",
     network: "Show, list, check, export and draw networks.",
@@ -541,5 +636,8 @@ for _command, _short in {
     check: "Check a network file: every problem, with its line.",
     export: "Write the network for another tool (BIF, XMLBIF, NET, UAI, XDSL).",
     draw: "Draw the network: DOT text or a picture.",
+    case: "List and check case files for replay.",
+    list_cases: "The shipped cases, one line each.",
+    check_case_file: "Check a case file: every problem, with its line.",
 }.items():
     _command.short_help = _short

@@ -55,12 +55,14 @@ def _drawing(path: str | Path) -> Iterator[Any]:
         yield plt
 
 
-def _save(fig: Any, path: str | Path) -> Path:
-    """Write ``fig`` to ``path`` atomically, in the format its suffix names."""
+def _save(fig: Any, path: str | Path, tight: bool = True) -> Path:
+    """Write ``fig`` to ``path`` atomically, in the format its suffix names; cut to what is
+    drawn when ``tight``, else the figure's own size (pictures of one series alike)."""
     plt = _pyplot()
     fmt = Path(path).suffix.lower().lstrip(".")
+    bbox = "tight" if tight else None
     try:
-        return write_atomically(path, lambda temporary: fig.savefig(temporary, format=fmt, dpi=150, bbox_inches="tight"))
+        return write_atomically(path, lambda temporary: fig.savefig(temporary, format=fmt, dpi=150, bbox_inches=bbox))
     except (ValueError, RuntimeError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PlotError(f"cannot draw the picture {path}: {reason}") from None

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from lmbayes.cases import available_cases, load_case
+from lmbayes.cases import available_cases, check_case, load_case
 from lmbayes.cli.main import cli
 from lmbayes.errors import NetworkFileError
 from lmbayes.findings import Findings
@@ -110,10 +110,10 @@ def test_normal_csf_settles_what_three_cytologies_could_not():
         ((r"^title: (.*)", "title: &t \\1\ndescription: *t"), "bad.yaml, line 4: not valid YAML (an anchor (&t) is not allowed in a case file"),
         ((r"^name: seed_case\n", "name: seed_case\nname: other\n"), "bad.yaml, line 4: duplicate key 'name' (first at line 3); give each once"),
         ((r"^  - label: Left-hand numbness and hoarseness", "  - label: " + "9" * 5000),
-         "bad.yaml, line 13: step 1, field 'label': expected a text, got a whole number of 5,000 digits"),
+         "bad.yaml, line 20: step 1, field 'label': expected a text, got a whole number of 5,000 digits"),
         ((r"findings: \{antibody_panel: negative\}", "findings: {antibody_panel: [negative]}"),
-         "bad.yaml, line 22: step 5, field 'findings.antibody_panel': expected a text, got ['negative']"),
-        ((r"^steps:\n", "? [a]\n: b\nsteps:\n"), "bad.yaml, line 12: not valid YAML (a key must be a plain name, not a list or a mapping)"),
+         "bad.yaml, line 29: step 5, field 'findings.antibody_panel': expected a text, got ['negative']"),
+        ((r"^steps:\n", "? [a]\n: b\nsteps:\n"), "bad.yaml, line 19: not valid YAML (a key must be a plain name, not a list or a mapping)"),
         ((r"^source: seed\n", "source: seed\nnotes: x\n"), "bad.yaml, line 7: field 'notes': unknown field; a case file has name, title"),
     ],
     ids=["alias", "repeated-key", "huge-label", "list-state", "list-key", "unknown-field"],
@@ -139,3 +139,67 @@ def test_control_characters_in_a_case_are_shown_escaped(runner, tmp_path):
     result = runner.invoke(cli, ["replay", str(path)])
     assert result.exit_code == 0 and "\\x07\\r\\x1b[31mBreast" in result.output
     assert not any(c in result.output for c in "\a\r\x1b")
+
+
+def test_case_check_reports_every_problem_with_its_line(runner, tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "name: mine\ntitle: Mine\nnetwork: breast\nnotes: a typo\nsteps:\n"
+        "  - label: Diplopia\n    findings: {cranial_nerve: present}\n"
+        "  - label: Headache\n    findings: {headache: yes}\n"
+        "  - label: MRI\n    findings: {mri: normal}\n"
+        "  - label: Tap\n    csf: [negatve]\n",
+        encoding="utf-8",
+    )
+    problems = check_case(path)
+    assert [p.split(":")[0] for p in problems] == [
+        "mine.yaml, line 4", "mine.yaml, line 6", "mine.yaml, line 9", "mine.yaml, line 12",
+    ]
+    assert "field 'notes': unknown field" in problems[0]
+    assert "step 1: unknown node 'cranial_nerve' (did you mean 'cranial_nerve_palsy'?)" in problems[1]
+    assert "step 2, field 'findings.headache': YAML reads yes/no" in problems[2]
+    assert "step 4: " in problems[3] and "negatve" in problems[3]
+    result = runner.invoke(cli, ["case", "check", str(path)])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == problems and result.stderr == f"4 problems in {path}\n"
+    data = json.loads(runner.invoke(cli, ["case", "check", str(path), "--json"]).stdout)
+    assert data["ok"] is False and data["problems"] == problems
+    with pytest.raises(NetworkFileError, match="line 4: field 'notes'"):
+        load_case(path)  # loading stops at the first
+    replayed = runner.invoke(cli, ["replay", str(path)])
+    assert replayed.exit_code == 1 and replayed.output == f"Error: {problems[0]}\n"
+
+
+@pytest.mark.parametrize("name", sorted(available_cases()))
+def test_every_shipped_case_checks_clean_and_has_a_note(runner, name):
+    path = available_cases()[name]
+    result = runner.invoke(cli, ["case", "check", str(path)])
+    assert result.exit_code == 0 and result.output == f"{path}: no problems\n"
+    case, _ = load_case(name)
+    assert 200 < len(case.note) < 800  # one paragraph
+
+
+def test_case_list_names_every_shipped_case(runner):
+    lines = runner.invoke(cli, ["case", "list"]).output.splitlines()
+    assert [line.split()[0] for line in lines if not line.startswith(" ")] == sorted(available_cases())
+    assert all(len(line) <= 80 for line in lines)
+    assert len(available_cases()) >= 5
+
+
+def test_case_check_of_a_missing_file_or_network(runner, tmp_path):
+    result = runner.invoke(cli, ["case", "check", str(tmp_path / "none.yaml")])
+    assert result.exit_code == 1 and "cannot read the case file" in result.output
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\ntitle: x\nnetwork: no_such\nsteps:\n  - label: a\n    csf: [negative]\n", encoding="utf-8")
+    result = runner.invoke(cli, ["case", "check", str(path)])
+    assert result.exit_code == 1 and result.stdout.startswith("bad.yaml, line 3: field 'network': ")
+
+
+def test_a_case_on_a_network_without_a_target_is_one_line(runner, tmp_path, breast_bif):
+    path = tmp_path / "imported.yaml"
+    path.write_text(f"name: x\ntitle: x\nnetwork: {breast_bif}\nsteps:\n  - label: a\n    findings: {{headache: present}}\n",
+                    encoding="utf-8")
+    result = runner.invoke(cli, ["replay", str(path)])
+    assert result.exit_code == 1 and (result.exception is None or isinstance(result.exception, SystemExit))
+    assert result.output.startswith("Error: imported.yaml, line 3: field 'network': this needs to know which node is LM")
+    assert result.output.count("\n") == 1

@@ -168,3 +168,34 @@ def test_the_notebook_runs_and_each_result_shows_as_a_table():
             assert html.startswith("<table>") and "not a medical device" in html
             shown += 1
     assert shown == 5
+
+
+def test_readme_teaching_transcript_is_a_real_session(monkeypatch):
+    """The ```text block after `<!-- transcript: COMMAND; typed: GUESSES -->`: every line, in
+    order, is in the output of the same session ([...] marks what the excerpt leaves out)."""
+    from click.testing import CliRunner
+
+    from lmbayes.cli import _teach
+
+    match = re.search(r"<!-- transcript: lmbayes (.*?); typed: (.*?) -->\n```text\n\$ lmbayes \1\n(.*?)```", README, re.S)
+    assert match, "the README has a teaching transcript"
+    command, typed, block = match.groups()
+    monkeypatch.setattr(_teach, "interactive", lambda: True)
+    monkeypatch.setattr(_teach, "columns", lambda: 80)
+    session = CliRunner(echo_stdin=True).invoke(cli, shlex.split(command), input="".join(f"{g}\n" for g in typed.split(",")))
+    assert session.exit_code == 0
+    lines, at = session.output.splitlines(), 0
+    for line in block.splitlines():
+        if line.startswith("[..."):
+            continue
+        assert line in lines[at:], line
+        at = lines.index(line, at) + 1
+
+
+def test_readme_case_file_example_checks_clean(runner, tmp_path):
+    blocks = re.findall(r"```yaml\n(.*?)```", README, re.S)
+    example = next(b for b in blocks if b.startswith("name: my_case"))
+    path = tmp_path / "my_case.yaml"
+    path.write_text(example, encoding="utf-8")
+    assert runner.invoke(cli, ["case", "check", str(path)]).output == f"{path}: no problems\n"
+    assert runner.invoke(cli, ["replay", str(path)]).exit_code == 0

@@ -25,8 +25,9 @@ print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))
         ["taps", "-e", "systemic_status=active_recurrence", "-e", "mri=normal", "--csf", "neg,neg"],
         ["posterior", "-e", "headache=present", "--json"],
         ["network", "show"],
+        ["replay", "typical_mri_negative_taps", "--json"],
     ],
-    ids=["taps", "taps-case", "posterior", "network-show"],
+    ids=["taps", "taps-case", "posterior", "network-show", "replay"],
 )
 def test_query_path_loads_no_heavy_module(args, tmp_path):
     # run outside the checkout, so that the installed package is imported

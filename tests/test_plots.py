@@ -239,3 +239,31 @@ def test_the_network_layout_uses_graphviz_when_installed_and_falls_back(monkeypa
         assert abs(positions["b"][0] - positions["c"][0]) == 1.3  # evenly spaced within a rank
     else:
         assert positions is None
+
+
+def test_stepped_replay_writes_one_slide_per_step_in_order(runner, tmp_path):
+    from lmbayes.cases import load_case
+
+    folder = tmp_path / "slides"
+    result = runner.invoke(cli, ["replay", "seed_case", "--step", "--plot", str(folder)])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == [f"seed_case-{k:02d}.png" for k in range(1, len(load_case("seed_case")[0].steps) + 1)]
+    assert "wrote 8 pictures to" in result.stderr and "seed_case-01.png ... seed_case-08.png" in result.stderr
+    sizes = set()
+    for path in folder.iterdir():
+        data = path.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        sizes.add((int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")))
+    assert len(sizes) == 1  # every slide the same size, 16:9 for a projector
+    (w, h), = sizes
+    assert w >= 1900 and abs(w / h - 16 / 9) < 0.01
+
+
+def test_slides_into_a_file_is_refused(runner, tmp_path):
+    path = tmp_path / "taken.png"
+    path.write_bytes(b"x")
+    result = runner.invoke(cli, ["replay", "seed_case", "--step", "--plot", str(path)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: '{path}' is a file: slides go into a folder, one picture per step\n"
+    assert path.read_bytes() == b"x"

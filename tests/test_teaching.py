@@ -208,7 +208,7 @@ def test_explain_refuses_too_many_findings_and_the_target(breast):
 def test_teaching_json(runner):
     data = json.loads(runner.invoke(cli, ["replay", "seed_case", "--json"]).output)
     assert [s["eano_esmo"] for s in data["steps"]][-1] == "confirmed"
-    assert set(data["steps"][0]) == {"step", "label", "findings", "p_lm_before", "p_lm_after", "likelihood_ratio", "causes", "eano_esmo"}
+    assert set(data["steps"][0]) == {"step", "label", "findings", "p_lm_before", "p_lm_after", "likelihood_ratio", "causes", "eano_esmo", "fagan", "why"}
     data = json.loads(runner.invoke(cli, ["explain", "-e", "headache=present", "--csf", "neg", "--json"]).output)
     assert {a["finding"] for a in data["attributions"]} == {"headache=present", "csf_1=negative"}
     assert data["current"] == data["p_lm"]  # the key the other commands use, beside the old one
