@@ -341,9 +341,9 @@ def simulate(
 
 
 def _case_names() -> str:
-    from lmbayes.cases import available_cases
+    from lmbayes.networks.cases import available  # the case module loads YAML and numpy
 
-    return ", ".join(available_cases())
+    return ", ".join(available())
 
 
 @cli.command(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +59,9 @@ class CaseFile:
 
 def available_cases() -> dict[str, Path]:
     """Shipped case names and their files."""
-    folder = resources.files("lmbayes.networks.cases")
-    return {
-        Path(e.name).stem: Path(str(e))
-        for e in sorted(folder.iterdir(), key=lambda e: e.name)
-        if e.name.endswith((".yaml", ".yml"))
-    }
+    from lmbayes.networks.cases import available
+
+    return available()
 
 
 def load_case(name_or_path: str | Path) -> tuple[CaseFile, Network]:

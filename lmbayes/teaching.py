@@ -32,16 +32,18 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar, NamedTuple
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 from itertools import combinations
 
 import numpy as np
 
-from lmbayes.cases import CaseFile
 from lmbayes.errors import InputError
 from lmbayes.findings import Findings
 from lmbayes.network import Network
 from lmbayes.taps import apply_likelihood_ratio
+
+if TYPE_CHECKING:
+    from lmbayes.cases import CaseFile
 
 __all__ = [
     "Attribution",
