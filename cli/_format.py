@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # command-specific modules load only with their command
     from lmbayes.teaching import Attribution, Conflict, Dependence
     from lmbayes.uncertainty import Draws, Interval, PlanIntervals, TapIntervals
 
-DISCLAIMER = "For planning and teaching; not a medical device."
+from lmbayes.cli._words import DISCLAIMER
 #: Text fits this many columns, or the terminal's width where it is wider.
 MIN_WIDTH = 80
 
@@ -508,7 +508,6 @@ def sensitivity_text(
     hi = max([current, *(max(s.p_lm_low, s.p_lm_high) for s in swings)])
     flip = f" {'crosses':>8}" if threshold is not None else ""
     # a parameter's path on its own line where it is long; its numbers and bar below
-    path_width = 30
     span_width = max(10, width() - (4 + 2 + 1 + 6 + 1 + 6 + 2 + 9 + 1 + 7 + 2) - len(flip))
     lines.append("parameter")
     lines.append(f"{'':<4}{'':2} {'low':>6} {'high':>6}  {'P(LM) low':>9} {'high':>7}  {'':<{span_width}}{flip}".rstrip())

@@ -296,3 +296,18 @@ def progress_bar(total: int, show: bool) -> Iterator[Callable[[int], None] | Non
 
     with tqdm(total=total, unit=" patients", unit_scale=True, leave=False, file=sys.stderr) as bar:
         yield bar.update
+
+
+def report_problems(path: str, problems: list[str], as_json: bool) -> None:
+    """What a file check found, every problem on its line (or JSON); exit 1 if any."""
+    from lmbayes.cli import _format
+
+    if as_json:
+        click.echo(_format.dumps({"file": path, "ok": not problems, "problems": problems}))
+    elif problems:
+        click.echo("\n".join(map(printable, problems)))
+        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {printable(path)}", err=True)
+    else:
+        click.echo(f"{printable(path)}: no problems")
+    if problems:
+        sys.exit(1)

@@ -1,49 +1,25 @@
-"""The ``lmbayes`` command: parse options, call one library function, format the result."""
+"""The ``lmbayes`` command: parse options, call one library function, format the result.
+
+The commands live in modules of their own and load only when called (click's lazily loaded
+subcommands): `lmbayes taps` builds one command, and `lmbayes --help` none, only the one-line
+summaries below (a test holds them to the commands' own).
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
-import textwrap
-from pathlib import Path
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from lmbayes import networks
 from lmbayes._text import printable
-from lmbayes.cli import _format
 from lmbayes.cli._interrupt import interrupted
-from lmbayes.cli._options import (
-    NextTapType,
-    StrategyType,
-    UserInputError,
-    csv_option,
-    json_option,
-    network_options,
-    out_of_memory,
-    plot_option,
-    progress_bar,
-    query_options,
-    reported,
-    uncertainty_options,
-    wrote,
-)
-
-from lmbayes.findings import Findings
-from lmbayes.thresholds import DEFAULT_THRESHOLDS
-
-if TYPE_CHECKING:  # the modules of other commands load inside them: a query pays for its own
-    from lmbayes.network import Network
-    from lmbayes.simulate import Strategy
-    from lmbayes.technique import Technique
-    from lmbayes.uncertainty import Draws
-
-
+from lmbayes.cli._words import DISCLAIMER
 
 HELP = f"""Probability of leptomeningeal metastasis (LM) from signs, MRI and serial CSF taps.
 
-{_format.DISCLAIMER} Every number comes from the network file, with its source
+{DISCLAIMER} Every number comes from the network file, with its source
 or flagged as a judgement: see `lmbayes network show`.
 
 \b
@@ -53,11 +29,42 @@ Examples:
   lmbayes network show
 """
 
+_QUERY, _TEACH, _NETWORK = "lmbayes.cli._query_commands", "lmbayes.cli._teaching_commands", "lmbayes.cli._network_commands"
+
+#: Each command: the module that defines it, and its line in `lmbayes --help`.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "posterior": (_QUERY, "P(LM) and the competing causes now, with their priors."),
+    "taps": (_QUERY, "How each further lumbar puncture would move P(LM)."),
+    "plan": (_QUERY, "Which test next, how many more taps, when to stop."),
+    "sensitivity": (_QUERY, "How far each uncertain number moves P(LM) (tornado)."),
+    "simulate": (_QUERY, "Patients like this one through workup strategies, per 1,000."),
+    "replay": (_TEACH, "Replay a case step by step; --step asks the class first."),
+    "explain": (_TEACH, "Each finding's share of P(LM), in context and order-free."),
+    "dependence": (_TEACH, "Why repeated negative taps are worth less than a nomogram says."),
+    "network": (_NETWORK, "Show, list, check, export and draw networks."),
+    "case": (_TEACH, "List and check case files for replay."),
+}
+
 
 class OneLineErrors(click.Group):
     """click, but every error is one line (control characters escaped): a usage error says
     where help is (exit 2); running out of memory says what to ask for less of (exit 1);
-    Ctrl-C ends with exit code 130 and no traceback."""
+    Ctrl-C ends with exit code 130 and no traceback. Commands load when called."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        command = getattr(importlib.import_module(COMMANDS[name][0]), name)
+        command.short_help = COMMANDS[name][1]
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from :data:`COMMANDS`, without loading any command."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:
@@ -81,6 +88,8 @@ class OneLineErrors(click.Group):
         except (click.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort, after a line break
             interrupted()
         except MemoryError:
+            from lmbayes.cli._options import out_of_memory
+
             click.echo(f"Error: {out_of_memory()}", err=True)
             sys.exit(1)
         sys.exit(0)
@@ -96,548 +105,8 @@ def cli() -> None:
     pass
 
 
-EPILOG = f"{_format.DISCLAIMER} Sources of every number: `lmbayes network show`."
-
-
-next_tap_option = click.option(
-    "--next-tap",
-    type=NextTapType,
-    default=None,
-    help="Technique of the next taps: volume=12,delay=15, standard or usual (default: usual).",
-)
-
-
-@cli.command(epilog=EPILOG)
-@query_options
-@uncertainty_options
-def posterior(net: Network, findings: Findings, as_json: bool, draws: Draws | None, seed: int) -> None:
-    """P(LM) and the competing causes given the findings, with their priors."""
-    from lmbayes.teaching import conflict
-
-    with reported():
-        post = net.posterior(findings)
-        conf = conflict(net, findings)
-        intervals = None
-        if draws is not None:
-            from lmbayes.uncertainty import posterior_intervals
-
-            intervals = posterior_intervals(net, findings, draws=draws)
-    if as_json:
-        click.echo(_format.posterior_json(net, post, intervals, draws, seed, conf))
-    else:
-        click.echo(_format.posterior_text(net, post, intervals, draws, seed, conf))
-
-
-@cli.command(epilog=EPILOG)
-@query_options
-@csv_option
-@next_tap_option
-@click.option(
-    "--with",
-    "analyses",
-    default="",
-    metavar="ANALYSES",
-    help="Analyses sent from every further tap beside cytology, e.g. --with ctc or --with routine,ctdna "
-    "(`lmbayes network show` lists them).",
-)
-@uncertainty_options
-@plot_option
-def taps(
-    net: Network,
-    findings: Findings,
-    as_json: bool,
-    as_csv: bool,
-    next_tap: Technique | None,
-    analyses: str,
-    draws: Draws | None,
-    seed: int,
-    plot_path: str | None,
-) -> None:
-    """How each further lumbar puncture would move P(LM).
-
-    For each further tap: P(it is positive), P(LM) if it is positive, P(LM) if it and every
-    tap before it are negative, the change and the likelihood ratio that negative tap applies,
-    and P(LM) if taps were independent tests (the Fagan-nomogram view, which overstates what
-    repeated negatives rule out). With --with, every further tap also sends the named analyses
-    (routine CSF, CTC, tumour DNA): negative then means all negative, positive any positive.
-    """
-    with reported():
-        table = net.taps(findings, next_technique=next_tap, analyses=analyses)
-        if analyses and draws is not None:
-            raise UserInputError("--uncertainty does not yet combine with --with; drop one of them")
-        intervals = None
-        if draws is not None:
-            from lmbayes.uncertainty import tap_intervals
-
-            intervals = tap_intervals(net, findings, draws=draws, next_technique=next_tap)
-        if plot_path is not None:
-            from lmbayes.plots import tap_curve
-
-            wrote(tap_curve(table, plot_path, f"P(LM) after further negative taps ({net.name} network)"))
-    if as_csv:
-        click.echo(_format.taps_csv(table))
-    elif as_json:
-        click.echo(_format.taps_json(net, findings, table, intervals, draws, seed))
-    else:
-        click.echo(_format.taps_text(net, findings, table, intervals, draws, seed))
-
-
-PROBABILITY = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
-
-
-@cli.command(epilog=EPILOG)
-@query_options
-@csv_option
-@click.option("--rule-out-below", type=PROBABILITY, default=None, metavar="P", help=f"Set LM aside below this P(LM) [default: {DEFAULT_THRESHOLDS.rule_out:.2f}].")
-@click.option("--treat-above", type=PROBABILITY, default=None, metavar="P", help=f"Treat above this P(LM) [default: {DEFAULT_THRESHOLDS.treat:.2f}].")
-@click.option("--benefit", type=click.FloatRange(0.0, min_open=True), default=None, help="Net benefit of treating a patient with LM (derives the thresholds).")
-@click.option("--harm", type=click.FloatRange(0.0, min_open=True), default=None, help="Net harm of treating a patient without LM (same units).")
-@click.option("--test-harm", type=click.FloatRange(0.0), default=0.0, show_default=True, help="Harm of a lumbar puncture itself (same units).")
-@click.option(
-    "--next-tap",
-    type=NextTapType,
-    default=None,
-    help="Technique of the next taps: volume=12,delay=15, standard or usual (default: usual); "
-    "the plan also shows a tap to the handling standard, or this technique when given.",
-)
-@uncertainty_options
-def plan(
-    net: Network,
-    findings: Findings,
-    as_json: bool,
-    as_csv: bool,
-    rule_out_below: float | None,
-    treat_above: float | None,
-    benefit: float | None,
-    harm: float | None,
-    test_harm: float,
-    next_tap: Technique | None,
-    draws: Draws | None,
-    seed: int,
-) -> None:
-    """Which test next, how many more taps, and when to stop.
-
-    Ranks every test not yet done (MRI, antibody panel, the next tap done the usual way and to
-    the handling standard) by the information it carries about LM, shows P(LM) after each
-    result, and says whether any result crosses the thresholds. Thresholds come from
-    --rule-out-below and --treat-above, or from --benefit and --harm by the threshold approach.
-    """
-    from lmbayes.plan import Thresholds, plan_workup
-    from lmbayes.uncertainty import plan_intervals
-
-    with reported():
-        net.require_target()
-    if (benefit is None) != (harm is None):
-        raise UserInputError("give --benefit and --harm together")
-    if benefit is not None and (rule_out_below is not None or treat_above is not None):
-        raise UserInputError("give thresholds either directly or through --benefit and --harm, not both")
-    with reported():
-        thresholds = None if benefit is not None else Thresholds(
-            rule_out=DEFAULT_THRESHOLDS.rule_out if rule_out_below is None else rule_out_below,
-            treat=DEFAULT_THRESHOLDS.treat if treat_above is None else treat_above,
-            source=DEFAULT_THRESHOLDS.source if rule_out_below is None and treat_above is None else "given",
-        )
-        result = plan_workup(
-            net, findings, thresholds=thresholds, next_technique=next_tap,
-            benefit_harm=None if benefit is None or harm is None else (benefit, harm, test_harm),
-        )
-        intervals = None if draws is None else plan_intervals(net, findings, result, draws)
-    if as_csv:
-        click.echo(_format.plan_csv(result))
-    elif as_json:
-        click.echo(_format.plan_json(net, result, intervals, draws, seed, findings))
-    else:
-        click.echo(_format.plan_text(net, findings, result, intervals, draws, seed))
-
-
-@cli.command(epilog=EPILOG)
-@query_options
-@csv_option
-@click.option("--threshold", type=PROBABILITY, default=None, metavar="P", help="Also find where each parameter would move P(LM) across P.")
-@click.option("--top", type=click.IntRange(1), default=None, help="Show only the N largest swings.")
-@plot_option
-def sensitivity(
-    net: Network,
-    findings: Findings,
-    as_json: bool,
-    as_csv: bool,
-    threshold: float | None,
-    top: int | None,
-    plot_path: str | None,
-) -> None:
-    """One-way sensitivity of P(LM) to every parameter with a range (a tornado).
-
-    Each parameter is set to the low and the high end of its range, the others kept at their
-    values; parameters are sorted by how far P(LM) swings. Judgement parameters (no published
-    figure) are marked. With --threshold, the value at which P(LM) would cross it is shown where
-    it lies inside the range.
-    """
-    from lmbayes.sensitivity import one_way
-
-    with reported():
-        current = net.posterior(findings).p_target
-        swings = one_way(net, findings, threshold=threshold)[:top]
-        if plot_path is not None:
-            from lmbayes.plots import tornado
-
-            from lmbayes.sensitivity import parameter_words
-
-            words = {s.path: parameter_words(net.spec, s.path) for s in swings}
-            wrote(tornado(swings, current, plot_path, f"P(LM) = {100 * current:.1f}% with these findings: one-way sensitivity", words=words))
-    if as_csv:
-        click.echo(_format.sensitivity_csv(swings))
-    elif as_json:
-        click.echo(_format.sensitivity_json(net, current, swings, threshold))
-    else:
-        click.echo(_format.sensitivity_text(net, findings, current, swings, threshold))
-
-
-@cli.command(epilog=EPILOG)
-@query_options
-@csv_option
-@click.option("--patients", type=click.IntRange(1, 100_000_000), default=100_000, show_default=True, help="Virtual patients to simulate.")
-@click.option("--seed", type=click.IntRange(0), default=1, show_default=True, help="Seed, 0 or more (same seed, same numbers).")
-@click.option(
-    "--strategy",
-    type=StrategyType,
-    default="3taps",
-    show_default=True,
-    help="[mri+]Ntaps[+standard][+ANALYSIS][+all]: MRI first, N more taps, to the handling standard, with "
-    "analyses beside cytology (routine, ctc, ctdna), all N even after a positive.",
-)
-@click.option("--compare", type=StrategyType, multiple=True, help="Another strategy to run on the same cohort (repeatable).")
-def simulate(
-    net: Network,
-    findings: Findings,
-    as_json: bool,
-    as_csv: bool,
-    patients: int,
-    seed: int,
-    strategy: Strategy,
-    compare: tuple[Strategy, ...],
-) -> None:
-    """Simulate patients like this one through workup strategies, in natural frequencies.
-
-    Draws virtual patients from the network given the findings, runs each strategy on the same
-    cohort, and reports per 1,000 patients: LM present, found at each tap, missed, false
-    positives, taps per patient, and how well the model's own P(LM) is calibrated.
-    """
-    from lmbayes.simulate import simulate as run_simulation
-
-    with reported():
-        net.require_target()
-    strategies = tuple(dict.fromkeys((strategy, *compare)))
-    show = not as_json and sys.stderr.isatty()
-    with reported(), progress_bar(patients * 1, show) as advance:
-        results = run_simulation(
-            net, findings, strategies=strategies, patients=patients, rng=seed, progress=advance
-        )
-    if as_csv:
-        click.echo(_format.simulate_csv(results))
-    elif as_json:
-        click.echo(_format.simulate_json(net, results, seed))
-    else:
-        click.echo(_format.simulate_text(net, findings, results, seed))
-
-
-def _case_names() -> str:
-    from lmbayes.networks.cases import available  # the case module loads YAML and numpy
-
-    return ", ".join(available())
-
-
-@cli.command(
-    epilog=EPILOG,
-    help=f"""Replay a case step by step: P(LM), the likelihood ratio of each step, the competing
-    causes, the EANO-ESMO level of certainty, why the step matters, and the teaching note.
-
-    With --step the case unfolds one step at a time, for a class: each step shows the new
-    finding and asks "P(LM) now?"; type a guess in % (or press Enter), and the answer follows.
-    At the end the guesses are scored against the network and against the naive chain of
-    independent taps (the Fagan nomogram's answer). q quits. When standard input is not a
-    terminal, --step shows the whole ladder. --guesses adds a class's guesses (CSV: one row
-    per student, one column per step) with their spread per step.
-
-    CASE is a shipped case ({_case_names()}) or the path of a case file (see `lmbayes case
-    check`).
-    """,
-)
-@click.argument("case_name", metavar="CASE")
-@click.option("--step", is_flag=True, help="One step at a time: show the finding, ask for a guess, then the answer.")
-@click.option(
-    "--guesses",
-    "guesses_path",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    metavar="FILE.csv",
-    help="A class's guesses of P(LM) in %: one row per student, one column per step.",
-)
-@json_option
-@click.option(
-    "--plot",
-    "plot_path",
-    type=click.Path(writable=True),
-    default=None,
-    metavar="PATH",
-    help="Also draw the ladder to PATH (PNG, SVG or PDF); with --step, one picture per step "
-    "(PNG, for slides) into the folder PATH. Needs matplotlib.",
-)
-def replay(case_name: str, step: bool, guesses_path: str | None, as_json: bool, plot_path: str | None) -> None:
-    from lmbayes.cases import load_case
-    from lmbayes.cli import _teach
-    from lmbayes.guesses import read_class_guesses
-    from lmbayes.lesson import lesson, scorecard
-
-    with reported():
-        case, net = load_case(case_name)
-        taught = lesson(net, case)
-        group = None if guesses_path is None else read_class_guesses(guesses_path, len(case.steps))
-        if plot_path is not None and step:
-            from lmbayes.slides import slides
-
-            pictures = slides(taught, plot_path)
-            click.echo(f"wrote {len(pictures)} pictures to {printable(plot_path)}: {pictures[0].name} ... {pictures[-1].name}", err=True)
-        elif plot_path is not None:
-            from lmbayes.plots import ladder
-
-            wrote(ladder(taught.rows, taught.prior, plot_path, f"{case.title} ({case.name})"))
-    cols = _teach.columns()
-    typed: tuple[float | None, ...] = ()
-    if step and _teach.interactive():
-        stepped = _teach.run_steps(taught, group, cols, read=lambda: sys.stdin.readline(), err=as_json)
-        if stepped is None:
-            return
-        typed = stepped
-    elif step:
-        click.echo("Standard input is not a terminal: the whole ladder, without stepping.", err=True)
-    card = scorecard(taught, typed, group)
-    if as_json:
-        click.echo(_teach.lesson_json(net, taught, card))
-    else:
-        click.echo(_teach.lesson_text(net, taught, card, cols))
-
-
-@cli.command(epilog=EPILOG)
-@query_options
-def explain(net: Network, findings: Findings, as_json: bool) -> None:
-    """Each finding's contribution to P(LM): given all the others, and averaged over orders.
-
-    In context: the likelihood ratio a finding applies when it comes last. Order-free: its
-    Shapley value, the average over every order in which the findings could have arrived
-    (exact), in decibans (10 log10 of the odds multiplier). The order-free values add up to the
-    whole change from the prior.
-    """
-    from lmbayes.teaching import conflict, explain as run_explain
-
-    with reported():
-        items = run_explain(net, findings)
-        post = net.posterior(findings)
-        conf = conflict(net, findings)
-    if as_json:
-        click.echo(_format.explain_json(net, post, items, conf))
-    else:
-        click.echo(_format.explain_text(net, post, items, conf))
-
-
-@cli.command(epilog=EPILOG)
-@query_options
-def dependence(net: Network, findings: Findings, as_json: bool) -> None:
-    """Why repeated negative taps are worth less than a nomogram says.
-
-    For 1, 2, ... further negative taps: P(LM) in the network and with the same taps treated
-    as independent tests (exactly the network's single-tap result probabilities), the
-    likelihood ratio each negative tap applies, and the cumulative yield of both among
-    patients with LM.
-    """
-    from lmbayes.teaching import dependence as run_dependence
-
-    with reported():
-        result = run_dependence(net, findings)
-    if as_json:
-        click.echo(_format.dependence_json(net, findings, result))
-    else:
-        click.echo(_format.dependence_text(net, findings, result))
-
-
-@cli.group(epilog=EPILOG)
-def network() -> None:
-    """Inspect network files."""
-
-
-@network.command("show", epilog=EPILOG)
-@network_options
-@json_option
-def show(net: Network, as_json: bool) -> None:
-    """Nodes, states, parameters with sources and ranges, and the cytology calibration."""
-    click.echo(_format.show_json(net) if as_json else _format.show_text(net))
-
-
-@network.command("draw", epilog=EPILOG)
-@network_options
-@click.argument("output", type=click.Path(dir_okay=False, writable=True))
-def draw(net: Network, output: str) -> None:
-    """Write the network graph to OUTPUT: DOT text (.dot or .gv), or a picture (.png, .svg,
-    .pdf; needs matplotlib). Causes are drawn above signs, tests and taps."""
-    from lmbayes.plots import draw_network
-
-    with reported():
-        written = draw_network(net.spec, output)
-    click.echo(f"wrote {printable(str(written))}")
-
-
-@network.command("nodes", epilog=EPILOG)
-@network_options
-def nodes(net: Network) -> None:
-    """The nodes a finding can name, one line each with their states (compact)."""
-    click.echo(_format.nodes_text(net))
-
-
-@network.command("copy", epilog=EPILOG)
-@click.argument("name", metavar="NAME")
-@click.argument("output", type=click.Path(dir_okay=False, writable=True))
-def copy_network(name: str, output: str) -> None:
-    """Copy a shipped network file to OUTPUT, to edit it (then check it with `lmbayes network check`)."""
-    from lmbayes._output import target, write_atomically
-
-    shipped = networks.available()
-    with reported():
-        path = networks.resolve(name)
-        if path not in shipped.values():
-            raise UserInputError(f"'{printable(name)}' is not a shipped network; shipped networks: {', '.join(shipped)}")
-        if Path(output).exists():
-            raise UserInputError(f"'{printable(output)}' exists; copy to a new file")
-        text = path.read_text(encoding="utf-8")
-        write_atomically(target(output, "network file", (".yaml", ".yml")), lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    click.echo(f"wrote {printable(output)} (a copy of {path.stem}; edit it, then: lmbayes network check {printable(output)})")
-
-
-@network.command("list", epilog=EPILOG)
-@json_option
-def list_networks(as_json: bool) -> None:
-    """The shipped networks, one line each."""
-    titles = networks.describe()
-    if as_json:
-        click.echo(_format.dumps({"networks": [{"name": n, "title": t} for n, t in titles.items()]}))
-    else:
-        width = max(map(len, titles))
-        for name, title in titles.items():
-            click.echo(f"{name:<{width}}  {title}")
-
-
-@network.command("check", epilog=EPILOG)
-@click.argument("path", type=click.Path(dir_okay=False))
-@json_option
-def check(path: str, as_json: bool) -> None:
-    """Check a network file and report every problem at once (file, line, node, field).
-
-    Exits 0 when the file is clean, 1 when it has problems.
-    """
-    from lmbayes._loader import check_spec
-
-    problems = check_spec(path)
-    if as_json:
-        click.echo(_format.dumps({"file": path, "ok": not problems, "problems": problems}))
-    elif problems:
-        click.echo("\n".join(map(printable, problems)))
-        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {printable(path)}", err=True)
-    else:
-        click.echo(f"{printable(path)}: no problems")
-    if problems:
-        sys.exit(1)
-
-
-@network.command("export", epilog=EPILOG)
-@network_options
-@click.option("--format", "fmt", type=click.Choice(list(networks.WRITERS), case_sensitive=False), default=None,
-              help="bif (pgmpy, pyAgrum, bnlearn), xmlbif, net (Hugin), uai, xdsl (GeNIe) [default: from the suffix].")
-@click.argument("output", type=click.Path(dir_okay=False, writable=True))
-def export(net: Network, fmt: str | None, output: str) -> None:
-    """Write the network for another tool, with pgmpy's writers (node and state names kept).
-
-    The format comes from --format or the file's suffix (.bif, .xmlbif, .net, .uai, .xdsl, any
-    case). The probability tables are written as they are: the tap calibration and any --setting
-    or --pretest are already in them.
-    """
-    from lmbayes._pgmpy import write_model
-
-    if fmt is None:
-        suffix = Path(output).suffix.lower().lstrip(".")
-        if suffix not in networks.WRITERS:
-            raise UserInputError(
-                f"cannot tell the format of '{printable(output)}' from its suffix: use .{', .'.join(networks.WRITERS)} "
-                "or give --format"
-            )
-        fmt = suffix
-    fmt = fmt.lower()
-    with reported():
-        write_model(net.tables, fmt, output)
-    click.echo(f"wrote {printable(output)} ({fmt})")
-
-
-@cli.group(epilog=EPILOG)
-def case() -> None:
-    """List and check case files for `lmbayes replay`."""
-
-
-@case.command("list", epilog=EPILOG)
-@json_option
-def list_cases(as_json: bool) -> None:
-    """The shipped cases, one line each: name and title."""
-    from lmbayes.cases import available_cases, load_case
-
-    with reported():
-        titles = {name: load_case(name)[0].title for name in available_cases()}
-    if as_json:
-        click.echo(_format.dumps({"cases": [{"name": n, "title": t} for n, t in titles.items()]}))
-    else:
-        width = max(map(len, titles))
-        for name, title in titles.items():
-            click.echo(textwrap.fill(f"{name:<{width}}  {title}", _format.width(), subsequent_indent=" " * (width + 2)))
-
-
-@case.command("check", epilog=EPILOG)
-@click.argument("path", type=click.Path(dir_okay=False))
-@json_option
-def check_case_file(path: str, as_json: bool) -> None:
-    """Check a case file against its network and report every problem at once (file, line,
-    step, field).
-
-    Exits 0 when the file is clean, 1 when it has problems.
-    """
-    from lmbayes.cases import check_case
-
-    problems = check_case(path)
-    if as_json:
-        click.echo(_format.dumps({"file": path, "ok": not problems, "problems": problems}))
-    elif problems:
-        click.echo("\n".join(map(printable, problems)))
-        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {printable(path)}", err=True)
-    else:
-        click.echo(f"{printable(path)}: no problems")
-    if problems:
-        sys.exit(1)
-
-
-# One line each in `lmbayes --help` (click would cut the docstrings' first sentences).
-for _command, _short in {
-    posterior: "P(LM) and the competing causes now, with their priors.",
-    taps: "How each further lumbar puncture would move P(LM).",
-    plan: "Which test next, how many more taps, when to stop.",
-    sensitivity: "How far each uncertain number moves P(LM) (tornado).",
-    simulate: "Patients like this one through workup strategies, per 1,000.",
-    replay: "Replay a case step by step; --step asks the class first.",
-    explain: "Each finding's share of P(LM), in context and order-free.",
-    dependence: "Why repeated negative taps are worth less than a nomogram says.",
-    network: "Show, list, check, export and draw networks.",
-    show: "Nodes, parameters with sources and ranges, calibration.",
-    list_networks: "The shipped networks, one line each.",
-    nodes: "The nodes a finding can name, with their states.",
-    copy_network: "Copy a shipped network file to edit it.",
-    check: "Check a network file: every problem, with its line.",
-    export: "Write the network for another tool (BIF, XMLBIF, NET, UAI, XDSL).",
-    draw: "Draw the network: DOT text or a picture.",
-    case: "List and check case files for replay.",
-    list_cases: "The shipped cases, one line each.",
-    check_case_file: "Check a case file: every problem, with its line.",
-}.items():
-    _command.short_help = _short
+def __getattr__(name: str) -> Any:
+    """``from lmbayes.cli.main import taps`` still gives the command (its module loads)."""
+    if name in COMMANDS:
+        return getattr(importlib.import_module(COMMANDS[name][0]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -32,13 +32,15 @@ BLOCK = re.compile(
 
 def command_paths() -> list[str]:
     """Every command as typed, `lmbayes` first, each group before its subcommands."""
-    from lmbayes.cli.main import cli
+    from lmbayes.cli.main import COMMANDS, cli
 
     def walk(command: click.Command, path: str) -> list[str]:
         found = [path]
         if isinstance(command, click.Group):
-            for name, sub in command.commands.items():
-                found += walk(sub, f"{path} {name}")
+            # the top level loads its commands when asked: in the order of its table
+            names = list(COMMANDS) if command is cli else list(command.commands)
+            for name in names:
+                found += walk(command.get_command(click.Context(command), name), f"{path} {name}")
         return found
 
     return walk(cli, "lmbayes")

@@ -36,7 +36,7 @@ from lmbayes.errors import (
 )
 from lmbayes.findings import Findings, resolve_findings
 from lmbayes.kinds import explaining, kind_of
-from lmbayes.spec import SHEDDING, NetworkSpec, Node, tap_id
+from lmbayes.spec import NetworkSpec, Node
 from lmbayes.tables import MIN_PRETEST, Tables, build_tables
 from lmbayes.taps import TapStep, TapTable, apply_likelihood_ratio
 from lmbayes.technique import Technique

@@ -44,7 +44,7 @@ from lmbayes.network import Case, Network
 from lmbayes.spec import SHEDDING, NetworkSpec, tap_id
 from lmbayes.taps import percent
 from lmbayes.technique import STANDARD, USUAL, Technique, way
-from lmbayes.thresholds import DEFAULT_THRESHOLDS, RULE_OUT, TEST, TREAT, Thresholds
+from lmbayes.thresholds import DEFAULT_THRESHOLDS, RULE_OUT, TEST, Thresholds
 
 __all__ = [
     "DEFAULT_THRESHOLDS",

@@ -203,7 +203,6 @@ def _scaled_to_given(spec: NetworkSpec, ctx: TableContext, tables: Tables) -> Ta
         path = f"{node.id}.given.{target}"
         if path not in spec.parameters or not node.parents:
             continue
-        lead = 1 if tables.batch else 0
         present = len(spec.node(target).states) - 1
         weights = Engine(tables).joint(node.parents, {target: present})
         weights = weights / weights.sum(axis=-1, keepdims=True)
