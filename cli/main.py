@@ -302,6 +302,14 @@ def sensitivity(
     "analyses beside cytology (routine, ctc, ctdna), all N even after a positive.",
 )
 @click.option("--compare", type=StrategyType, multiple=True, help="Another strategy to run on the same cohort (repeatable).")
+@click.option("--cohort", type=click.IntRange(1, 10_000_000), default=None, metavar="N",
+              help="Instead: write N patients drawn from the whole network as a cohort file (with --out).")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE.csv",
+              help="The cohort file to write (with --cohort).")
+@click.option("--missing", type=click.FloatRange(0.0, 1.0, max_open=True), default=0.2, show_default=True, metavar="SHARE",
+              help="With --cohort: share of findings not recorded (each further tap not done with this share).")
+@click.option("--unknown", type=click.FloatRange(0.0, 1.0, max_open=True), default=0.0, show_default=True, metavar="SHARE",
+              help="With --cohort: share of patients whose diagnosis is left empty.")
 def simulate(
     net: Network,
     findings: Findings,
@@ -311,17 +319,27 @@ def simulate(
     seed: int,
     strategy: Strategy,
     compare: tuple[Strategy, ...],
+    cohort: int | None,
+    out: str | None,
+    missing: float,
+    unknown: float,
 ) -> None:
     """Simulate patients like this one through workup strategies, in natural frequencies.
 
     Draws virtual patients from the network given the findings, runs each strategy on the same
     cohort, and reports per 1,000 patients: LM present, found at each tap, missed, false
     positives, taps per patient, and how well the model's own P(LM) is calibrated.
+
+    With --cohort N --out FILE.csv it writes a synthetic cohort instead: N patients drawn from
+    the network, one row each, to try `lmbayes validate` and `lmbayes fit` without patient data.
     """
     from lmbayes.simulate import simulate as run_simulation
 
     with reported():
         net.require_target()
+    if cohort is not None or out is not None:
+        _write_cohort(net, findings, cohort, out, missing, unknown, seed)
+        return
     strategies = tuple(dict.fromkeys((strategy, *compare)))
     show = not as_json and sys.stderr.isatty()
     with reported(), progress_bar(patients * 1, show) as advance:
@@ -334,6 +352,55 @@ def simulate(
         click.echo(_format.simulate_json(net, results, seed))
     else:
         click.echo(_format.simulate_text(net, findings, results, seed))
+
+
+def _write_cohort(net: Network, findings: Findings, patients: int | None, out: str | None, missing: float, unknown: float, seed: int) -> None:
+    """``simulate --cohort N --out FILE``: draw the cohort and write it."""
+    from lmbayes.cohort import draw_cohort, write_cohort
+
+    if patients is None or out is None:
+        raise UserInputError("a synthetic cohort needs both --cohort N and --out FILE.csv")
+    if findings:
+        raise UserInputError("--cohort draws patients from the whole network: give no findings (-e, --csf)")
+    with reported():
+        drawn = draw_cohort(net, patients, missing=missing, unknown=unknown, rng=seed)
+        write_cohort(net, drawn, out)
+    click.echo(_format.cohort_written(net, drawn, out, missing, seed))
+
+
+@cli.command(epilog=EPILOG)
+@network_options
+@json_option
+@click.argument("cohort", metavar="COHORT.csv")
+@click.option("--bins", type=click.IntRange(2, 100), default=10, show_default=True, help="Groups of patients by P(LM) in the calibration table.")
+@click.option("--bootstrap", type=click.IntRange(0, 100_000), default=200, show_default=True, metavar="N",
+              help="Bootstrap resamples for the 95% intervals (0: none).")
+@click.option("--seed", type=click.IntRange(0), default=1, show_default=True, help="Seed of the resamples, 0 or more (same seed, same output).")
+@plot_option
+def validate(net: Network, as_json: bool, cohort: str, bins: int, bootstrap: int, seed: int, plot_path: str | None) -> None:
+    """Check the network's P(LM) against a cohort of patients with known diagnoses.
+
+    COHORT.csv has one row per patient and one column per finding (node ids, as in `lmbayes
+    network nodes`; empty where not done) and the diagnosis in the column lm (present, absent,
+    or empty where unknown); a shipped name (breast_cohort) works too. For each patient with a
+    known diagnosis, P(LM) from all their other findings; then calibration (slope, intercept,
+    a table by groups of P(LM)), discrimination (AUC) and the Brier score, each with a
+    bootstrap 95% interval, with all findings, before the first tap and after each tap; and the
+    cytology yield per number of taps among patients with LM, beside the network's.
+    """
+    from lmbayes.cohort import read_cohort
+    from lmbayes.validate import validate as run_validate
+
+    with reported():
+        patients = read_cohort(net, cohort)
+        result = run_validate(net, patients, bins=bins, bootstrap=bootstrap, rng=seed)
+    if plot_path:
+        from lmbayes.plots import calibration_curve
+
+        with reported():
+            wrote(calibration_curve(result, plot_path, f"{net.label}: {printable(cohort)}"))
+    render = _format.validate_json if as_json else _format.validate_text
+    click.echo(render(net, printable(cohort), result))
 
 
 @cli.command(epilog=EPILOG)
