@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # command-specific modules load only with their command
     from lmbayes.uncertainty import Draws, Interval, PlanIntervals, TapIntervals
     from lmbayes.cohort import Cohort
     from lmbayes.validate import Estimate, Validation
+    from lmbayes.fit import Fit
 
 DISCLAIMER = "For planning and teaching; not a medical device."
 #: Text fits this many columns, or the terminal's width where it is wider.
@@ -807,8 +808,15 @@ def cohort_written(net: Network, cohort: Cohort, path: str, missing: float, seed
     return _fill(
         f"wrote {path}: {cohort.patients:,} patients ({lm:,} with LM) drawn from {net.identity} "
         f"(seed {seed}), {100 * missing:g}% of findings not recorded. Check the network against "
-        f"it: lmbayes validate {path}"
+        f"it: lmbayes validate {path}{_prior_option(net)}"
     )
+
+
+def _prior_option(net: Network) -> str:
+    """The option that gives ``net`` the same pre-test probability (empty for the file's own)."""
+    if net.setting:
+        return f" --setting {net.setting}"
+    return f" --pretest {net.pretest:g}" if net.pretest is not None else ""
 
 
 def _estimate(e: Estimate, digits: int) -> str:
@@ -869,3 +877,56 @@ def validate_text(net: Network, cohort: str, result: Validation) -> str:
 
 def validate_json(net: Network, cohort: str, result: Validation) -> str:
     return dumps({**network_json(net), "cohort": cohort, **_plain(result)})
+
+
+def source_key(cohort: str) -> str:
+    """The key a fitted network file cites a cohort by: its file name as a snake_case id.
+
+    >>> source_key("data/My Cohort-2026.csv")
+    'my_cohort_2026'
+    """
+    import re
+    from pathlib import Path
+
+    key = re.sub(r"[^a-z0-9_]+", "_", Path(cohort).stem.lower()).strip("_")
+    return key if key[:1].isalpha() else f"cohort_{key}"
+
+
+def fit_text(net: Network, cohort: str, out: str, result: Fit, top: int) -> str:
+    from lmbayes.sensitivity import parameter_words
+
+    lines = header(net, {})[:2]
+    state = f"converged after {result.iterations} EM steps" if result.converged else f"stopped after {result.iterations} EM steps, not converged"
+    lines.append(_fill(
+        f"Fitted from {cohort}: {result.patients:,} patients; {len(result.updates)} numbers updated, "
+        f"{len(result.kept)} kept; {state}."
+    ))
+    lines += ["", f"Moved most (in standard deviations of the prior; top {min(top, len(result.updates))}):"]
+    lines.append(f"{'number':<38}{'before':>8}{'after':>8}  {'95% range':<16}{'shift':>7}")
+    for u in result.updates[:top]:
+        rng = f"{u.after.low:.3g}-{u.after.high:.3g}"
+        lines.append(f"{_cut(u.path, 37):<38}{u.before.value:>8.3g}{u.after.value:>8.3g}  {rng:<16}{u.shift:>+7.1f}")
+    lines += [""]
+    for u in result.updates[: min(3, top)]:
+        lines.append(_fill(f"{u.path}: {parameter_words(result.spec, u.path)}; cohort {u.events:,.1f} of {u.total:,.1f}.", "  "))
+    if result.kept:
+        reasons: dict[str, list[str]] = {}
+        for path, reason in result.kept:
+            reasons.setdefault(reason, []).append(path)
+        lines += ["", "Kept as in the file:"]
+        lines += [_fill(f"- {reason}: {', '.join(paths)}", "  ") for reason, paths in reasons.items()]
+    lines += ["", f"wrote {out}; check it with: lmbayes network check {out}"]
+    return "\n".join(lines)
+
+
+def fit_json(net: Network, cohort: str, out: str, result: Fit, top: int) -> str:
+    return dumps({
+        **network_json(net),
+        "cohort": cohort,
+        "out": out,
+        "patients": result.patients,
+        "iterations": result.iterations,
+        "converged": result.converged,
+        "updates": [{"path": u.path, "before": u.before, "after": u.after, "events": u.events, "total": u.total, "shift": u.shift} for u in result.updates],
+        "kept": [{"path": p, "reason": r} for p, r in result.kept],
+    })

@@ -404,6 +404,35 @@ def validate(net: Network, as_json: bool, cohort: str, bins: int, bootstrap: int
 
 
 @cli.command(epilog=EPILOG)
+@network_options
+@json_option
+@click.argument("cohort", metavar="COHORT.csv")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True, metavar="NEW.yaml",
+              help="The network file to write, with the fitted numbers.")
+@click.option("--top", type=click.IntRange(1), default=10, show_default=True, help="Show the N numbers that moved most.")
+def fit(net: Network, as_json: bool, cohort: str, out: str, top: int) -> None:
+    """Update the network's numbers from a cohort, and write them as a new network file.
+
+    Each number's value and range (or counts) in the network file is its prior; the cohort's
+    counts of the same quantity update it (expected counts where the condition is hidden:
+    LM when the diagnosis is empty, the competing causes, shedding), by expectation-
+    maximisation. NEW.yaml has every updated number's new value, 95% range and counts, the
+    cohort among its sources; the report lists what moved most, in prior standard deviations.
+    Nothing is written when the fit fails.
+    """
+    from lmbayes.cohort import read_cohort
+    from lmbayes.fit import fit as run_fit, write_fitted
+
+    with reported():
+        patients = read_cohort(net, cohort)
+        patients.require_diagnoses(net.target)
+        result = run_fit(net, patients, source=_format.source_key(cohort))
+        write_fitted(net, result, out, f"{result.patients:,} patients of the cohort file {printable(Path(cohort).name)}, fitted with lmbayes fit")
+    render = _format.fit_json if as_json else _format.fit_text
+    click.echo(render(net, printable(cohort), printable(out), result, top))
+
+
+@cli.command(epilog=EPILOG)
 @click.argument("case_name", metavar="CASE")
 @json_option
 @plot_option
