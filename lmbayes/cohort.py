@@ -173,7 +173,7 @@ def parse_cohort(network: Network, text: str, where: str = "cohort") -> Cohort:
                     try:
                         index = states_of.index(resolve_state(column, states_of, value))
                     except FindingError as exc:
-                        raise CohortError(f"{where}, line {line}, column {column}: {exc}") from None
+                        raise CohortError(f"{where}, line {line}, column {column}: {printable(str(exc))}") from None
                     lookup[column][value] = index
             if column == target:
                 diagnosis[i] = index
