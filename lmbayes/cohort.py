@@ -83,6 +83,10 @@ class Cohort:
                 f"(every cell is empty); write present or absent for the patients whose diagnosis is known"
             )
 
+    def with_diagnosis(self, target: str) -> Cohort:
+        """The same patients with the diagnosis as one more finding (the last column)."""
+        return Cohort((*self.columns, target), np.column_stack([self.states, self.diagnosis]), self.diagnosis, self.lines, self.source)
+
     def taps_done(self, tap_of: dict[str, int]) -> np.ndarray:
         """The number of taps each patient had (any reading of the tap recorded)."""
         done = np.zeros(self.patients, dtype=int)
