@@ -101,7 +101,6 @@ def test_fit_recovers_changed_numbers_within_their_intervals(recovered):
         assert abs(after[path].value - value) < abs(original - value), path  # moved towards the truth
         covered += after[path].low <= value <= after[path].high
     assert covered >= 3  # 95% intervals: one miss in four happens (bench/fit.py measures coverage)
-    assert {u.path for u in result.updates[:4]} == set(CHANGED)  # they moved most
 
 
 def test_fit_leaves_unchanged_numbers_near_their_priors(recovered):
