@@ -915,7 +915,7 @@ def fit_text(net: Network, cohort: str, out: str, result: Fit, top: int) -> str:
             reasons.setdefault(reason, []).append(path)
         lines += ["", "Kept as in the file:"]
         lines += [_fill(f"- {reason}: {', '.join(paths)}", "  ") for reason, paths in reasons.items()]
-    lines += ["", f"wrote {out}; check it with: lmbayes network check {out}"]
+    lines += ["", _fill(f"wrote {out}; check it with: lmbayes network check {out}")]
     return "\n".join(lines)
 
 
