@@ -146,7 +146,8 @@ def calibration_fit(p: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -
     (0.199, 1.123)
     """
     w = np.ones((1, p.size)) if w is None else w
-    return _newton(w, y, *_design(p), slope=False), _newton(w, y, *_design(p), slope=True)
+    intercept = _newton(w, y, *_design(p), slope=False)
+    return intercept, _newton(w, y, *_design(p), slope=True, start=intercept)
 
 
 def _design(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -155,34 +156,58 @@ def _design(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lp, np.stack([np.ones_like(lp), lp, lp * lp], axis=1)
 
 
-def _newton(w: np.ndarray, y: np.ndarray, lp: np.ndarray, powers: np.ndarray, slope: bool) -> np.ndarray:
-    """The intercept of ``a + lp`` (``slope=False``) or the slope of ``a + b lp``, per row of ``w``."""
+def _newton(w: np.ndarray, y: np.ndarray, lp: np.ndarray, powers: np.ndarray, slope: bool,
+            start: np.ndarray | None = None) -> np.ndarray:
+    """The intercept of ``a + lp`` (``slope=False``) or the slope of ``a + b lp``, per row of ``w``.
+
+    Damped Newton: a step that lowers the log-likelihood is halved until it does not (far from
+    the optimum, with P(LM) near 0 and 1, full steps oscillate). The slope starts from the
+    intercept's fit, ``(a, 1)``.
+    """
     rows = w.shape[0]
     theta = np.zeros((rows, 2))
     theta[:, 1] = 1.0
+    if slope:
+        start = _newton(w, y, lp, powers, slope=False) if start is None else start
+        theta[:, 0] = np.nan_to_num(np.asarray(start, dtype=float).reshape(rows))
     wy = w @ (y[:, None] * powers[:, :2])  # (rows, 2): sums of w y and w y lp
     active = np.arange(rows)
     done = np.zeros(rows, dtype=bool)
-    for _ in range(30):
+
+    def loglik(t: np.ndarray, wa: np.ndarray) -> np.ndarray:
+        eta = t[:, :1] + t[:, 1:] * lp
+        return (wa * (y * eta - np.logaddexp(0.0, eta))).sum(axis=1)
+
+    current = loglik(theta, w)
+    for _ in range(100):
         if not active.size:
             break
-        t = theta[active]
+        t, wa = theta[active], w[active]
         m = _expit(t[:, :1] + t[:, 1:] * lp)
-        wa = w[active]
         g = wy[active] - (wa * m) @ powers[:, :2]
         h = (wa * (m * (1.0 - m))) @ powers
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if slope:
                 det = h[:, 0] * h[:, 2] - h[:, 1] ** 2
                 step = np.stack([h[:, 2] * g[:, 0] - h[:, 1] * g[:, 1], h[:, 0] * g[:, 1] - h[:, 1] * g[:, 0]], axis=1)
                 step = step / det[:, None]
             else:
                 step = np.stack([g[:, 0] / h[:, 0], np.zeros(active.size)], axis=1)
-        step = np.where(np.isfinite(step), step, np.inf)
-        theta[active] = t + np.clip(step, -5.0, 5.0)
-        small = np.abs(step).max(axis=1) < 1e-8
-        done[active[small]] = True
-        active = active[~small & np.isfinite(step).all(axis=1)]
+        finite = np.isfinite(step).all(axis=1)
+        step = np.where(finite[:, None], step, 0.0)
+        before = current[active]
+        after = loglik(t + step, wa)
+        for _ in range(30):
+            worse = after < before - 1e-12 * np.abs(before)
+            if not worse.any():
+                break
+            step[worse] /= 2.0
+            after[worse] = loglik(t[worse] + step[worse], wa[worse])
+        theta[active] = t + step
+        current[active] = after
+        small = np.abs(step).max(axis=1) < 1e-9 * (1.0 + np.abs(t).max(axis=1))
+        done[active[small & finite]] = True
+        active = active[~small & finite]
     outcomes = ((w @ y) > 0) & ((w @ (1.0 - y)) > 0)
     value = theta[:, 1] if slope else theta[:, 0]
     return np.squeeze(np.where(done & outcomes, value, np.nan))
@@ -243,10 +268,11 @@ def _stage(name: str, taps: int | None, p: np.ndarray, y: np.ndarray, w: np.ndar
     boot: dict[str, np.ndarray] = {}
     if w is not None:  # only what is defined on the cohort itself is bootstrapped
         boot = {"brier": brier(p, y, w), "auc": auc(p, y, w)}
+        boot_intercept = _newton(w, y, *_design(p), slope=False)
         if np.isfinite(intercept):
-            boot["intercept"] = _newton(w, y, *_design(p), slope=False)
+            boot["intercept"] = boot_intercept
         if np.isfinite(slope):
-            boot["slope"] = _newton(w, y, *_design(p), slope=True)
+            boot["slope"] = _newton(w, y, *_design(p), slope=True, start=boot_intercept)
     estimates = {key: _estimate(value, boot.get(key)) for key, value in point.items()}
     return Stage(name, taps, int(y.size), int(y.sum()), bins=_bins(p, y, bins), **estimates)
 
