@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -33,8 +34,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lmbayes._text import printable
-from lmbayes.errors import FindingError, InputError, did_you_mean
+from lmbayes.errors import FindingError, InputError, TooFewTapsError, did_you_mean
 from lmbayes.findings import resolve_state
+from lmbayes.spec import MAX_TAPS
 
 if TYPE_CHECKING:
     from lmbayes.network import Network
@@ -117,8 +119,8 @@ def resolve(name_or_path: str | Path) -> Path:
 def read_cohort(network: Network, path: str | Path) -> Cohort:
     """Read and check a cohort file against ``network``; a :class:`CohortError` naming the line
     and column of the first problem."""
+    where = printable(str(path))  # as the user wrote it: a shipped cohort by its name
     path = resolve(path)
-    where = printable(str(path))
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -204,7 +206,12 @@ def _columns(network: Network, header: list[str], where: str, line: int) -> tupl
             elif column in spec.node_ids:
                 problem = f"'{printable(name)}' is not observed (a hidden node of the network)"
             elif column.rsplit("_", 1)[0] == "csf" and column.rsplit("_", 1)[-1].isdigit():
+                tap = int(column.rsplit("_", 1)[-1])
                 problem = f"'{printable(name)}': the network models {spec.n_taps} taps"
+                if 1 <= tap <= MAX_TAPS:
+                    named = [int(h.rsplit("_", 1)[-1]) for h in header if re.fullmatch(r"[a-z_]+_(10|[1-9])", h.lower())]
+                    raise TooFewTapsError(f"{where}, line {line}, column {k}: {problem}", needed=max(named))
+                problem += f"; lmbayes models at most {MAX_TAPS}"
             else:
                 problem = f"unknown column '{printable(name)}'{hint}"
             raise CohortError(

@@ -146,8 +146,8 @@ def calibration_fit(p: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -
     (0.199, 1.123)
     """
     w = np.ones((1, p.size)) if w is None else w
-    intercept = _newton(w, y, *_design(p), slope=False)
-    return intercept, _newton(w, y, *_design(p), slope=True, start=intercept)
+    intercept = _newton(w, y, *_design(p), slope=False)[..., 0]
+    return np.squeeze(intercept), np.squeeze(_newton(w, y, *_design(p), slope=True, start=intercept)[..., 1])
 
 
 def _design(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -157,19 +157,27 @@ def _design(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _newton(w: np.ndarray, y: np.ndarray, lp: np.ndarray, powers: np.ndarray, slope: bool,
-            start: np.ndarray | None = None) -> np.ndarray:
-    """The intercept of ``a + lp`` (``slope=False``) or the slope of ``a + b lp``, per row of ``w``.
+            start: np.ndarray | float | None = None, iterations: int = 50) -> np.ndarray:
+    """``(a, b)`` of ``a + lp`` (``slope=False``, ``b`` stays 1) or of ``a + b lp``, per row of
+    ``w`` (shape ``(rows, 2)``; NaN where there is no fit).
 
     Damped Newton: a step that lowers the log-likelihood is halved until it does not (far from
-    the optimum, with P(LM) near 0 and 1, full steps oscillate). The slope starts from the
-    intercept's fit, ``(a, 1)``.
+    the optimum, with P(LM) near 0 and 1, full steps oscillate). It starts from ``start``:
+    ``a`` (with ``b = 1``) or ``(a, b)``; by default ``(0, 1)``, and for the slope the
+    intercept's fit. A row not converged after ``iterations`` steps has no fit (outcomes
+    separated, or nearly, by P(LM): the slope grows without end).
     """
     rows = w.shape[0]
     theta = np.zeros((rows, 2))
     theta[:, 1] = 1.0
-    if slope:
-        start = _newton(w, y, lp, powers, slope=False) if start is None else start
-        theta[:, 0] = np.nan_to_num(np.asarray(start, dtype=float).reshape(rows))
+    if slope and start is None:
+        start = _newton(w, y, lp, powers, slope=False)[:, 0]
+    if start is not None:
+        given = np.nan_to_num(np.asarray(start, dtype=float))
+        if given.shape[-1:] == (2,):
+            theta[:] = given
+        else:
+            theta[:, 0] = given
     wy = w @ (y[:, None] * powers[:, :2])  # (rows, 2): sums of w y and w y lp
     active = np.arange(rows)
     done = np.zeros(rows, dtype=bool)
@@ -179,7 +187,7 @@ def _newton(w: np.ndarray, y: np.ndarray, lp: np.ndarray, powers: np.ndarray, sl
         return (wa * (y * eta - np.logaddexp(0.0, eta))).sum(axis=1)
 
     current = loglik(theta, w)
-    for _ in range(100):
+    for _ in range(iterations):
         if not active.size:
             break
         t, wa = theta[active], w[active]
@@ -197,20 +205,22 @@ def _newton(w: np.ndarray, y: np.ndarray, lp: np.ndarray, powers: np.ndarray, sl
         step = np.where(finite[:, None], step, 0.0)
         before = current[active]
         after = loglik(t + step, wa)
-        for _ in range(30):
-            worse = after < before - 1e-12 * np.abs(before)
+        worse = after < before - 1e-12 * np.abs(before)
+        for _ in range(20):
             if not worse.any():
                 break
             step[worse] /= 2.0
             after[worse] = loglik(t[worse] + step[worse], wa[worse])
+            worse = after < before - 1e-12 * np.abs(before)
+        step[worse] = 0.0  # no step improves: as far as it goes
+        after[worse] = before[worse]
         theta[active] = t + step
         current[active] = after
         small = np.abs(step).max(axis=1) < 1e-9 * (1.0 + np.abs(t).max(axis=1))
         done[active[small & finite]] = True
         active = active[~small & finite]
     outcomes = ((w @ y) > 0) & ((w @ (1.0 - y)) > 0)
-    value = theta[:, 1] if slope else theta[:, 0]
-    return np.squeeze(np.where(done & outcomes, value, np.nan))
+    return np.where((done & outcomes)[:, None], theta, np.nan)
 
 
 def _expit(x: np.ndarray) -> np.ndarray:
@@ -268,11 +278,14 @@ def _stage(name: str, taps: int | None, p: np.ndarray, y: np.ndarray, w: np.ndar
     boot: dict[str, np.ndarray] = {}
     if w is not None:  # only what is defined on the cohort itself is bootstrapped
         boot = {"brier": brier(p, y, w), "auc": auc(p, y, w)}
-        boot_intercept = _newton(w, y, *_design(p), slope=False)
+        # each resample starts from the cohort's own fit: a few Newton steps; one that needs
+        # more than 20 is (nearly) separated and has no fit
+        design = _design(p)
         if np.isfinite(intercept):
-            boot["intercept"] = boot_intercept
+            boot["intercept"] = _newton(w, y, *design, slope=False, start=float(intercept), iterations=20)[:, 0]
         if np.isfinite(slope):
-            boot["slope"] = _newton(w, y, *_design(p), slope=True, start=boot_intercept)
+            fitted = _newton(np.ones((1, p.size)), y, *design, slope=True)[0]
+            boot["slope"] = _newton(w, y, *design, slope=True, start=fitted, iterations=20)[:, 1]
     estimates = {key: _estimate(value, boot.get(key)) for key, value in point.items()}
     return Stage(name, taps, int(y.size), int(y.sum()), bins=_bins(p, y, bins), **estimates)
 

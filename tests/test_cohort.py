@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from lmbayes import load_network
+from lmbayes.errors import TooFewTapsError
 from lmbayes.cohort import CohortError, available, cohort_text, draw_cohort, parse_cohort, read_cohort
 
 HEADER = "id,lm,headache,mri,csf_1,cells_1,csf_2"
@@ -59,7 +60,7 @@ def test_a_drawn_cohort_has_the_stated_share_missing(net):
         ("lm,headache\n", "cohort: no patients (only a header line)"),
         ("lm,headach\npresent,yes\n", "cohort, line 1, column 2: unknown column 'headach' (did you mean 'headache'?)"),
         ("lm,shedding\npresent,yes\n", "cohort, line 1, column 2: 'shedding' is not observed"),
-        ("lm,csf_7\npresent,neg\n", "cohort, line 1, column 2: 'csf_7': the network models 6 taps"),
+        ("lm,csf_11\npresent,neg\n", "cohort, line 1, column 2: 'csf_11': the network models 6 taps; lmbayes models at most 10"),
         ("lm,headache,headache\npresent,yes,yes\n", "cohort, line 1, column 3: 'headache' appears twice"),
         ("headache,mri\nyes,normal\n", "cohort, line 1: no diagnosis column 'lm'"),
         ("lm,headache\npresent,maybe\n", "cohort, line 2, column headache: unknown state 'maybe' for 'headache'"),
@@ -70,7 +71,7 @@ def test_a_drawn_cohort_has_the_stated_share_missing(net):
         ("lm,headache\npres\x00ent,yes\n", "cohort, line 2, column lm: unknown state 'pres\\x00ent'"),
         ("name: breast\nnodes:\n", "cohort, line 1, column 1: unknown column 'name: breast'"),
     ],
-    ids=["empty", "blank lines", "header only", "unknown column", "hidden node", "tap 7", "twice",
+    ids=["empty", "blank lines", "header only", "unknown column", "hidden node", "tap 11", "twice",
          "no diagnosis column", "unknown state", "unknown diagnosis", "extra field", "tap gap",
          "open quote", "NUL escaped", "YAML"],
 )
@@ -97,3 +98,10 @@ def test_every_diagnosis_missing_is_refused_where_diagnoses_are_needed(net):
     cohort = parse_cohort(net, "lm,headache\n,yes\n,no\n")
     with pytest.raises(CohortError, match=r"column lm: no patient has a known diagnosis"):
         cohort.require_diagnoses("lm")
+
+
+def test_more_taps_than_the_network_models_says_how_many(net):
+    with pytest.raises(TooFewTapsError) as info:
+        parse_cohort(net, "lm,csf_7,csf_8,cells_9\npresent,neg,neg,\n")
+    assert str(info.value) == "cohort, line 1, column 2: 'csf_7': the network models 6 taps"
+    assert info.value.needed == 9
