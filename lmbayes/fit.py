@@ -18,7 +18,14 @@ own tables (:mod:`lmbayes.batch` gives every patient's posterior over the hidden
 sets ``theta = (a + e) / (a + b + n)``, the posterior mean; the network is rebuilt from the
 new numbers (the shedding calibration solved again from the new one- and three-tap figures,
 the signs' "alone" frequencies solved again from their new ``given``) and the E-step repeated
-until no number moves by more than ``1e-6``. The cytology figures are counted as published:
+until no number moves by more than ``1e-6``.
+
+Expected counts are not observed counts: where the findings say little about the condition
+(a competing cause with no test of its own), counting them in full would claim information the
+cohort does not hold and leave intervals far too narrow. Each quantity's counts are scaled by
+the share of the hidden indicator's variance the findings resolve (``information`` in
+:class:`_Counts`: 1 where the condition is observed, 0 where nothing bears on it), so that
+such numbers stay near their priors with their priors' spread. The cytology figures are counted as published:
 ``one_tap`` the share of patients with LM positive at tap 1, ``three_taps`` the share positive
 within taps 1-3 among those who had three.
 
@@ -26,8 +33,9 @@ Each updated number gets the posterior ``Beta(a + e, b + n - e)``: its mean as v
 and 97.5% quantiles as range, and counts ``[a + e - 1/2, a + b + n - 1]`` (rounded) so that
 the uncertainty analysis draws it from that posterior. A condition on one cause *alone* uses
 only the patients in whom no other modelled cause is present: a consistent estimate, not the
-full likelihood of the noisy-OR. Hidden conditions make the counts an overstatement of the
-information (the expected counts are not observed ones): the intervals are then too narrow.
+full likelihood of the noisy-OR. The scaling by ``information`` is a heuristic (an effective
+sample size), and the taps of one patient count as if independent: ``bench/cohort.py``
+measures how often the ranges hold the true numbers.
 """
 
 from __future__ import annotations
@@ -83,8 +91,11 @@ class Update:
     path: str
     before: Parameter
     after: Parameter
+    #: the cohort's counts as they entered: expected counts times ``information``
     events: float
     total: float
+    #: the share of the hidden condition's variance the findings resolve (1: observed)
+    information: float = 1.0
 
     @property
     def shift(self) -> float:
@@ -213,20 +224,46 @@ class _Counts:
         self.hidden = np.array(hidden, dtype=int)
 
     def __call__(self, tables: Tables) -> np.ndarray:
-        """``(events, total)`` of each quantity under ``tables``: shape ``(quantities, 2)``."""
+        """``(events, total, information)`` of each quantity under ``tables``: shape
+        ``(quantities, 3)``.
+
+        ``information`` is the share of the variance of the hidden indicator that the findings
+        resolve: with ``w_b`` the probability that patient ``b`` is in the condition (for a
+        hidden node: that the event happened, given the condition) and ``t`` its mean,
+        ``(mean w_b^2 - t^2) / (t (1 - t))``: 1 where the condition is observed (or absent),
+        0 where the findings say nothing about it. The fit scales the counts by it.
+        """
         cohort = self.cohort
-        result = np.zeros((self.conditions.shape[1], 2))
+        k = self.conditions.shape[1]
+        sums = np.zeros((k, 4))  # events, total, sum of w^2 (or joint^2 / w), patients counted
         for start in range(0, cohort.patients, batch.CHUNK):
             rows = slice(start, start + batch.CHUNK)
             post = batch.joint(tables, cohort.columns, cohort.states[rows], self.core)
             post = post.reshape(post.shape[0], -1)
             post /= post.sum(axis=1, keepdims=True)
             weights = post @ self.conditions
-            result[:, 0] += (weights * self.hits[rows]).sum(axis=0)
-            result[:, 1] += (weights * self.recorded[rows]).sum(axis=0)
-            if self.hidden.size:
-                result[self.hidden, 0] += (post @ self.events[:, self.hidden]).sum(axis=0)
-        return result
+            recorded = self.recorded[rows]
+            chunk = np.stack([
+                (weights * self.hits[rows]).sum(axis=0),
+                (weights * recorded).sum(axis=0),
+                (weights * weights * recorded).sum(axis=0),
+                recorded.sum(axis=0),
+            ], axis=1)
+            if self.hidden.size:  # the event is hidden too: its probability q = joint / w
+                joint, w = post @ self.events[:, self.hidden], weights[:, self.hidden]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    squares = np.where(w > 0, joint * joint / w, 0.0).sum(axis=0)
+                chunk[self.hidden] = np.stack([joint.sum(axis=0), w.sum(axis=0), squares, w.sum(axis=0)], axis=1)
+            sums += chunk
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = sums[:, 1] / sums[:, 3]
+            hidden = np.zeros(k, dtype=bool)
+            hidden[self.hidden] = True
+            mean = np.where(hidden, sums[:, 0] / sums[:, 1], mean)
+            spread = mean * (1.0 - mean)
+            information = np.where(spread > 1e-12, (sums[:, 2] / sums[:, 3] - mean * mean) / spread, 1.0)
+        information = np.clip(np.nan_to_num(information, nan=1.0), 0.0, 1.0)
+        return np.column_stack([sums[:, 0], sums[:, 1], information])
 
 
 def fit(network: Network, cohort: Cohort, *, source: str = "cohort") -> Fit:
@@ -244,12 +281,14 @@ def fit(network: Network, cohort: Cohort, *, source: str = "cohort") -> Fit:
     step = _Counts(network.tables, cohort.with_diagnosis(network.target), wanted)
 
     def em(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One EM step: the posterior means given the expected counts under ``values``."""
+        """One EM step: the posterior means given the expected counts under ``values``, each
+        scaled by the share of information the findings hold about its condition."""
         counts = step(_tables(_with_values(spec, wanted, values)))
+        counts[:, :2] *= counts[:, 2:]
         return (prior[:, 0] + counts[:, 0]) / (prior.sum(axis=1) + counts[:, 1]), counts
 
     values = np.array([spec.parameters[q.path].value for q in wanted])
-    converged, iteration, counts = False, 0, np.zeros((len(wanted), 2))
+    converged, iteration, counts = False, 0, np.zeros((len(wanted), 3))
     while iteration < MAX_ITERATIONS and not converged:
         jump, plain = _squarem(em, values)
         iteration += 3
@@ -302,7 +341,7 @@ def _updates(spec: NetworkSpec, wanted: Sequence[Quantity], prior: np.ndarray, c
     from scipy.stats import beta as beta_distribution  # pgmpy's dependency; only fit needs it
 
     updates = []
-    for q, (a, b), (e, n) in zip(wanted, prior, counts):
+    for q, (a, b), (e, n, information) in zip(wanted, prior, counts):
         if n <= 0:
             continue
         a1, b1 = a + e, b + n - e
@@ -319,7 +358,7 @@ def _updates(spec: NetworkSpec, wanted: Sequence[Quantity], prior: np.ndarray, c
             sources=tuple(dict.fromkeys((*before.sources, source))),
             counts=(events, total) if abs(events / total - mean) <= 0.01 else None,
         )
-        updates.append(Update(q.path, before, after, float(e), float(n)))
+        updates.append(Update(q.path, before, after, float(e), float(n), float(information)))
     return updates
 
 

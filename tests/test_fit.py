@@ -49,22 +49,30 @@ def test_expected_counts_equal_pgmpys_posteriors_summed_over_patients():
     wanted = [q for q in quantities(small.spec)[0] if q.path in CHECKED]
     ours = _Counts(small.tables, cohort, wanted)(small.tables)
     inference = VariableElimination(small.to_pgmpy())
-    theirs = np.zeros((len(wanted), 2))
+    theirs = np.zeros((len(wanted), 4))  # events, total, sum of squares, patients counted
     for row in cohort.states:
         evidence = {c: small.spec.node(c).states[s] for c, s in zip(cohort.columns, row) if s >= 0}
         for i, q in enumerate(wanted):
             hidden = q.nodes[0] in core_nodes(small.tables)
             asked = dict(q.condition)
             if hidden:
-                asked_event = {**asked, q.nodes[0]: q.event[0]}
-                theirs[i] += (_probability(inference, small, evidence, asked_event), _probability(inference, small, evidence, asked))
+                joint = _probability(inference, small, evidence, {**asked, q.nodes[0]: q.event[0]})
+                w = _probability(inference, small, evidence, asked)
+                theirs[i] += (joint, w, joint * joint / w if w > 0 else 0.0, w)
                 continue
             for node in q.nodes:
                 if node in evidence:
-                    p = _probability(inference, small, evidence, asked)
+                    w = _probability(inference, small, evidence, asked)
                     state = small.spec.node(node).states.index(evidence[node])
-                    theirs[i] += (p * (state in q.event), p)
-    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+                    theirs[i] += (w * (state in q.event), w, w * w, 1.0)
+    np.testing.assert_allclose(ours[:, :2], theirs[:, :2], rtol=1e-9, atol=1e-12)
+    # the information: the share of the hidden indicator's variance the findings resolve
+    hidden = np.array([q.nodes[0] in core_nodes(small.tables) for q in wanted])
+    mean = np.where(hidden, theirs[:, 0] / theirs[:, 1], theirs[:, 1] / theirs[:, 3])
+    spread = mean * (1 - mean)
+    information = np.where(spread > 1e-12, (theirs[:, 2] / theirs[:, 3] - mean**2) / np.where(spread > 1e-12, spread, 1), 1.0)
+    np.testing.assert_allclose(ours[:, 2], np.clip(information, 0, 1), rtol=1e-9, atol=1e-12)
+    assert ours[[q.path for q in wanted].index("mri.sensitivity"), 2] < 1  # some diagnoses unknown
 
 
 def _probability(inference, net, evidence, asked):
