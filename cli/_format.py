@@ -901,12 +901,18 @@ def fit_text(net: Network, cohort: str, out: str, result: Fit, top: int) -> str:
         f"Fitted from {cohort}: {result.patients:,} patients; {len(result.updates)} numbers updated, "
         f"{len(result.kept)} kept; {state}."
     ))
-    lines += ["", f"Moved most (in standard deviations of the prior; top {min(top, len(result.updates))}):"]
-    lines.append(f"{'number':<38}{'before':>8}{'after':>8}  {'95% range':<16}{'shift':>7}")
+    lines += ["", f"Moved most (top {min(top, len(result.updates))}):"]
+    lines.append(f"{'number':<33}{'before':>8}{'after':>8}  {'95% range':<16}{'shift':>7}{'info':>6}")
     for u in result.updates[:top]:
         rng = f"{u.after.low:.3g}-{u.after.high:.3g}"
-        lines.append(f"{_cut(u.path, 37):<38}{u.before.value:>8.3g}{u.after.value:>8.3g}  {rng:<16}{u.shift:>+7.1f}")
-    lines += [""]
+        lines.append(
+            f"{_cut(u.path, 32):<33}{u.before.value:>8.3g}{u.after.value:>8.3g}  {rng:<16}{u.shift:>+7.1f}{u.information:>6.2f}"
+        )
+    lines += [_fill(
+        "shift: in standard deviations of the prior; info: the share of what is hidden about "
+        "the number's condition that the findings resolve (1 where it is recorded); the "
+        "cohort's counts enter scaled by it."
+    ), ""]
     for u in result.updates[: min(3, top)]:
         lines.append(_fill(f"{u.path}: {parameter_words(result.spec, u.path)}; cohort {u.events:,.1f} of {u.total:,.1f}.", "  "))
     if result.kept:
@@ -927,6 +933,10 @@ def fit_json(net: Network, cohort: str, out: str, result: Fit, top: int) -> str:
         "patients": result.patients,
         "iterations": result.iterations,
         "converged": result.converged,
-        "updates": [{"path": u.path, "before": u.before, "after": u.after, "events": u.events, "total": u.total, "shift": u.shift} for u in result.updates],
+        "updates": [
+            {"path": u.path, "before": u.before, "after": u.after, "events": u.events, "total": u.total,
+             "information": u.information, "shift": u.shift}
+            for u in result.updates
+        ],
         "kept": [{"path": p, "reason": r} for p, r in result.kept],
     })
