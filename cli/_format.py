@@ -879,19 +879,6 @@ def validate_json(net: Network, cohort: str, result: Validation) -> str:
     return dumps({**network_json(net), "cohort": cohort, **_plain(result)})
 
 
-def source_key(cohort: str) -> str:
-    """The key a fitted network file cites a cohort by: its file name as a snake_case id.
-
-    >>> source_key("data/My Cohort-2026.csv")
-    'my_cohort_2026'
-    """
-    import re
-    from pathlib import Path
-
-    key = re.sub(r"[^a-z0-9_]+", "_", Path(cohort).stem.lower()).strip("_")
-    return key if key[:1].isalpha() else f"cohort_{key}"
-
-
 def fit_text(net: Network, cohort: str, out: str, result: Fit, top: int) -> str:
     from lmbayes.sensitivity import parameter_words
 

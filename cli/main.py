@@ -338,7 +338,7 @@ def simulate(
     with reported():
         net.require_target()
     if cohort is not None or out is not None:
-        _write_cohort(net, findings, cohort, out, missing, unknown, seed)
+        _write_cohort(net, findings, cohort, out, missing, unknown, seed, as_text=not (as_json or as_csv))
         return
     strategies = tuple(dict.fromkeys((strategy, *compare)))
     show = not as_json and sys.stderr.isatty()
@@ -354,12 +354,17 @@ def simulate(
         click.echo(_format.simulate_text(net, findings, results, seed))
 
 
-def _write_cohort(net: Network, findings: Findings, patients: int | None, out: str | None, missing: float, unknown: float, seed: int) -> None:
+def _write_cohort(
+    net: Network, findings: Findings, patients: int | None, out: str | None, missing: float, unknown: float, seed: int,
+    as_text: bool = True,
+) -> None:
     """``simulate --cohort N --out FILE``: draw the cohort and write it."""
     from lmbayes.cohort import draw_cohort, write_cohort
 
     if patients is None or out is None:
         raise UserInputError("a synthetic cohort needs both --cohort N and --out FILE.csv")
+    if as_text is False:
+        raise UserInputError("--cohort writes a file and says so in one line: drop --json and --csv")
     if findings:
         raise UserInputError("--cohort draws patients from the whole network: give no findings (-e, --csf)")
     with reported():
@@ -421,12 +426,12 @@ def fit(net: Network, as_json: bool, cohort: str, out: str, top: int) -> None:
     Nothing is written when the fit fails.
     """
     from lmbayes.cohort import read_cohort
-    from lmbayes.fit import fit as run_fit, write_fitted
+    from lmbayes.fit import fit as run_fit, source_key, write_fitted
 
     with reported():
         patients = read_cohort(net, cohort)
         patients.require_diagnoses(net.target)
-        result = run_fit(net, patients, source=_format.source_key(cohort))
+        result = run_fit(net, patients, source=source_key(cohort))
         write_fitted(net, result, out, f"{result.patients:,} patients of the cohort file {printable(Path(cohort).name)}, fitted with lmbayes fit")
     render = _format.fit_json if as_json else _format.fit_text
     click.echo(render(net, printable(cohort), printable(out), result, top))

@@ -40,6 +40,7 @@ measures how often the ranges hold the true numbers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -58,7 +59,7 @@ from lmbayes.uncertainty import beta_parameters
 if TYPE_CHECKING:
     from lmbayes.tables import Tables
 
-__all__ = ["Fit", "FitError", "Quantity", "Update", "fit", "fitted_text", "quantities", "write_fitted"]
+__all__ = ["Fit", "FitError", "Quantity", "Update", "fit", "fitted_text", "quantities", "source_key", "write_fitted"]
 
 #: EM stops when no number moves by more than this, or after MAX_ITERATIONS.
 TOLERANCE = 1e-6
@@ -360,6 +361,16 @@ def _updates(spec: NetworkSpec, wanted: Sequence[Quantity], prior: np.ndarray, c
         )
         updates.append(Update(q.path, before, after, float(e), float(n), float(information)))
     return updates
+
+
+def source_key(cohort: str) -> str:
+    """The key a fitted network file cites a cohort by: its file name as a snake_case id.
+
+    >>> source_key("data/My Cohort-2026.csv")
+    'my_cohort_2026'
+    """
+    key = re.sub(r"[^a-z0-9_]+", "_", Path(cohort).stem.lower()).strip("_")
+    return key if key[:1].isalpha() else f"cohort_{key}"
 
 
 def write_fitted(network: Network, fit: Fit, path: str | Path, citation: str) -> Path:

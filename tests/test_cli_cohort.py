@@ -32,8 +32,9 @@ def test_simulate_writes_a_cohort_that_validate_reads(tmp_path):
         (["simulate", "--cohort", "10"], "a synthetic cohort needs both --cohort N and --out FILE.csv"),
         (["simulate", "--cohort", "10", "--out", "{tmp}/x.csv", "-e", "mri=normal"], "give no findings"),
         (["simulate", "--cohort", "10", "--out", "{tmp}/x.txt"], "a cohort file ends in .csv"),
+        (["simulate", "--cohort", "10", "--out", "{tmp}/x.csv", "--json"], "drop --json and --csv"),
     ],
-    ids=["no out", "findings", "suffix"],
+    ids=["no out", "findings", "suffix", "json"],
 )
 def test_simulate_cohort_usage_errors(tmp_path, args, message):
     result = invoke_cleanly([a.format(tmp=tmp_path) for a in args])
