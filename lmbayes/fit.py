@@ -36,6 +36,12 @@ only the patients in whom no other modelled cause is present: a consistent estim
 full likelihood of the noisy-OR. The scaling by ``information`` is a heuristic (an effective
 sample size), and the taps of one patient count as if independent: ``bench/cohort.py``
 measures how often the ranges hold the true numbers.
+
+pgmpy's ``ExpectationMaximization`` is not used: it drops every row with a missing finding
+(pgmpy 1.1 calls ``data.dropna()``; a cohort has missing findings in most rows), fits
+unconstrained tables (no noisy-OR, no solved calibration, no Beta priors) and enumerates the
+hidden states row by row. The tests hold one EM step here to one step of pgmpy's estimator
+from the same tables, on complete rows with the causes, the CSF state and shedding hidden.
 """
 
 from __future__ import annotations

@@ -75,6 +75,53 @@ def test_expected_counts_equal_pgmpys_posteriors_summed_over_patients():
     assert ours[[q.path for q in wanted].index("mri.sensitivity"), 2] < 1  # some diagnoses unknown
 
 
+def test_one_em_step_equals_pgmpys_expectation_maximization():
+    """pgmpy's EM takes complete rows and hidden columns: a one-tap network, every finding and
+    diagnosis recorded, the causes, the CSF state and shedding hidden. One step from our tables
+    gives each CPT entry as expected counts; every quantity that is a CPT entry (a prior, a
+    leak, a cause alone, a sensitivity, one tap's false positives) must be our ratio e / n."""
+    import warnings
+
+    import pandas as pd
+    from pgmpy.estimators import ExpectationMaximization
+    from pgmpy.models import DiscreteBayesianNetwork
+
+    small = load_network(taps=1)
+    cohort = draw_cohort(load_network(taps=1, pretest=0.3), 60, missing=0.0, rng=3).with_diagnosis("lm")
+    model = small.to_pgmpy()
+    hidden = set(small.spec.node_ids) - set(cohort.columns)
+    assert hidden == {"paraneoplastic", "epidural_compression", "spine_or_nerve_disease", "brain_metastases",
+                      "metabolic_encephalopathy", "csf_reaction", "shedding"}
+    latent = DiscreteBayesianNetwork(model.edges(), latents=hidden)
+    data = pd.DataFrame({c: [small.spec.node(c).states[s] for s in cohort.states[:, j]] for j, c in enumerate(cohort.columns)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator = ExpectationMaximization(latent, data, state_names={c: list(small.spec.node(c).states) for c in cohort.columns})
+        cpds = estimator.get_parameters(
+            latent_card={v: len(small.spec.node(v).states) for v in hidden},
+            max_iter=1,
+            init_cpds={v: model.get_cpds(v) for v in model.nodes()},
+            show_progress=False,
+        )
+    theirs = {cpd.variable: cpd for cpd in cpds}
+    wanted = quantities(small.spec)[0]
+    ours = _Counts(small.tables, cohort, wanted)(small.tables)
+    compared = 0
+    for q, (e, n, _) in zip(wanted, ours):
+        node, cpd = q.nodes[0], theirs[q.nodes[0]]
+        state = {**dict(q.condition), node: q.event[0]}
+        if set(cpd.variables) != set(state) or len(q.nodes) > 1 or q.within:
+            continue  # not one CPT entry (a marginal figure such as given.lm, or pooled taps)
+
+        def index(v):
+            names, name = list(cpd.state_names[v]), small.spec.node(v).states[state[v]]
+            return names.index(name) if name in names else state[v]
+
+        assert e / n == pytest.approx(cpd.values[tuple(index(v) for v in cpd.variables)], rel=1e-7, abs=1e-12), q.path
+        compared += 1
+    assert compared >= 40
+
+
 def _probability(inference, net, evidence, asked):
     """P(asked | evidence) by pgmpy, the asked states given by index."""
     states = {n: net.spec.node(n).states[s] for n, s in asked.items()}
