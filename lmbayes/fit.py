@@ -186,7 +186,7 @@ def quantities(spec: NetworkSpec) -> tuple[tuple[Quantity, ...], tuple[tuple[str
 
 
 class _Counts:
-    """The E-step, prepared once for a cohort: ``(events, total)`` of each quantity.
+    """The E-step, prepared once for a cohort: ``(events, total, information)`` of each quantity.
 
     The posterior of every patient over the core comes from one batched contraction; each
     quantity's condition (and, for a core node, its event) is a mask over the core, all applied
@@ -308,6 +308,8 @@ def fit(network: Network, cohort: Cohort, *, source: str = "cohort") -> Fit:
         converged = float(np.abs(new - values).max(initial=0.0)) < TOLERANCE
         values = new
     updates = _updates(spec, wanted, prior, counts, source)
+    informed = {u.path for u in updates}
+    kept = (*kept, *((q.path, "no patient in the cohort informs it") for q in wanted if q.path not in informed))
     final = replace(spec, parameters={**spec.parameters, **{u.path: u.after for u in updates}})
     _tables(final)
     updates = tuple(sorted(updates, key=lambda u: -abs(u.shift)))

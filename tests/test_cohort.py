@@ -70,10 +70,11 @@ def test_a_drawn_cohort_has_the_stated_share_missing(net):
         ('lm,headache\n"present,yes\n', "cohort, line 2: 1 fields, but the header has 2"),
         ("lm,headache\npres\x00ent,yes\n", "cohort, line 2, column lm: unknown state 'pres\\x00ent'"),
         ("name: breast\nnodes:\n", "cohort, line 1, column 1: unknown column 'name: breast'"),
+        ("lm,headache\npresent," + "x" * 200_000 + "\n", "cohort, line 2: not CSV (field larger than field limit"),
     ],
     ids=["empty", "blank lines", "header only", "unknown column", "hidden node", "tap 11", "twice",
          "no diagnosis column", "unknown state", "unknown diagnosis", "extra field", "tap gap",
-         "open quote", "NUL escaped", "YAML"],
+         "open quote", "NUL escaped", "YAML", "huge field"],
 )
 def test_bad_cohorts_name_line_and_column(net, text, message):
     with pytest.raises(CohortError) as info:

@@ -183,3 +183,15 @@ def test_the_fitted_file_loads_with_the_new_numbers(net, recovered, tmp_path):
 def test_fit_refuses_a_pretest(net):
     with pytest.raises(FitError, match="pre-test"):
         fit(load_network(pretest=0.2), draw_cohort(net, 10, rng=1))
+
+
+def test_numbers_the_cohort_does_not_record_are_kept_and_said(net):
+    from lmbayes.cohort import parse_cohort
+
+    cohort = parse_cohort(net, "lm,headache,mri\npresent,yes,abnormal\nabsent,no,normal\nabsent,yes,normal\n")
+    result = fit(net, cohort)
+    kept = dict(result.kept)
+    assert kept["cytology.three_taps"] == "no patient in the cohort informs it"
+    assert kept["ctc.sensitivity"] == "no patient in the cohort informs it"
+    assert result.spec.parameters["ctc.sensitivity"] == net.spec.parameters["ctc.sensitivity"]
+    assert "headache.given.lm" in {u.path for u in result.updates}
