@@ -850,9 +850,9 @@ def validate_text(net: Network, cohort: str, result: Validation) -> str:
     ))
     intervals = f"95% intervals from {result.bootstrap:,} bootstrap resamples (seed {result.seed})" if result.bootstrap else "no intervals (--bootstrap 0)"
     lines += [_fill(f"P(LM) of each from all their other findings; {intervals}."), ""]
-    lines.append(f"{'Findings used':<21}{'patients':>9}{'LM':>6}  {'slope':<20}intercept")
+    lines.append(f"{'Findings used':<20}{'patients':>10}{'LM':>8}  {'slope':<20}intercept")
     for st in result.stages:
-        lines.append(f"{st.name:<21}{st.patients:>9,}{st.lm:>6,}  {_estimate(st.slope, 2):<20}{_estimate(st.intercept, 2):<22}".rstrip())
+        lines.append(f"{st.name:<20}{st.patients:>10,}{st.lm:>8,}  {_estimate(st.slope, 2):<20}{_estimate(st.intercept, 2)}")
     lines += ["", f"{'Findings used':<21}  {'AUC':<26}Brier"]
     for st in result.stages:
         lines.append(f"{st.name:<21}  {_estimate(st.auc, 3):<26}{_estimate(st.brier, 4):<26}".rstrip())

@@ -302,7 +302,7 @@ def sensitivity(
     "analyses beside cytology (routine, ctc, ctdna), all N even after a positive.",
 )
 @click.option("--compare", type=StrategyType, multiple=True, help="Another strategy to run on the same cohort (repeatable).")
-@click.option("--cohort", type=click.IntRange(1, 10_000_000), default=None, metavar="N",
+@click.option("--cohort", type=click.IntRange(1, 1_000_000), default=None, metavar="N",
               help="Instead: write N patients drawn from the whole network as a cohort file (with --out).")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE.csv",
               help="The cohort file to write (with --cohort).")

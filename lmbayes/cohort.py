@@ -251,21 +251,29 @@ def write_cohort(network: Network, cohort: Cohort, path: str | Path) -> Path:
     """Write ``cohort`` as a cohort file, atomically (nothing is written on failure)."""
     from lmbayes._output import target, write_atomically
 
-    text = cohort_text(network, cohort)
-    return write_atomically(target(path, "cohort", (".csv",)), lambda tmp: tmp.write_text(text, encoding="utf-8", newline=""))
+    def write(tmp: Path) -> None:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            _write_rows(network, cohort, handle)
+
+    return write_atomically(target(path, "cohort", (".csv",)), write)
 
 
 def cohort_text(network: Network, cohort: Cohort) -> str:
     """The cohort as CSV text: the diagnosis first, then the findings in the cohort's order."""
-    spec, target = network.spec, network.target
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    _write_rows(network, cohort, out)
+    return out.getvalue()
+
+
+def _write_rows(network: Network, cohort: Cohort, handle: io.TextIOBase, chunk: int = 50_000) -> None:
+    """The header and the rows, ``chunk`` patients at a time (a cell is a state name, or empty)."""
+    spec, target = network.spec, network.target
+    writer = csv.writer(handle, lineterminator="\n")
     writer.writerow([target, *cohort.columns])
     names = [np.array([*spec.node(c).states, ""], dtype=object) for c in (target, *cohort.columns)]
-    table = np.column_stack([cohort.diagnosis, cohort.states]).astype(int)
-    cells = np.column_stack([names[j][table[:, j]] for j in range(table.shape[1])])
-    writer.writerows(cells.tolist())
-    return out.getvalue()
+    for start in range(0, cohort.patients, chunk):
+        table = np.column_stack([cohort.diagnosis[start : start + chunk], cohort.states[start : start + chunk]]).astype(int)
+        writer.writerows(np.column_stack([names[j][table[:, j]] for j in range(table.shape[1])]).tolist())
 
 
 def draw_cohort(
