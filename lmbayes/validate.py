@@ -24,7 +24,7 @@ the share with a positive cytology within the first ``k``, beside the network's 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +37,8 @@ __all__ = ["Bin", "Estimate", "Stage", "TapYield", "Validation", "auc", "brier",
 
 #: Bootstrap resamples by default.
 BOOTSTRAP = 200
+#: The most bootstrap weights held at once (resamples times patients): 160 MB of floats.
+CELLS = 20_000_000
 #: P(LM) is clipped to [EPS, 1 - EPS] for its logit.
 EPS = 1e-12
 
@@ -247,7 +249,7 @@ def validate(
     y = cohort.diagnosis[known].astype(float)
     states, lines = cohort.states[known], cohort.lines[known]
     taps = cohort.taps_done(tap_of)[known]
-    weights = rng.multinomial(y.size, np.full(y.size, 1.0 / y.size), size=bootstrap).astype(float) if bootstrap else None
+    resamples = _Resamples(y.size, bootstrap, rng) if bootstrap else None
 
     stages = []
     plan: list[tuple[str, int | None]] = [("all findings", None), ("before the first tap", 0)]
@@ -259,7 +261,8 @@ def validate(
         if not (z > 0).all():
             line = lines[rows][np.argmin(z > 0)]
             raise CohortError(f"{cohort.source}, line {line}: impossible findings under the network (probability 0)")
-        stages.append(_stage(name, k, p, y[rows], None if weights is None else weights[:, rows], bins))
+        blocks = None if resamples is None else (w[:, rows] for w in resamples)
+        stages.append(_stage(name, k, p, y[rows], blocks, bins))
     yields = tuple(_yields(network, cohort))
     return Validation(
         patients=cohort.patients,
@@ -272,20 +275,45 @@ def validate(
     )
 
 
-def _stage(name: str, taps: int | None, p: np.ndarray, y: np.ndarray, w: np.ndarray | None, bins: int) -> Stage:
+class _Resamples:
+    """Bootstrap resamples as multinomial weights, in blocks of at most :data:`CELLS` weights
+    (a million patients would otherwise take gigabytes). A single block is drawn once; more
+    are drawn again from their own seeds for each stage, so every stage sees the same
+    resamples."""
+
+    def __init__(self, patients: int, count: int, rng: np.random.Generator) -> None:
+        size = max(1, CELLS // patients)
+        self.patients = patients
+        self.blocks = [(min(size, count - start), int(rng.integers(2**63))) for start in range(0, count, size)]
+        self.kept = [self._draw(*self.blocks[0])] if len(self.blocks) == 1 else None
+
+    def _draw(self, count: int, seed: int) -> np.ndarray:
+        n = self.patients
+        return np.random.default_rng(seed).multinomial(n, np.full(n, 1.0 / n), size=count).astype(float)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return iter(self.kept) if self.kept is not None else (self._draw(*block) for block in self.blocks)
+
+
+def _stage(name: str, taps: int | None, p: np.ndarray, y: np.ndarray, blocks: Iterable[np.ndarray] | None, bins: int) -> Stage:
     intercept, slope = calibration_fit(p, y)
     point = {"brier": brier(p, y), "auc": auc(p, y), "intercept": intercept, "slope": slope}
     boot: dict[str, np.ndarray] = {}
-    if w is not None:  # only what is defined on the cohort itself is bootstrapped
-        boot = {"brier": brier(p, y, w), "auc": auc(p, y, w)}
-        # each resample starts from the cohort's own fit: a few Newton steps; one that needs
-        # more than 20 is (nearly) separated and has no fit
+    if blocks is not None:  # only what is defined on the cohort itself is bootstrapped
         design = _design(p)
-        if np.isfinite(intercept):
-            boot["intercept"] = _newton(w, y, *design, slope=False, start=float(intercept), iterations=20)[:, 0]
-        if np.isfinite(slope):
-            fitted = _newton(np.ones((1, p.size)), y, *design, slope=True)[0]
-            boot["slope"] = _newton(w, y, *design, slope=True, start=fitted, iterations=20)[:, 1]
+        fitted = _newton(np.ones((1, p.size)), y, *design, slope=True)[0] if np.isfinite(slope) else None
+        parts: dict[str, list[np.ndarray]] = {}
+        for w in blocks:
+            found = {"brier": brier(p, y, w), "auc": auc(p, y, w)}
+            # each resample starts from the cohort's own fit: a few Newton steps; one that
+            # needs more than 20 is (nearly) separated and has no fit
+            if np.isfinite(intercept):
+                found["intercept"] = _newton(w, y, *design, slope=False, start=float(intercept), iterations=20)[:, 0]
+            if fitted is not None:
+                found["slope"] = _newton(w, y, *design, slope=True, start=fitted, iterations=20)[:, 1]
+            for key, values in found.items():
+                parts.setdefault(key, []).append(np.atleast_1d(values))
+        boot = {key: np.concatenate(values) for key, values in parts.items()}
     estimates = {key: _estimate(value, boot.get(key)) for key, value in point.items()}
     return Stage(name, taps, int(y.size), int(y.sum()), bins=_bins(p, y, bins), **estimates)
 

@@ -96,3 +96,23 @@ def test_patients_without_diagnosis_are_left_out_and_yields_count_lm_with_k_taps
     assert (result.patients, result.known, result.lm) == (5, 4, 3)
     assert [(y.taps, y.patients, y.positive) for y in result.yields] == [(1, 3, 1), (2, 1, 1)]
     assert result.stages[0].slope.low is None  # no bootstrap, no interval
+
+
+def test_resamples_in_blocks_are_the_same_for_every_stage(monkeypatch):
+    from lmbayes import validate as module
+
+    monkeypatch.setattr(module, "CELLS", 7 * 100)
+    resamples = module._Resamples(100, 30, np.random.default_rng(1))
+    assert [len(b) for b in resamples] == [7, 7, 7, 7, 2]
+    first, again = np.concatenate(list(resamples)), np.concatenate(list(resamples))
+    np.testing.assert_array_equal(first, again)
+    assert (first.sum(axis=1) == 100).all()
+
+
+def test_validate_in_blocks_gives_intervals(network, monkeypatch):
+    from lmbayes import validate as module
+
+    monkeypatch.setattr(module, "CELLS", 3000 * 7)
+    stage = validate(network, draw_cohort(network, 3000, rng=5), bootstrap=40, rng=2).stages[1]
+    assert stage.auc.low < stage.auc.value < stage.auc.high
+    assert stage.slope.low < stage.slope.value < stage.slope.high
