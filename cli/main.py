@@ -426,7 +426,8 @@ def fit(net: Network, as_json: bool, cohort: str, out: str, top: int) -> None:
     Nothing is written when the fit fails.
     """
     from lmbayes.cohort import read_cohort
-    from lmbayes.fit import fit as run_fit, source_key, write_fitted
+    from lmbayes.fit import fit as run_fit
+    from lmbayes.fitted_file import source_key, write_fitted
 
     with reported():
         patients = read_cohort(net, cohort)
