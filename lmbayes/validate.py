@@ -111,7 +111,8 @@ def brier(p: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> np.ndarr
     0.025
     """
     w = np.ones((1, p.size)) if w is None else w
-    return np.squeeze((w * (p - y) ** 2).sum(axis=1) / w.sum(axis=1))
+    with np.errstate(divide="ignore", invalid="ignore"):  # a resample without these patients: NaN
+        return np.squeeze((w * (p - y) ** 2).sum(axis=1) / w.sum(axis=1))
 
 
 def auc(p: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:

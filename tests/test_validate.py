@@ -11,7 +11,7 @@ import pytest
 from lmbayes import load_network
 from lmbayes.cohort import draw_cohort, parse_cohort
 from lmbayes.network import Network
-from lmbayes.validate import auc, brier, calibration_fit, validate, wilson
+from lmbayes.validate import Estimate, auc, brier, calibration_fit, validate, wilson
 
 P = np.array([0.9, 0.8, 0.8, 0.6, 0.55, 0.4, 0.3, 0.3, 0.2, 0.1])
 Y = np.array([1, 1, 0, 1, 0, 1, 0, 1, 0, 0])
@@ -116,3 +116,11 @@ def test_validate_in_blocks_gives_intervals(network, monkeypatch):
     stage = validate(network, draw_cohort(network, 3000, rng=5), bootstrap=40, rng=2).stages[1]
     assert stage.auc.low < stage.auc.value < stage.auc.high
     assert stage.slope.low < stage.slope.value < stage.slope.high
+
+
+def test_a_tiny_cohort_without_lm_gives_no_undefined_numbers(network):
+    text = "lm,headache,csf_1\nabsent,yes,neg\nabsent,no,\nabsent,no,pos\n"
+    result = validate(network, parse_cohort(network, text), bootstrap=30, rng=1)
+    for stage in result.stages:
+        assert stage.auc == stage.slope == stage.intercept == Estimate(None, None, None)
+        assert stage.brier.value is not None and np.isfinite(stage.brier.value)
