@@ -34,8 +34,9 @@ and 97.5% quantiles as range, and counts ``[a + e - 1/2, a + b + n - 1]`` (round
 the uncertainty analysis draws it from that posterior. A condition on one cause *alone* uses
 only the patients in whom no other modelled cause is present: a consistent estimate, not the
 full likelihood of the noisy-OR. The scaling by ``information`` is a heuristic (an effective
-sample size), and the taps of one patient count as if independent: ``bench/cohort.py``
-measures how often the ranges hold the true numbers.
+sample size), and the taps of one patient count as if independent; a hidden cause with one
+test of its own or none is weakly identified, and EM can settle away from its true numbers.
+``bench/cohort.py`` measures how often the ranges hold the true numbers.
 
 pgmpy's ``ExpectationMaximization`` is not used: it drops every row with a missing finding
 (pgmpy 1.1 calls ``data.dropna()``; a cohort has missing findings in most rows), fits
