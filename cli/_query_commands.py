@@ -239,6 +239,14 @@ def sensitivity(
     "analyses beside cytology (routine, ctc, ctdna), all N even after a positive.",
 )
 @click.option("--compare", type=StrategyType, multiple=True, help="Another strategy to run on the same cohort (repeatable).")
+@click.option("--cohort", type=click.IntRange(1, 1_000_000), default=None, metavar="N",
+              help="Instead: write N patients drawn from the whole network as a cohort file (with --out).")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE.csv",
+              help="The cohort file to write (with --cohort).")
+@click.option("--missing", type=click.FloatRange(0.0, 1.0, max_open=True), default=0.2, show_default=True, metavar="SHARE",
+              help="With --cohort: share of findings not recorded (each further tap not done with this share).")
+@click.option("--unknown", type=click.FloatRange(0.0, 1.0, max_open=True), default=0.0, show_default=True, metavar="SHARE",
+              help="With --cohort: share of patients whose diagnosis is left empty.")
 def simulate(
     net: Network,
     findings: Findings,
@@ -248,17 +256,27 @@ def simulate(
     seed: int,
     strategy: Strategy,
     compare: tuple[Strategy, ...],
+    cohort: int | None,
+    out: str | None,
+    missing: float,
+    unknown: float,
 ) -> None:
     """Simulate patients like this one through workup strategies, in natural frequencies.
 
     Draws virtual patients from the network given the findings, runs each strategy on the same
     cohort, and reports per 1,000 patients: LM present, found at each tap, missed, false
     positives, taps per patient, and how well the model's own P(LM) is calibrated.
+
+    With --cohort N --out FILE.csv it writes a synthetic cohort instead: N patients drawn from
+    the network, one row each, to try `lmbayes validate` and `lmbayes fit` without patient data.
     """
     from lmbayes.simulate import simulate as run_simulation
 
     with reported():
         net.require_target()
+    if cohort is not None or out is not None:
+        _write_cohort(net, findings, cohort, out, missing, unknown, seed, as_text=not (as_json or as_csv))
+        return
     strategies = tuple(dict.fromkeys((strategy, *compare)))
     show = not as_json and sys.stderr.isatty()
     with reported(), progress_bar(patients * 1, show) as advance:
@@ -271,3 +289,22 @@ def simulate(
         click.echo(_format.simulate_json(net, results, seed))
     else:
         click.echo(_format.simulate_text(net, findings, results, seed))
+
+
+def _write_cohort(
+    net: Network, findings: Findings, patients: int | None, out: str | None, missing: float, unknown: float, seed: int,
+    as_text: bool = True,
+) -> None:
+    """``simulate --cohort N --out FILE``: draw the cohort and write it."""
+    from lmbayes.cohort import draw_cohort, write_cohort
+
+    if patients is None or out is None:
+        raise UserInputError("a synthetic cohort needs both --cohort N and --out FILE.csv")
+    if as_text is False:
+        raise UserInputError("--cohort writes a file and says so in one line: drop --json and --csv")
+    if findings:
+        raise UserInputError("--cohort draws patients from the whole network: give no findings (-e, --csf)")
+    with reported():
+        drawn = draw_cohort(net, patients, missing=missing, unknown=unknown, rng=seed)
+        write_cohort(net, drawn, out)
+    click.echo(_format.cohort_written(net, drawn, out, missing, seed))

@@ -30,6 +30,7 @@ Examples:
 """
 
 _QUERY, _TEACH, _NETWORK = "lmbayes.cli._query_commands", "lmbayes.cli._teaching_commands", "lmbayes.cli._network_commands"
+_COHORT = "lmbayes.cli._cohort_commands"
 
 #: Each command: the module that defines it, and its line in `lmbayes --help`.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -41,6 +42,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "replay": (_TEACH, "Replay a case step by step; --step asks the class first."),
     "explain": (_TEACH, "Each finding's share of P(LM), in context and order-free."),
     "dependence": (_TEACH, "Why repeated negative taps are worth less than a nomogram says."),
+    "validate": (_COHORT, "Check P(LM) against a cohort: calibration, AUC, Brier."),
+    "fit": (_COHORT, "Update the network's numbers from a cohort (new network file)."),
     "network": (_NETWORK, "Show, list, check, export and draw networks."),
     "case": (_TEACH, "List and check case files for replay."),
 }

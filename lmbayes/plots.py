@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lmbayes._output import target, write_atomically
 from lmbayes.errors import InputError, LmbayesError
@@ -21,7 +21,10 @@ from lmbayes.spec import NetworkSpec
 from lmbayes.taps import TapTable, percent
 from lmbayes.teaching import ReplayRow
 
-__all__ = ["PICTURES", "PlotError", "draw_network", "ladder", "network_dot", "network_picture", "tap_curve", "tornado"]
+if TYPE_CHECKING:
+    from lmbayes.validate import Validation
+
+__all__ = ["PICTURES", "PlotError", "calibration_curve", "draw_network", "ladder", "network_dot", "network_picture", "tap_curve", "tornado"]
 
 #: The picture formats matplotlib writes here, by suffix.
 PICTURES = (".png", ".svg", ".pdf")
@@ -175,6 +178,25 @@ def _tap_curve(plt: Any, table: TapTable, path: str | Path, title: str) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def calibration_curve(result: Validation, path: str | Path, title: str) -> Path:
+    """Observed share with LM against mean predicted P(LM) in each group, with all findings
+    and before the first tap; the diagonal is perfect calibration."""
+    with _drawing(path) as plt:
+        fig, ax = plt.subplots(figsize=(6, 6))
+        ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
+        for stage, style in zip(result.stages[:2], ({"marker": "o", "color": "#2f6f9f"}, {"marker": "s", "color": "#d98c2b"})):
+            slope = f", slope {stage.slope.value:.2f}" if stage.slope.value is not None else ""
+            ax.plot([b.predicted for b in stage.bins], [b.observed for b in stage.bins], label=f"{stage.name}{slope}", **style)
+        ax.set_xlabel("mean predicted P(LM) in the group")
+        ax.set_ylabel("observed share with LM")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left")
+        return _save(fig, path)
 
 
 def dot_string(text: str) -> str:

@@ -50,7 +50,8 @@ EXAMPLES = console_examples(README) + console_examples(COMMANDS)
 
 
 @pytest.mark.parametrize("command, expected", EXAMPLES, ids=[c[:50] for c, _ in EXAMPLES])
-def test_console_examples_are_real_output(runner, command, expected):
+def test_console_examples_are_real_output(runner, command, expected, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # an example that writes a file (fit --out) writes it there
     result = runner.invoke(cli, shlex.split(command))
     assert result.output == expected
 

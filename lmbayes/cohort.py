@@ -1,0 +1,323 @@
+"""A cohort file: one row per patient, one column per finding, the final diagnosis beside them.
+
+The format (CSV, UTF-8, comma-separated, a header line):
+
+* one column per node the network observes, named by its id: the signs, ``mri``,
+  ``antibody_panel``, ``csf_1``, ``csf_2``, ... and each tap's analyses (``cells_1``,
+  ``ctc_2``, ...); any subset of them, in any order;
+* the target's column (``lm``): ``present`` or ``absent``, empty where the diagnosis is unknown;
+* optionally an ``id`` column, kept as it is and otherwise ignored;
+* an empty cell is a finding not recorded (a test not done). States are written as on the
+  command line, with the same synonyms (``yes``/``no``, ``+``/``-``, ``pos``/``neg``,
+  ``abnormal``/``normal``). Taps are counted in order: a row with a result of tap 3 has one of
+  taps 1 and 2 (cytology or another analysis of that tap).
+
+A shipped synthetic cohort (:func:`available`) is drawn from the breast network with
+:func:`draw_cohort`; ``lmbayes simulate --cohort N`` writes one.
+
+>>> from lmbayes import load_network
+>>> cohort = read_cohort(load_network(), available()["breast_cohort"])
+>>> cohort.patients, int((cohort.diagnosis == 1).sum()) > 100
+(1000, True)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from lmbayes._text import printable
+from lmbayes.errors import FindingError, InputError, TooFewTapsError, did_you_mean
+from lmbayes.findings import resolve_state
+from lmbayes.spec import MAX_TAPS
+
+if TYPE_CHECKING:
+    from lmbayes.network import Network
+
+__all__ = ["Cohort", "CohortError", "ID", "available", "draw_cohort", "read_cohort", "resolve", "write_cohort"]
+
+#: The optional column that names each patient.
+ID = "id"
+#: A finding not recorded.
+MISSING = -1
+
+
+class CohortError(InputError):
+    """A cohort file that cannot be read: the message names the file, line and column."""
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Patients' findings as state indices (``-1`` where not recorded) and their diagnoses.
+
+    ``states[i, j]`` is patient ``i``'s state of node ``columns[j]``; ``diagnosis[i]`` is the
+    target's state index (0 absent, 1 present) or ``-1`` where unknown; ``lines[i]`` is the
+    patient's line in the file (for messages).
+    """
+
+    columns: tuple[str, ...]
+    states: np.ndarray
+    diagnosis: np.ndarray
+    lines: np.ndarray
+    source: str = ""
+
+    @property
+    def patients(self) -> int:
+        return int(self.states.shape[0])
+
+    @property
+    def known(self) -> np.ndarray:
+        """Which patients have a known diagnosis."""
+        return self.diagnosis >= 0
+
+    def require_diagnoses(self, target: str) -> None:
+        """A :class:`CohortError` when no patient has a known diagnosis."""
+        if not self.known.any():
+            raise CohortError(
+                f"{self.source}: column {target}: no patient has a known diagnosis "
+                f"(every cell is empty); write present or absent for the patients whose diagnosis is known"
+            )
+
+    def with_diagnosis(self, target: str) -> Cohort:
+        """The same patients with the diagnosis as one more finding (the last column)."""
+        return Cohort((*self.columns, target), np.column_stack([self.states, self.diagnosis]), self.diagnosis, self.lines, self.source)
+
+    def taps_done(self, tap_of: dict[str, int]) -> np.ndarray:
+        """The number of taps each patient had (any reading of the tap recorded)."""
+        done = np.zeros(self.patients, dtype=int)
+        for j, column in enumerate(self.columns):
+            k = tap_of.get(column, 0)
+            if k:
+                done = np.where(self.states[:, j] >= 0, np.maximum(done, k), done)
+        return done
+
+
+def available() -> dict[str, Path]:
+    """The shipped cohort files by name (``breast_cohort`` is ``breast_cohort.csv``)."""
+    from lmbayes import networks
+
+    folder = resources.files(networks.__name__)
+    return {Path(e.name).stem: Path(str(e)) for e in sorted(folder.iterdir(), key=lambda e: e.name) if e.name.endswith(".csv")}
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """A shipped cohort's file by name, or ``name_or_path`` itself."""
+    text = str(name_or_path)
+    shipped = available()
+    if text in shipped and not Path(text).exists():
+        return shipped[text]
+    return Path(text)
+
+
+def read_cohort(network: Network, path: str | Path) -> Cohort:
+    """Read and check a cohort file against ``network``; a :class:`CohortError` naming the line
+    and column of the first problem."""
+    where = printable(str(path))  # as the user wrote it: a shipped cohort by its name
+    path = resolve(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CohortError(f"{where}: no such cohort file") from None
+    except IsADirectoryError:
+        raise CohortError(f"{where}: a folder, not a cohort file") from None
+    except OSError as exc:
+        raise CohortError(f"{where}: cannot read the cohort file: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CohortError(f"{where}, line {line}: not UTF-8 text; save the cohort as UTF-8 CSV") from None
+    return parse_cohort(network, text, where)
+
+
+def parse_cohort(network: Network, text: str, where: str = "cohort") -> Cohort:
+    """Check the text of a cohort file (see the module docstring)."""
+    network.require_target()
+    spec, target = network.spec, network.target
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        while header is not None and not any(h.strip() for h in header):
+            header = next(reader, None)
+        if header is None:
+            raise CohortError(f"{where}: empty file; expected a header line of node ids, e.g. {target},headache,mri,csf_1")
+        columns = _columns(network, [h.strip() for h in header], where, reader.line_num)
+        rows, lines = [], []
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(columns):
+                raise CohortError(f"{where}, line {reader.line_num}: {len(row)} fields, but the header has {len(columns)}")
+            rows.append(row)
+            lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise CohortError(f"{where}, line {reader.line_num}: not CSV ({exc})") from None
+    if not rows:
+        raise CohortError(f"{where}: no patients (only a header line)")
+    nodes = tuple(c for c in columns if c not in (target, ID))
+    states = np.full((len(rows), len(nodes)), MISSING, dtype=np.int8)
+    diagnosis = np.full(len(rows), MISSING, dtype=np.int8)
+    lookup = {c: {} for c in columns}  # each column's cell text -> state index, read once
+    for i, (row, line) in enumerate(zip(rows, lines)):
+        j = 0
+        for column, cell in zip(columns, row):
+            if column == ID:
+                continue
+            value = cell.strip()
+            index = MISSING
+            if value:
+                index = lookup[column].get(value, MISSING)
+                if index == MISSING:
+                    states_of = spec.node(column).states
+                    try:
+                        index = states_of.index(resolve_state(column, states_of, value))
+                    except FindingError as exc:
+                        raise CohortError(f"{where}, line {line}, column {column}: {printable(str(exc))}") from None
+                    lookup[column][value] = index
+            if column == target:
+                diagnosis[i] = index
+            else:
+                states[i, j] = index
+                j += 1
+    cohort = Cohort(nodes, states, diagnosis, np.asarray(lines), where)
+    _check_tap_order(network, cohort, where)
+    return cohort
+
+
+def _columns(network: Network, header: list[str], where: str, line: int) -> tuple[str, ...]:
+    """The header's node ids, checked: known, observable, each once, the target among them."""
+    spec, target = network.spec, network.target
+    allowed = {*spec.observable, target, ID}
+    by_lower = {a.lower(): a for a in allowed}
+    columns: list[str] = []
+    for k, name in enumerate(header, start=1):
+        column = name if name in allowed else by_lower.get(name.lower(), name)
+        if column not in allowed:
+            hint = did_you_mean(name, sorted(allowed))
+            if not name:
+                problem = "an empty column name"
+            elif column in spec.node_ids:
+                problem = f"'{printable(name)}' is not observed (a hidden node of the network)"
+            elif column.rsplit("_", 1)[0] == "csf" and column.rsplit("_", 1)[-1].isdigit():
+                tap = int(column.rsplit("_", 1)[-1])
+                problem = f"'{printable(name)}': the network models {spec.n_taps} taps"
+                if 1 <= tap <= MAX_TAPS:
+                    named = [int(h.rsplit("_", 1)[-1]) for h in header if re.fullmatch(r"[a-z_]+_(10|[1-9])", h.lower())]
+                    raise TooFewTapsError(f"{where}, line {line}, column {k}: {problem}", needed=max(named))
+                problem += f"; lmbayes models at most {MAX_TAPS}"
+            else:
+                problem = f"unknown column '{printable(name)}'{hint}"
+            raise CohortError(
+                f"{where}, line {line}, column {k}: {problem}; columns are the node ids of `lmbayes network nodes`, "
+                f"{target} and {ID}"
+            )
+        if column in columns:
+            raise CohortError(f"{where}, line {line}, column {k}: '{column}' appears twice")
+        columns.append(column)
+    if target not in columns:
+        raise CohortError(
+            f"{where}, line {line}: no diagnosis column '{target}'; add it (present, absent, or empty where unknown)"
+        )
+    return tuple(columns)
+
+
+def _check_tap_order(network: Network, cohort: Cohort, where: str) -> None:
+    """Taps are counted in order: a row with tap ``k`` recorded has every tap before it."""
+    spec = network.spec
+    tap_of = {n.id: n.tap for n in spec.nodes if n.tap}
+    present = np.zeros((cohort.patients, spec.n_taps + 1), dtype=bool)
+    for j, column in enumerate(cohort.columns):
+        if column in tap_of:
+            present[:, tap_of[column]] |= cohort.states[:, j] >= 0
+    done = cohort.taps_done(tap_of)
+    gap = (np.arange(spec.n_taps + 1)[None, :] < done[:, None]) & ~present
+    gap[:, 0] = False
+    if gap.any():
+        i, k = np.argwhere(gap)[0]
+        raise CohortError(
+            f"{where}, line {cohort.lines[i]}, column csf_{done[i]}: tap {done[i]} is recorded but tap {k} is not; "
+            "taps are counted in order (record at least one result of every earlier tap)"
+        )
+
+
+def write_cohort(network: Network, cohort: Cohort, path: str | Path) -> Path:
+    """Write ``cohort`` as a cohort file, atomically (nothing is written on failure)."""
+    from lmbayes._output import target, write_atomically
+
+    def write(tmp: Path) -> None:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            _write_rows(network, cohort, handle)
+
+    return write_atomically(target(path, "cohort", (".csv",)), write)
+
+
+def cohort_text(network: Network, cohort: Cohort) -> str:
+    """The cohort as CSV text: the diagnosis first, then the findings in the cohort's order."""
+    out = io.StringIO()
+    _write_rows(network, cohort, out)
+    return out.getvalue()
+
+
+def _write_rows(network: Network, cohort: Cohort, handle: io.TextIOBase, chunk: int = 50_000) -> None:
+    """The header and the rows, ``chunk`` patients at a time (a cell is a state name, or empty)."""
+    spec, target = network.spec, network.target
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow([target, *cohort.columns])
+    names = [np.array([*spec.node(c).states, ""], dtype=object) for c in (target, *cohort.columns)]
+    for start in range(0, cohort.patients, chunk):
+        table = np.column_stack([cohort.diagnosis[start : start + chunk], cohort.states[start : start + chunk]]).astype(int)
+        writer.writerows(np.column_stack([names[j][table[:, j]] for j in range(table.shape[1])]).tolist())
+
+
+def draw_cohort(
+    network: Network,
+    patients: int,
+    *,
+    missing: float = 0.2,
+    unknown: float = 0.0,
+    rng: np.random.Generator | int | None = None,
+) -> Cohort:
+    """``patients`` patients drawn from ``network`` (:func:`lmbayes.simulate.forward_sample`),
+    with a share of findings not recorded.
+
+    Each finding that is not a tap is missing with probability ``missing``, independently.
+    Taps are done in order: each further tap is done with probability ``1 - missing``, and
+    after the first tap not done no other is (so a patient has ``k`` taps with probability
+    ``(1 - missing)^k missing``, all six with ``(1 - missing)^6``); each analysis of a tap done
+    is missing with probability ``missing``, its cytology never. The diagnosis is unknown with
+    probability ``unknown``.
+    """
+    from lmbayes.simulate import forward_sample
+
+    if patients < 1:
+        raise InputError(f"the number of patients must be at least 1, not {patients}")
+    for name, share in (("missing", missing), ("unknown", unknown)):
+        if not 0.0 <= share < 1.0:
+            raise InputError(f"the share of {name} values must lie in [0, 1), not {share:g}")
+    network.require_target()
+    rng = np.random.default_rng(rng)
+    spec = network.spec
+    sample = forward_sample(network, patients, rng)
+    columns = spec.observable
+    taps = np.cumprod(rng.random((patients, spec.n_taps)) >= missing, axis=1).sum(axis=1)
+    states = np.empty((patients, len(columns)), dtype=np.int8)
+    for j, column in enumerate(columns):
+        node = spec.node(column)
+        kept = sample[column].astype(np.int8)
+        if node.tap:
+            done = taps >= node.tap
+            if node.kind != "tap":
+                done &= rng.random(patients) >= missing
+        else:
+            done = rng.random(patients) >= missing
+        states[:, j] = np.where(done, kept, MISSING)
+    target = sample[network.target].astype(np.int8)
+    diagnosis = np.where(rng.random(patients) >= unknown, target, MISSING).astype(np.int8)
+    return Cohort(columns, states, diagnosis, np.arange(2, patients + 2), "simulated")

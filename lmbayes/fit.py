@@ -1,0 +1,370 @@
+"""Learn a network's numbers from a cohort: a Bayesian update of each published quantity.
+
+Every number of a network file is a clinical quantity, a probability ``theta = P(event |
+condition)``: a sign's frequency among patients with LM (``given``), with one cause alone
+(``causes``) or with none (``leak``), a test's sensitivity and specificity, a prior, the
+cytology figures. Its value and range (or counts) become a prior ``Beta(a, b)``
+(:func:`lmbayes.uncertainty.beta_parameters`); the cohort adds its counts of the event among
+patients in the condition.
+
+Where the condition is hidden (LM when the diagnosis is unknown, the competing causes, the CSF
+state, shedding) the counts are *expected* counts, expectation-maximisation over the network's
+own tables (:mod:`lmbayes.batch` gives every patient's posterior over the hidden core ``H``):
+
+.. math:: e = \\sum_b P(\\text{condition} \\mid x_b)\\,[\\text{event in } x_b], \\qquad
+          n = \\sum_b P(\\text{condition} \\mid x_b)\\,[\\text{node recorded in } x_b]
+
+(for a hidden node, ``e = sum_b P(condition, event | x_b)`` over every patient). The M-step
+sets ``theta = (a + e) / (a + b + n)``, the posterior mean; the network is rebuilt from the
+new numbers (the shedding calibration solved again from the new one- and three-tap figures,
+the signs' "alone" frequencies solved again from their new ``given``) and the E-step repeated
+until no number moves by more than ``1e-6``.
+
+Expected counts are not observed counts: where the findings say little about the condition
+(a competing cause with no test of its own), counting them in full would claim information the
+cohort does not hold and leave intervals far too narrow. Each quantity's counts are scaled by
+the share of the hidden indicator's variance the findings resolve (``information`` in
+:class:`_Counts`: 1 where the condition is observed, 0 where nothing bears on it), so that
+such numbers stay near their priors with their priors' spread. The cytology figures are counted as published:
+``one_tap`` the share of patients with LM positive at tap 1, ``three_taps`` the share positive
+within taps 1-3 among those who had three.
+
+Each updated number gets the posterior ``Beta(a + e, b + n - e)``: its mean as value, its 2.5%
+and 97.5% quantiles as range, and counts ``[a + e - 1/2, a + b + n - 1]`` (rounded) so that
+the uncertainty analysis draws it from that posterior. A condition on one cause *alone* uses
+only the patients in whom no other modelled cause is present: a consistent estimate, not the
+full likelihood of the noisy-OR. The scaling by ``information`` is a heuristic (an effective
+sample size), and the taps of one patient count as if independent; a hidden cause with one
+test of its own or none is weakly identified, and EM can settle away from its true numbers.
+``bench/cohort.py`` measures how often the ranges hold the true numbers.
+
+pgmpy's ``ExpectationMaximization`` is not used: it drops every row with a missing finding
+(pgmpy 1.1 calls ``data.dropna()``; a cohort has missing findings in most rows), fits
+unconstrained tables (no noisy-OR, no solved calibration, no Beta priors) and enumerates the
+hidden states row by row. The tests hold one EM step here to one step of pgmpy's estimator
+from the same tables, on complete rows with the causes, the CSF state and shedding hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from lmbayes import batch
+from lmbayes.calibration import CalibrationError
+from lmbayes.cohort import Cohort
+from lmbayes.errors import LmbayesError
+from lmbayes.network import Network
+from lmbayes.spec import NetworkSpec, Parameter
+from lmbayes.uncertainty import beta_parameters
+
+if TYPE_CHECKING:
+    from lmbayes.tables import Tables
+
+__all__ = ["Fit", "FitError", "Quantity", "Update", "fit", "quantities"]
+
+#: EM stops when no number moves by more than this, or after MAX_ITERATIONS.
+TOLERANCE = 1e-6
+MAX_ITERATIONS = 200
+
+
+class FitError(LmbayesError):
+    """The cohort's numbers cannot be turned into a network (the cytology figures, say)."""
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """``P(node in event | condition)``, pooled over ``nodes`` (every tap of an analysis).
+
+    ``condition`` maps parent (core) nodes to state indices; ``within`` > 0 marks a cumulative
+    cytology figure: any of the first ``within`` taps positive, among patients who had them.
+    """
+
+    path: str
+    nodes: tuple[str, ...]
+    event: tuple[int, ...]
+    condition: tuple[tuple[str, int], ...]
+    within: int = 0
+
+
+@dataclass(frozen=True)
+class Update:
+    """One number before and after the cohort, with the cohort's (expected) counts."""
+
+    path: str
+    before: Parameter
+    after: Parameter
+    #: the cohort's counts as they entered: expected counts times ``information``
+    events: float
+    total: float
+    #: the share of the hidden condition's variance the findings resolve (1: observed)
+    information: float = 1.0
+
+    @property
+    def shift(self) -> float:
+        """How far the value moved, in standard deviations of its prior."""
+        a, b = beta_parameters(self.before) or (1.0, 1.0)
+        sd = np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+        return float((self.after.value - self.before.value) / sd)
+
+
+@dataclass(frozen=True)
+class Fit:
+    spec: NetworkSpec
+    updates: tuple[Update, ...]
+    #: numbers the cohort cannot inform, with the reason
+    kept: tuple[tuple[str, str], ...]
+    iterations: int
+    converged: bool
+    patients: int
+    source: str
+
+
+def quantities(spec: NetworkSpec) -> tuple[tuple[Quantity, ...], tuple[tuple[str, str], ...]]:
+    """The quantity each parameter of ``spec`` is, and the parameters no cohort informs."""
+    target = spec.target
+    present = len(spec.node(target).states) - 1
+    instances: dict[str, tuple[str, ...]] = {}
+    for n in spec.nodes:
+        instances[n.template or n.id] = (*instances.get(n.template or n.id, ()), n.id)
+    tap_states = spec.tap_states
+    positive = len(tap_states) - 1
+    found: list[Quantity] = []
+    kept: list[tuple[str, str]] = []
+    for path in spec.parameters:
+        head, _, rest = path.partition(".")
+        parts = rest.split(".")
+        if head == "cytology":
+            taps = spec.taps
+            if parts[0] == "technique":
+                kept.append((path, "a cohort file records no tap technique"))
+            elif parts[0] == "one_tap":
+                found.append(Quantity(path, taps[:1], (positive,), ((target, present),)))
+            elif parts[0] == "three_taps":
+                found.append(Quantity(path, taps[:3], (positive,), ((target, present),), within=3))
+            elif parts[0] == "false_positive":
+                found.append(Quantity(path, taps, (positive,), (("shedding", 0),)))
+            elif parts[0].startswith("equivocal_") and "equivocal" in tap_states:
+                shed = 1 if parts[0] == "equivocal_with_cells" else 0
+                found.append(Quantity(path, taps, (tap_states.index("equivocal"),), (("shedding", shed),)))
+            else:
+                kept.append((path, "not a quantity lmbayes counts"))
+            continue
+        template = next((a for a in spec.tap_analyses if a.id == head), None)
+        node = template or spec.node(head)
+        nodes = instances.get(head, (head,))
+        last = len(node.states) - 1
+        parents = node.parents
+        if parts[0] == "prior" and len(parts) == 1:
+            found.append(Quantity(path, nodes, (last,), ()))
+        elif parts[0] == "prior":
+            if f"{head}.given.{target}" in spec.parameters:
+                kept.append((path, f"a relative judgement, scaled to the share among patients with {target}"))
+                continue
+            parent = parents[0]
+            found.append(Quantity(path, nodes, (last,), ((parent, spec.node(parent).states.index(parts[1])),)))
+        elif parts[0] == "given":
+            found.append(Quantity(path, nodes, (last,), ((parts[1], len(spec.node(parts[1]).states) - 1),)))
+        elif parts[0] == "leak":
+            found.append(Quantity(path, nodes, (last,), tuple((p, 0) for p in parents)))
+        elif parts[0] == "causes":
+            found.append(Quantity(path, nodes, (last,), tuple((p, int(p == parts[1])) for p in parents)))
+        elif parts[0] == "sensitivity":
+            found.append(Quantity(path, nodes, (last,), ((parents[0], len(spec.node(parents[0]).states) - 1),)))
+        elif parts[0] == "specificity":
+            found.append(Quantity(path, nodes, (0,), ((parents[0], 0),)))
+        elif parts[0] == "share":
+            row = 0 if parts[1] == "absent" else present
+            found.append(Quantity(path, nodes, (node.states.index(parts[2]),), ((target, row),)))
+        else:
+            kept.append((path, "not a quantity lmbayes counts"))
+    return tuple(found), tuple(kept)
+
+
+class _Counts:
+    """The E-step, prepared once for a cohort: ``(events, total, information)`` of each quantity.
+
+    The posterior of every patient over the core comes from one batched contraction; each
+    quantity's condition (and, for a core node, its event) is a mask over the core, all applied
+    in one matrix product. What each patient's record adds to each quantity (events, recorded
+    nodes) does not change between iterations and is counted here once.
+    """
+
+    def __init__(self, tables: Tables, cohort: Cohort, wanted: Sequence[Quantity]) -> None:
+        self.cohort = cohort
+        core = self.core = batch.core_nodes(tables)
+        shape = tuple(len(tables.states[c]) for c in core)
+        grids = np.indices(shape).reshape(len(core), -1)
+        column = {c: j for j, c in enumerate(cohort.columns)}
+        n = cohort.patients
+        conditions, events, hidden = [], [], []
+        self.recorded = np.zeros((n, len(wanted)))
+        self.hits = np.zeros((n, len(wanted)))
+        for i, q in enumerate(wanted):
+            m = np.ones(grids.shape[1], dtype=bool)
+            for node, state in q.condition:
+                m &= grids[core.index(node)] == state
+            conditions.append(m)
+            if q.nodes[0] in core:  # a hidden node: the event is in the core too, every patient counts
+                events.append(m & np.isin(grids[core.index(q.nodes[0])], q.event))
+                hidden.append(i)
+                continue
+            events.append(np.zeros_like(m))
+            recorded = [cohort.states[:, column[v]] for v in q.nodes if v in column]
+            if q.within:
+                if len(recorded) < q.within:
+                    continue
+                done = np.all([r >= 0 for r in recorded], axis=0)
+                self.recorded[:, i] = done
+                self.hits[:, i] = done & np.any([np.isin(r, q.event) for r in recorded], axis=0)
+                continue
+            for r in recorded:
+                self.recorded[:, i] += r >= 0
+                self.hits[:, i] += np.isin(r, q.event)
+        self.recorded[:, hidden] = 1.0
+        self.conditions = np.array(conditions, dtype=float).T
+        self.events = np.array(events, dtype=float).T
+        self.hidden = np.array(hidden, dtype=int)
+
+    def __call__(self, tables: Tables) -> np.ndarray:
+        """``(events, total, information)`` of each quantity under ``tables``: shape
+        ``(quantities, 3)``.
+
+        ``information`` is the share of the variance of the hidden indicator that the findings
+        resolve: with ``w_b`` the probability that patient ``b`` is in the condition (for a
+        hidden node: that the event happened, given the condition) and ``t`` its mean,
+        ``(mean w_b^2 - t^2) / (t (1 - t))``: 1 where the condition is observed (or absent),
+        0 where the findings say nothing about it. The fit scales the counts by it.
+        """
+        cohort = self.cohort
+        k = self.conditions.shape[1]
+        sums = np.zeros((k, 4))  # events, total, sum of w^2 (or joint^2 / w), patients counted
+        for start in range(0, cohort.patients, batch.CHUNK):
+            rows = slice(start, start + batch.CHUNK)
+            post = batch.joint(tables, cohort.columns, cohort.states[rows], self.core)
+            post = post.reshape(post.shape[0], -1)
+            post /= post.sum(axis=1, keepdims=True)
+            weights = post @ self.conditions
+            recorded = self.recorded[rows]
+            chunk = np.stack([
+                (weights * self.hits[rows]).sum(axis=0),
+                (weights * recorded).sum(axis=0),
+                (weights * weights * recorded).sum(axis=0),
+                recorded.sum(axis=0),
+            ], axis=1)
+            if self.hidden.size:  # the event is hidden too: its probability q = joint / w
+                joint, w = post @ self.events[:, self.hidden], weights[:, self.hidden]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    squares = np.where(w > 0, joint * joint / w, 0.0).sum(axis=0)
+                chunk[self.hidden] = np.stack([joint.sum(axis=0), w.sum(axis=0), squares, w.sum(axis=0)], axis=1)
+            sums += chunk
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = sums[:, 1] / sums[:, 3]
+            hidden = np.zeros(k, dtype=bool)
+            hidden[self.hidden] = True
+            mean = np.where(hidden, sums[:, 0] / sums[:, 1], mean)
+            spread = mean * (1.0 - mean)
+            information = np.where(spread > 1e-12, (sums[:, 2] / sums[:, 3] - mean * mean) / spread, 1.0)
+        information = np.clip(np.nan_to_num(information, nan=1.0), 0.0, 1.0)
+        return np.column_stack([sums[:, 0], sums[:, 1], information])
+
+
+def fit(network: Network, cohort: Cohort, *, source: str = "cohort") -> Fit:
+    """The network's numbers updated by ``cohort`` (module docstring); ``source`` is the key
+    under which the cohort is cited in the new file's sources."""
+    network.require_target()
+    if network.pretest is not None:
+        raise FitError("fit learns the prior of LM from the cohort: give no pre-test probability or setting")
+    spec = network.spec
+    wanted, kept = quantities(spec)
+    priors = {q.path: beta_parameters(spec.parameters[q.path]) for q in wanted}
+    kept = (*kept, *((q.path, "a fixed number (no range)") for q in wanted if priors[q.path] is None))
+    wanted = tuple(q for q in wanted if priors[q.path] is not None)
+    prior = np.array([priors[q.path] for q in wanted])
+    step = _Counts(network.tables, cohort.with_diagnosis(network.target), wanted)
+
+    def em(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One EM step: the posterior means given the expected counts under ``values``, each
+        scaled by the share of information the findings hold about its condition."""
+        counts = step(_tables(_with_values(spec, wanted, values)))
+        counts[:, :2] *= counts[:, 2:]
+        return (prior[:, 0] + counts[:, 0]) / (prior.sum(axis=1) + counts[:, 1]), counts
+
+    values = np.array([spec.parameters[q.path].value for q in wanted])
+    converged, iteration, counts = False, 0, np.zeros((len(wanted), 3))
+    while iteration < MAX_ITERATIONS and not converged:
+        jump, plain = _squarem(em, values)
+        iteration += 3
+        try:
+            new, counts = em(jump)
+            values = jump
+        except FitError:  # the extrapolated numbers make no network: the plain EM steps
+            new, counts = em(plain)
+            values = plain
+        converged = float(np.abs(new - values).max(initial=0.0)) < TOLERANCE
+        values = new
+    updates = _updates(spec, wanted, prior, counts, source)
+    informed = {u.path for u in updates}
+    kept = (*kept, *((q.path, "no patient in the cohort informs it") for q in wanted if q.path not in informed))
+    final = replace(spec, parameters={**spec.parameters, **{u.path: u.after for u in updates}})
+    _tables(final)
+    updates = tuple(sorted(updates, key=lambda u: -abs(u.shift)))
+    return Fit(final, updates, kept, iteration, converged, cohort.patients, source)
+
+
+def _squarem(em: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One SQUAREM extrapolation (Varadhan and Roland 2008, scheme S3): two EM steps
+    ``t1 = F(t0)``, ``t2 = F(t1)``, then ``t0 - 2 a r + a^2 v`` with ``r = t1 - t0``,
+    ``v = t2 - t1 - r`` and ``a = -|r| / |v|`` (at most -1), kept inside (0, 1).
+    Returns the extrapolated values and ``t2`` (the fallback)."""
+    t1, _ = em(values)
+    t2, _ = em(t1)
+    r, v = t1 - values, t2 - 2.0 * t1 + values
+    norm_v = float(np.sqrt((v * v).sum()))
+    if norm_v == 0.0:
+        return t2, t2
+    alpha = min(-float(np.sqrt((r * r).sum())) / norm_v, -1.0)
+    return np.clip(values - 2.0 * alpha * r + alpha * alpha * v, 1e-9, 1.0 - 1e-9), t2
+
+
+def _tables(spec: NetworkSpec) -> Tables:
+    try:
+        return Network(spec).tables
+    except CalibrationError as exc:
+        raise FitError(f"the cohort's cytology figures cannot be reproduced by a shedding model: {exc}") from None
+
+
+def _with_values(spec: NetworkSpec, wanted: Sequence[Quantity], values: np.ndarray) -> NetworkSpec:
+    params = dict(spec.parameters)
+    for q, v in zip(wanted, values):
+        params[q.path] = replace(params[q.path], value=float(v))
+    return replace(spec, parameters=params)
+
+
+def _updates(spec: NetworkSpec, wanted: Sequence[Quantity], prior: np.ndarray, counts: np.ndarray, source: str) -> list[Update]:
+    """Each number with data: the posterior Beta's mean, 95% interval and counts."""
+    from scipy.stats import beta as beta_distribution  # pgmpy's dependency; only fit needs it
+
+    updates = []
+    for q, (a, b), (e, n, information) in zip(wanted, prior, counts):
+        if n <= 0:
+            continue
+        a1, b1 = a + e, b + n - e
+        mean = a1 / (a1 + b1)
+        low, high = (float(x) for x in beta_distribution.ppf([0.025, 0.975], a1, b1))
+        before = spec.parameters[q.path]
+        events, total = max(round(a1 - 0.5), 0), max(round(a1 + b1 - 1.0), 1)
+        events = min(events, total)
+        after = replace(
+            before,
+            value=float(mean),
+            low=min(low, mean),
+            high=max(high, mean),
+            sources=tuple(dict.fromkeys((*before.sources, source))),
+            counts=(events, total) if abs(events / total - mean) <= 0.01 else None,
+        )
+        updates.append(Update(q.path, before, after, float(e), float(n), float(information)))
+    return updates

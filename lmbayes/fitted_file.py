@@ -1,0 +1,98 @@
+"""The fitted network file: a network file written again with the numbers :mod:`lmbayes.fit`
+updated, each with its new value, range and counts and the cohort among its sources.
+
+The file is written from the original file's data (YAML), so its comments are not kept; every
+number keeps its note. It is checked by the loader before it replaces the target, and written
+atomically (:mod:`lmbayes._output`): nothing is written when anything fails.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lmbayes.fit import Fit
+    from lmbayes.network import Network
+
+__all__ = ["fitted_text", "source_key", "write_fitted"]
+
+
+def source_key(cohort: str) -> str:
+    """The key a fitted network file cites a cohort by: its file name as a snake_case id.
+
+    >>> source_key("data/My Cohort-2026.csv")
+    'my_cohort_2026'
+    """
+    key = re.sub(r"[^a-z0-9_]+", "_", Path(cohort).stem.lower()).strip("_")
+    return key if key[:1].isalpha() else f"cohort_{key}"
+
+
+def write_fitted(network: Network, fit: Fit, path: str | Path, citation: str) -> Path:
+    """Write the fitted network file atomically, after checking that it loads (nothing is
+    written when it does not)."""
+    from lmbayes._loader import load_spec
+    from lmbayes._output import target, write_atomically
+
+    text = fitted_text(fit, Path(network.spec.path).read_text(encoding="utf-8"), citation)
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+        load_spec(tmp)
+
+    return write_atomically(target(path, "network file", (".yaml", ".yml")), write)
+
+
+def fitted_text(fit: Fit, original: str, citation: str) -> str:
+    """The network file ``original`` (YAML text) with the fitted numbers: each updated number's
+    value, range and counts replaced and the cohort added to its sources, cited as ``citation``.
+
+    The file is written again from its data, so the original's comments are not kept (the
+    header says where they are); every number keeps its note.
+    """
+    import yaml
+
+    data = yaml.safe_load(original)
+    for update in fit.updates:
+        field = _field(data, update.path)
+        p = update.after
+        value = float(f"{p.value:.4g}")
+        field["value"] = value
+        field["range"] = [min(float(f"{p.low:.4g}"), value), max(float(f"{p.high:.4g}"), value)]
+        field["sources"] = list(p.sources)
+        field.pop("counts", None)
+        if p.counts is not None and abs(p.counts[0] / p.counts[1] - value) <= 0.01:
+            field["counts"] = list(p.counts)
+        field.pop("judgement", None)
+        if p.judgement:
+            field["judgement"] = True
+        if "note" in field:  # the note last, as in the shipped files
+            field["note"] = field.pop("note")
+    data["version"] = f"{data.get('version', '')}+{fit.source}".lstrip("+")
+    data["sources"] = {**data["sources"], fit.source: citation}
+    head = (
+        f"# Fitted by `lmbayes fit` from {fit.patients:,} patients ({fit.source}); every updated number\n"
+        "# cites the cohort among its sources. Written again from the file's data: the comments of\n"
+        "# the original file (the forms of its numbers) are not kept; see `lmbayes network copy`.\n"
+    )
+    return head + yaml.safe_dump(data, sort_keys=False, default_flow_style=None, allow_unicode=True, width=100)
+
+
+def _field(data: dict[str, Any], path: str) -> dict[str, Any]:
+    """The mapping of one parameter in a network file's data (the inverse of the loader's paths)."""
+    head, *rest = path.split(".")
+    if head == "cytology":
+        field = data["cytology"]
+        for part in rest:
+            field = field[part]
+        return field
+    node = data["nodes"][head]
+    if rest[0] == "prior":
+        return node["prior"] if len(rest) == 1 else node["prior_given"]["values"][rest[1]]
+    if rest[0] == "share":
+        return node["shares"][rest[1]][rest[2]]
+    field = node
+    for part in rest:
+        field = field[part]
+    return field
