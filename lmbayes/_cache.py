@@ -12,6 +12,9 @@ made of
 * lmbayes's own code (the size and time of every module file), so that a cached
   value never outlives the code that built it.
 
+One value is kept per file path and options: writing a new one (after an edit, or an upgrade
+of lmbayes) removes the one it replaces, so the folder does not grow with every edit.
+
 A cache folder that cannot be created, read or written (a read-only home, a full disk) is
 not an error: the value is built as without a cache. ``LMBAYES_CACHE_DIR`` chooses the folder;
 ``LMBAYES_CACHE_DIR=""`` turns the cache off. The values are pickles written by lmbayes into a
@@ -84,13 +87,19 @@ def _code_signature() -> bytes:
     return _signature
 
 
-def key(path: Path, data: bytes, options: Hashable) -> str:
-    """The cache key of ``data`` read from ``path`` and built with ``options``."""
-    h = blake2b(digest_size=20)
-    for part in (_code_signature(), str(path.resolve()).encode(), repr(options).encode(), data):
+def _digest(*parts: bytes, size: int = 20) -> str:
+    h = blake2b(digest_size=size)
+    for part in parts:
         h.update(len(part).to_bytes(8, "little"))
         h.update(part)
     return h.hexdigest()
+
+
+def file_name(path: Path, data: bytes, options: Hashable, kind: str = "network") -> str:
+    """``KIND-SLOT-KEY.pickle``: the slot names the file and the options (one value is kept
+    per slot), the key everything the value depends on (the module docstring)."""
+    where = (str(path.resolve()).encode(), repr(options).encode())
+    return f"{kind}-{_digest(*where, size=8)}-{_digest(_code_signature(), *where, data)}.pickle"
 
 
 def cached(path: Path, options: Hashable, build: Callable[[], T], *, kind: str = "network") -> T:
@@ -106,7 +115,7 @@ def cached(path: Path, options: Hashable, build: Callable[[], T], *, kind: str =
         return build()  # build reports the missing or unreadable file in its own words
     if folder is None:
         return build()
-    file = folder / f"{kind}-{key(path, data, options)}.pickle"
+    file = folder / file_name(path, data, options, kind)
     try:
         with open(file, "rb") as f:
             return pickle.load(f)
@@ -132,4 +141,8 @@ def _store(file: Path, value: object) -> None:
             Path(temp).unlink(missing_ok=True)
             raise
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
-        pass  # no cache this time: the value was built and is returned all the same
+        return  # no cache this time: the value was built and is returned all the same
+    slot = file.name.rsplit("-", 1)[0]
+    for old in file.parent.glob(f"{slot}-*.pickle"):  # the same file before an edit, or older code
+        if old != file:
+            old.unlink(missing_ok=True)

@@ -151,3 +151,16 @@ def test_a_cached_imported_network_needs_no_pgmpy(own_cache, tmp_path):
     args = ["posterior", "--network", str(bif), "-e", "mri=normal"]
     assert "pgmpy" in _modules(args, tmp_path)
     assert "pgmpy" not in _modules(args, tmp_path)
+
+
+def test_an_edit_replaces_the_kept_network_instead_of_adding_one(own_cache, tmp_path):
+    path = tmp_path / "mine.yaml"
+    text = networks.available()["breast"].read_text(encoding="utf-8")
+    for title in ["First", "Second", "Third"]:
+        path.write_text(text.replace("title: ", f"title: {title} ", 1), encoding="utf-8")
+        assert lmbayes.load_network(path).spec.title.startswith(title)
+    lmbayes.load_network("breast")
+    lmbayes.load_network(path, pretest=0.2)  # other options: a value of its own
+    kept = sorted(p.name for p in own_cache.glob("network-*.pickle"))
+    assert len(kept) == 3, kept  # mine.yaml (the third edit), mine.yaml with a pre-test, breast
+    assert lmbayes.load_network(path).spec.title.startswith("Third")
