@@ -145,4 +145,7 @@ def _store(file: Path, value: object) -> None:
     slot = file.name.rsplit("-", 1)[0]
     for old in file.parent.glob(f"{slot}-*.pickle"):  # the same file before an edit, or older code
         if old != file:
-            old.unlink(missing_ok=True)
+            try:
+                old.unlink(missing_ok=True)
+            except OSError:  # another user's, say: left where it is
+                pass
