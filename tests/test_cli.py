@@ -497,3 +497,14 @@ def test_tables_as_csv_for_a_spreadsheet(runner, breast, command):
         table = breast.taps({"headache": "present"}, csf=["neg"])
         assert [int(r["tap"]) for r in rows] == [s.tap for s in table.steps]
         assert float(rows[0]["p_lm_if_negative"]) == table.steps[0].p_lm_if_negative
+
+
+@pytest.mark.parametrize(
+    "typed, hint",
+    [("tap", " Did you mean 'taps'?"), ("valdate", " Did you mean 'validate'?"), ("zzz", "")],
+    ids=["tap", "valdate", "nothing-close"],
+)
+def test_an_unknown_command_names_the_closest_in_one_line(runner, typed, hint):
+    result = runner.invoke(cli, [typed])
+    assert result.exit_code == 2
+    assert f"No such command '{typed}'.{hint}" in result.output
