@@ -68,7 +68,7 @@ class OneLineErrors(click.Group):
         """click's, with the closest commands named when the typed one is unknown (click finds
         them in ``self.commands``, which a lazy group leaves empty)."""
         name = args[0] if args else ""
-        if args and name not in COMMANDS and not name.startswith("-"):
+        if args and name not in COMMANDS and not name.startswith("-") and not ctx.resilient_parsing:
             import difflib
 
             close = difflib.get_close_matches(name, COMMANDS)

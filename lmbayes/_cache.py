@@ -53,7 +53,8 @@ copyreg.pickle(MappingProxyType, lambda m: (_mapping_proxy, (dict(m),)))
 
 
 def cache_dir() -> Path | None:
-    """The folder of built networks, or None when turned off (``LMBAYES_CACHE_DIR=""``).
+    """The folder of built networks, or None when turned off (``LMBAYES_CACHE_DIR=""``) or
+    when there is no home folder to put it in.
 
     ``LMBAYES_CACHE_DIR`` if set; else the platform's user cache folder: ``$XDG_CACHE_HOME``
     or ``~/.cache`` on Linux, ``~/Library/Caches`` on macOS, ``%LOCALAPPDATA%`` on Windows
@@ -62,12 +63,15 @@ def cache_dir() -> Path | None:
     chosen = os.environ.get("LMBAYES_CACHE_DIR")
     if chosen is not None:
         return Path(chosen) if chosen else None
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = str(Path.home() / "Library" / "Caches")
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    try:
+        if sys.platform == "win32":
+            base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        elif sys.platform == "darwin":
+            base = str(Path.home() / "Library" / "Caches")
+        else:
+            base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    except (RuntimeError, KeyError, OSError):  # no home folder (no HOME, no passwd entry)
+        return None
     return Path(base) / "lmbayes"
 
 
@@ -122,7 +126,12 @@ def cached(path: Path, options: Hashable, build: Callable[[], T], *, kind: str =
     except Exception:  # none yet, or damaged: built (again) and written below
         pass
     value = build()
-    _store(file, value)
+    try:
+        unchanged = path.read_bytes() == data
+    except OSError:
+        unchanged = False
+    if unchanged:  # a file edited while it was being built is not kept under its old content
+        _store(file, value)
     return value
 
 

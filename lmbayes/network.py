@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,6 +194,14 @@ class Network:
         self._engines: dict[tuple[tuple[str, Technique], ...], Engine] = {(): self.engine}
         self._priors: dict[str, np.ndarray] = {}
         self._draws: tuple[object, Tables] | None = None
+
+    def _found_at(self, path: Path) -> None:
+        """Name the file as this load did (a kept build remembers how its first load did)."""
+        named = {"path": str(path)}
+        if self.imported:
+            named["name"] = printable(path.stem)
+            named["title"] = f"imported from {printable(path.name)}"
+        self.spec = dataclasses.replace(self.spec, **named)
 
     def _tables(self, values: Mapping[str, np.ndarray] | None = None) -> Tables:
         return build_tables(self.spec, values=values, pretest=self.pretest)
@@ -472,7 +481,10 @@ def load_network(
     (:mod:`lmbayes._cache`): the next load of the same file skips parsing and building.
     """
     path = networks.resolve(networks.DEFAULT if name_or_path is None else name_or_path)
-    return cached(path, (taps, setting, pretest), lambda: _build_network(path, taps, setting, pretest))
+    network = cached(path, (taps, setting, pretest), lambda: _build_network(path, taps, setting, pretest))
+    if network.spec.path != str(path):  # the same file, kept when it was named another way
+        network._found_at(path)
+    return network
 
 
 def _build_network(path: Path, taps: int | None, setting: str | None, pretest: float | None) -> Network:

@@ -164,3 +164,52 @@ def test_an_edit_replaces_the_kept_network_instead_of_adding_one(own_cache, tmp_
     kept = sorted(p.name for p in own_cache.glob("network-*.pickle"))
     assert len(kept) == 3, kept  # mine.yaml (the third edit), mine.yaml with a pre-test, breast
     assert lmbayes.load_network(path).spec.title.startswith("Third")
+
+
+def test_a_kept_network_names_the_file_as_this_load_did(own_cache, tmp_path, monkeypatch):
+    folder = tmp_path / "b"
+    folder.mkdir()
+    (folder / "net.yaml").write_bytes(networks.available()["breast"].read_bytes())
+    monkeypatch.chdir(folder)
+    assert lmbayes.load_network("net.yaml").spec.path == "net.yaml"
+    monkeypatch.chdir(tmp_path)  # the same file, named from elsewhere: the kept build is used
+    again = lmbayes.load_network("b/net.yaml")
+    assert again.spec.path == "b/net.yaml" and Path(again.spec.path).read_bytes()
+    # a shipped network first loaded by a relative path is still "breast" when loaded by name
+    shipped = networks.available()["breast"]
+    monkeypatch.chdir(shipped.parent)
+    assert lmbayes.load_network(shipped.name).label == "breast"
+    monkeypatch.chdir(tmp_path)
+    by_name = lmbayes.load_network("breast")
+    assert by_name.spec.path == str(shipped) and by_name.label == "breast"
+
+
+def test_no_home_folder_means_no_cache_not_an_error(monkeypatch, builds):
+    monkeypatch.delenv("LMBAYES_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("LOCALAPPDATA", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert cache_dir() is None
+    assert lmbayes.load_network("breast").posterior().p_target > 0
+    assert builds.call_count == 1
+
+
+def test_a_file_edited_while_it_is_built_is_not_kept_under_its_old_content(own_cache, tmp_path):
+    path = tmp_path / "mine.yaml"
+    text = networks.available()["breast"].read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    build = network_module._build_network
+
+    def edited_meanwhile(*args, **kwargs):
+        path.write_text(text.replace("title: ", "title: Edited ", 1), encoding="utf-8")
+        return build(*args, **kwargs)
+
+    with mock.patch.object(network_module, "_build_network", side_effect=edited_meanwhile):
+        assert lmbayes.load_network(path).spec.title.startswith("Edited")
+    assert not list(own_cache.glob("network-*.pickle"))
+    path.write_text(text, encoding="utf-8")  # back to the first content: built again, not served stale
+    assert not lmbayes.load_network(path).spec.title.startswith("Edited")

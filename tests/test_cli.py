@@ -467,6 +467,16 @@ def test_the_shell_completes_node_states_and_network_names():
     assert "ctc_2=positive" in complete(["taps", "-e"], "ctc_2")
     assert "histology=small_cell" in complete(["posterior", "--network", "lung", "-e"], "hist")
     assert complete(["posterior", "--network"], "mel")[0] == "melanoma"
+    assert complete([], "ta") == ["taps"]  # the lazy group lists its commands
+
+
+def test_completing_after_an_unknown_command_prints_no_error():
+    import subprocess
+    import sys
+
+    env = {**os.environ, "_LMBAYES_COMPLETE": "bash_complete", "COMP_WORDS": "lmbayes foo -e ", "COMP_CWORD": "3"}
+    done = subprocess.run([sys.executable, "-m", "lmbayes"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == ""
 
 
 def test_every_command_says_the_same_when_all_modelled_taps_are_done(runner):
