@@ -135,9 +135,11 @@ class Engine:
         result = {}
         with np.errstate(divide="ignore", invalid="ignore"):
             for v in nodes:
-                if v in evidence:
-                    one_hot = self.joint((v,), evidence)
-                    result[v] = one_hot / one_hot.sum(axis=-1, keepdims=True)
+                if v in evidence:  # P(v, evidence) is P(evidence) at the observed state: no contraction
+                    one_hot = np.zeros(len(self.tables.states[v]))
+                    one_hot[evidence[v]] = 1.0
+                    joint = z[..., None] * one_hot
+                    result[v] = joint / joint.sum(axis=-1, keepdims=True)
                 else:
                     result[v] = joints[v] / z[..., None]
         return result, z
