@@ -68,7 +68,6 @@ class Plan:
     inputs: tuple[Labels, ...]
     output: Labels
     steps: tuple[_Step, ...]
-    largest: int  # cells of the largest intermediate table
 
     def contract(self, tables: Sequence[np.ndarray]) -> np.ndarray:
         """The sum over every label not in the output of the product of ``tables``."""
@@ -154,7 +153,6 @@ def plan(inputs: Sequence[Labels], output: Labels, sizes: dict[Hashable, int], *
     inputs = tuple(tuple(i) for i in inputs)
     live: list[Labels] = list(inputs)
     steps: list[_Step] = []
-    largest = max((math.prod(sizes[a] for a in i) for i in inputs), default=1)
     path = _path(inputs, tuple(output), sizes, max_cells)
     # opt_einsum's path removes the chosen tables from a list and appends the result; keep the
     # positions of every table ever made instead, so that the backward pass can find them.
@@ -171,7 +169,6 @@ def plan(inputs: Sequence[Labels], output: Labels, sizes: dict[Hashable, int], *
         cells = math.prod(sizes[a] for a in result)
         if cells > max_cells:
             raise TooLargeError(_too_large(cells, max_cells))
-        largest = max(largest, cells)
         name = _letters(joined)
         spec = ",".join("".join(name[a] for a in live[p]) for p in positions) + "->" + "".join(name[a] for a in result)
         if len(positions) == 1:
@@ -187,7 +184,7 @@ def plan(inputs: Sequence[Labels], output: Labels, sizes: dict[Hashable, int], *
         name = _letters(last)
         spec = "".join(name[a] for a in last) + "->" + "".join(name[a] for a in output)
         steps.append(_Step(len(live) - 1, None, tuple(output), spec))
-    return Plan(inputs, tuple(output), tuple(steps), largest)
+    return Plan(inputs, tuple(output), tuple(steps))
 
 
 def _path(inputs: tuple[Labels, ...], output: Labels, sizes: dict[Hashable, int], max_cells: int) -> list[tuple[int, ...]]:
