@@ -24,6 +24,7 @@ folder of the user's own, and read only from there.
 from __future__ import annotations
 
 import copyreg
+import functools
 import os
 import pickle
 import sys
@@ -75,20 +76,14 @@ def cache_dir() -> Path | None:
     return Path(base) / "lmbayes"
 
 
-_signature: bytes | None = None
-
-
+@functools.cache
 def _code_signature() -> bytes:
     """The name, size and modification time of each of lmbayes's modules (a new release or
     an edited module writes new files), and the Python version (pickles of numpy arrays)."""
-    global _signature
-    if _signature is None:
-        here = Path(__file__).parent
-        entries = sorted(
-            (e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in os.scandir(here) if e.name.endswith(".py")
-        )
-        _signature = repr((FORMAT, sys.version_info[:2], entries)).encode()
-    return _signature
+    here = Path(__file__).parent
+    stats = {e.name: e.stat() for e in os.scandir(here) if e.name.endswith(".py")}
+    entries = sorted((name, st.st_size, st.st_mtime_ns) for name, st in stats.items())
+    return repr((FORMAT, sys.version_info[:2], entries)).encode()
 
 
 def _digest(*parts: bytes, size: int = 20) -> str:
