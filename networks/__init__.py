@@ -10,7 +10,7 @@ from pathlib import Path
 
 from lmbayes.errors import NetworkFileError, did_you_mean
 
-__all__ = ["DEFAULT", "FOREIGN", "IMPORTED", "READERS", "WRITERS", "available", "describe", "resolve"]
+__all__ = ["DEFAULT", "FOREIGN", "IMPORTED", "READERS", "WRITERS", "available", "describe", "resolve", "yaml_files"]
 
 #: The network used when none is named.
 DEFAULT = "breast"
@@ -26,7 +26,12 @@ FOREIGN = tuple(dict.fromkeys((*IMPORTED, *(f".{f}" for f in WRITERS))))
 
 def available() -> dict[str, Path]:
     """Shipped network names and their files."""
-    folder = Path(__file__).parent  # installed as files (importlib.resources would load zipfile)
+    return yaml_files(Path(__file__).parent)
+
+
+def yaml_files(folder: Path) -> dict[str, Path]:
+    """The YAML files of a folder shipped with lmbayes, by name (installed as files, so no
+    importlib.resources, which would load zipfile at every start-up)."""
     return {entry.stem: entry for entry in sorted(folder.iterdir()) if entry.suffix in (".yaml", ".yml")}
 
 

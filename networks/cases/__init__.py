@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lmbayes.networks import yaml_files
+
 __all__ = ["available"]
 
 
 def available() -> dict[str, Path]:
     """Shipped case names and their files (read by :func:`lmbayes.cases.load_case`)."""
-    folder = Path(__file__).parent  # installed as files (importlib.resources would load zipfile)
-    return {entry.stem: entry for entry in sorted(folder.iterdir()) if entry.suffix in (".yaml", ".yml")}
+    return yaml_files(Path(__file__).parent)
