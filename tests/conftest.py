@@ -105,3 +105,24 @@ def invoke_cleanly(args: list[str]):
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output
     return result
+
+
+_MODULES = """
+import json, sys
+from lmbayes.cli.main import cli
+cli.main({args!r}, standalone_mode=False)
+print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))
+"""
+
+
+def loaded_modules(args: list[str], cwd: Path) -> set[str]:
+    """The top-level modules a fresh interpreter has loaded after ``lmbayes ARGS`` (run in
+    ``cwd``, outside the checkout, so that the installed package is imported)."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _MODULES.format(args=args)], capture_output=True, text=True, check=True, cwd=cwd
+    ).stdout
+    return set(json.loads(out.strip().splitlines()[-1]))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from unittest import mock
 
 import pytest
+from conftest import loaded_modules
 
 import lmbayes
 import lmbayes.network as network_module
@@ -121,24 +120,9 @@ def test_the_default_folder_follows_the_platform_conventions(monkeypatch, tmp_pa
         assert cache_dir() == tmp_path / "lmbayes"
 
 
-WARM = """
-import json, sys
-from lmbayes.cli.main import cli
-cli.main({args!r}, standalone_mode=False)
-print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))
-"""
-
-
-def _modules(args, cwd) -> set[str]:
-    out = subprocess.run(
-        [sys.executable, "-c", WARM.format(args=args)], capture_output=True, text=True, check=True, cwd=cwd
-    ).stdout
-    return set(json.loads(out.strip().splitlines()[-1]))
-
-
 def test_a_warm_cache_loads_no_yaml(own_cache, tmp_path):
-    cold = _modules(["taps"], tmp_path)
-    warm = _modules(["taps"], tmp_path)
+    cold = loaded_modules(["taps"], tmp_path)
+    warm = loaded_modules(["taps"], tmp_path)
     assert "yaml" in cold and "yaml" not in warm
 
 
@@ -149,8 +133,8 @@ def test_a_cached_imported_network_needs_no_pgmpy(own_cache, tmp_path):
 
     write_model(lmbayes.load_network("breast").tables, "bif", str(bif))
     args = ["posterior", "--network", str(bif), "-e", "mri=normal"]
-    assert "pgmpy" in _modules(args, tmp_path)
-    assert "pgmpy" not in _modules(args, tmp_path)
+    assert "pgmpy" in loaded_modules(args, tmp_path)
+    assert "pgmpy" not in loaded_modules(args, tmp_path)
 
 
 def test_an_edit_replaces_the_kept_network_instead_of_adding_one(own_cache, tmp_path):

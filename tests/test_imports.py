@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
 import pytest
+from conftest import loaded_modules
 
 HEAVY = ("pgmpy", "networkx", "scipy", "pandas", "sklearn", "torch", "matplotlib", "tqdm")
-
-SCRIPT = """
-import json, sys
-from lmbayes.cli.main import cli
-cli.main({args!r}, standalone_mode=False)
-print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))
-"""
-
 
 @pytest.mark.parametrize(
     "args",
@@ -30,15 +22,7 @@ print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))
     ids=["taps", "taps-case", "posterior", "network-show", "replay"],
 )
 def test_query_path_loads_no_heavy_module(args, tmp_path):
-    # run outside the checkout, so that the installed package is imported
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT.format(args=args)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=tmp_path,
-    ).stdout
-    loaded = set(json.loads(out.strip().splitlines()[-1]))
+    loaded = loaded_modules(args, tmp_path)
     assert "lmbayes" in loaded and "numpy" in loaded
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
 
