@@ -197,10 +197,7 @@ class Network:
 
     def _found_at(self, path: Path) -> None:
         """Name the file as this load did (a kept build remembers how its first load did)."""
-        named = {"path": str(path)}
-        if self.imported:
-            named["name"] = printable(path.stem)
-            named["title"] = f"imported from {printable(path.name)}"
+        named = _imported_names(path) if self.imported else {"path": str(path)}
         self.spec = dataclasses.replace(self.spec, **named)
 
     def _tables(self, values: Mapping[str, np.ndarray] | None = None) -> Tables:
@@ -487,6 +484,11 @@ def load_network(
     return network
 
 
+def _imported_names(path: Path) -> dict[str, str]:
+    """How an imported network is named: by its file."""
+    return {"name": printable(path.stem), "title": f"imported from {printable(path.name)}", "path": str(path)}
+
+
 def _build_network(path: Path, taps: int | None, setting: str | None, pretest: float | None) -> Network:
     if path.suffix.lower() in networks.IMPORTED:
         if not path.is_file():
@@ -495,10 +497,8 @@ def _build_network(path: Path, taps: int | None, setting: str | None, pretest: f
 
         tables = read_tables(str(path))
         spec = NetworkSpec(
-            name=printable(path.stem),
-            title=f"imported from {printable(path.name)}",
+            **_imported_names(path),
             population="",
-            path=str(path),
             target="",
             nodes=tuple(
                 Node(v, "generic", v, "", tables.states[v], tables.parents[v], observable=True) for v in tables.variables
