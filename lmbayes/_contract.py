@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -53,12 +54,22 @@ class TooLargeError(LmbayesError):
     """The query would build a table larger than :data:`MAX_CELLS`."""
 
 
+class _Grad(NamedTuple):
+    """How a step's backward pass gives ``dZ/dA`` for one of its operands ``A``."""
+
+    target: int  # the position of A
+    other: int | None  # the position of the step's other operand B, if any
+    spec: str  # einsum subscripts: dZ/dC (and B) to the labels of A that C or B have
+    spread: tuple[slice | None, ...] | None  # index adding A's other labels (None: none to add)
+
+
 @dataclass(frozen=True)
 class _Step:
     left: int  # positions in the list of live tables (inputs first, then results)
     right: int | None
     labels: Labels  # of the result
     spec: str  # the einsum subscripts of this step
+    grads: tuple[_Grad, ...]  # the backward pass of this step, one per operand
 
 
 @dataclass(frozen=True)
@@ -89,17 +100,17 @@ class Plan:
         root = live[-1]
         grads: list[np.ndarray | None] = [None] * len(live)
         grads[-1] = np.ones_like(root)
-        labels = [*self.inputs, *(s.labels for s in self.steps)]
         for k in range(len(self.steps) - 1, -1, -1):
-            s = self.steps[k]
-            out = len(self.inputs) + k
-            g = grads[out]
+            g = grads[len(self.inputs) + k]
             assert g is not None
-            if s.right is None:
-                _add(grads, s.left, _backward(g, s.labels, None, (), labels[s.left], live[s.left].shape))
-                continue
-            for mine, other in ((s.left, s.right), (s.right, s.left)):
-                _add(grads, mine, _backward(g, s.labels, live[other], labels[other], labels[mine], live[mine].shape))
+            for d in self.steps[k].grads:
+                if d.other is None:
+                    summed = np.einsum(d.spec, g)
+                else:
+                    summed = np.einsum(d.spec, g, live[d.other], optimize=False)
+                if d.spread is not None:  # constant along the labels that only A had
+                    summed = np.broadcast_to(summed[d.spread], live[d.target].shape)
+                _add(grads, d.target, summed)
         joints = []
         for j, table in enumerate(tables):
             g = grads[j]
@@ -120,29 +131,17 @@ def _letters(*groups: Labels) -> dict[Hashable, str]:
     return names
 
 
-def _backward(
-    g: np.ndarray, g_labels: Labels, other: np.ndarray | None, other_labels: Labels, mine: Labels, shape: tuple[int, ...]
-) -> np.ndarray:
-    """``dZ/dA`` for a step ``C = sum A B`` (or ``C = sum A``): ``dZ/dC`` times ``B``, summed to
-    ``A``'s labels, and constant along the labels that only ``A`` had."""
-    seen = set(g_labels) | set(other_labels)
+def _grad(target: int, mine: Labels, result: Labels, other: int | None, other_labels: Labels) -> _Grad:
+    """The backward pass for operand ``target`` (labels ``mine``) of a step whose result has
+    labels ``result`` and whose other operand, if any, ``other_labels``: ``dZ/dA`` is ``dZ/dC``
+    times ``B``, summed to ``A``'s labels, and constant along the labels that only ``A`` had."""
+    seen = set(result) | set(other_labels)
     kept = tuple(a for a in mine if a in seen)
-    name = _letters(g_labels, other_labels)
-    terms = "".join(name[a] for a in g_labels)
-    if other is None:
-        summed = np.einsum(f"{terms}->{''.join(name[a] for a in kept)}", g)
-    else:
-        spec = f"{terms},{''.join(name[a] for a in other_labels)}->{''.join(name[a] for a in kept)}"
-        summed = np.einsum(spec, g, other, optimize=False)
-    return _broadcast(summed, kept, mine, shape)
-
-
-def _broadcast(g: np.ndarray, g_labels: Labels, labels: Labels, shape: tuple[int, ...]) -> np.ndarray:
-    """``g`` (over ``g_labels``, a subset of ``labels`` in the same order) spread over ``labels``."""
-    if len(g_labels) == len(labels):
-        return g
-    index = tuple(slice(None) if a in g_labels else None for a in labels)
-    return np.broadcast_to(g[index], shape)
+    name = _letters(result, other_labels)
+    terms = [result] if other is None else [result, other_labels]
+    spec = ",".join("".join(name[a] for a in t) for t in terms) + "->" + "".join(name[a] for a in kept)
+    spread = None if len(kept) == len(mine) else tuple(slice(None) if a in kept else None for a in mine)
+    return _Grad(target, other, spec, spread)
 
 
 def plan(inputs: Sequence[Labels], output: Labels, sizes: dict[Hashable, int], *, max_cells: int = MAX_CELLS) -> Plan:
@@ -172,9 +171,11 @@ def plan(inputs: Sequence[Labels], output: Labels, sizes: dict[Hashable, int], *
         name = _letters(joined)
         spec = ",".join("".join(name[a] for a in live[p]) for p in positions) + "->" + "".join(name[a] for a in result)
         if len(positions) == 1:
-            steps.append(_Step(positions[0], None, result, spec))
+            steps.append(_Step(positions[0], None, result, spec, (_grad(positions[0], live[positions[0]], result, None, ()),)))
         elif len(positions) == 2:
-            steps.append(_Step(positions[0], positions[1], result, spec))
+            a, b = positions
+            grads = (_grad(a, live[a], result, b, live[b]), _grad(b, live[b], result, a, live[a]))
+            steps.append(_Step(a, b, result, spec, grads))
         else:  # pragma: no cover - greedy contracts in pairs
             raise AssertionError(f"a contraction step of {len(positions)} tables")
         alive.append(len(live))
@@ -183,7 +184,7 @@ def plan(inputs: Sequence[Labels], output: Labels, sizes: dict[Hashable, int], *
     if last != tuple(output):  # the same labels, perhaps in another order
         name = _letters(last)
         spec = "".join(name[a] for a in last) + "->" + "".join(name[a] for a in output)
-        steps.append(_Step(len(live) - 1, None, tuple(output), spec))
+        steps.append(_Step(len(live) - 1, None, tuple(output), spec, (_grad(len(live) - 1, last, tuple(output), None, ()),)))
     return Plan(inputs, tuple(output), tuple(steps))
 
 
