@@ -9,7 +9,7 @@ import click
 
 from lmbayes._text import printable
 from lmbayes.cli import _format
-from lmbayes.cli._options import json_option, network_options, plot_option, reported, wrote
+from lmbayes.cli._options import UserInputError, json_option, network_options, plot_option, reported, wrote
 from lmbayes.cli._words import EPILOG
 
 if TYPE_CHECKING:
@@ -75,7 +75,9 @@ def fit(net: Network, as_json: bool, cohort: str, out: str, top: int) -> None:
     with reported():
         patients = read_cohort(net, cohort)
         patients.require_diagnoses(net.target)
-        result = run_fit(net, patients, source=source_key(cohort))
+        if Path(out).resolve() == Path(net.spec.path).resolve():
+            raise UserInputError(f"--out '{printable(out)}' is the network file read; name a new file for the fitted network")
+        result = run_fit(net, patients, source=source_key(cohort, taken=net.spec.sources))
         write_fitted(net, result, out, f"{result.patients:,} patients of the cohort file {printable(Path(cohort).name)}, fitted with lmbayes fit")
     render = _format.fit_json if as_json else _format.fit_text
     click.echo(render(net, printable(cohort), printable(out), result, top))

@@ -294,7 +294,9 @@ def progress_bar(total: int, show: bool) -> Iterator[Callable[[int], None] | Non
         return
     from tqdm import tqdm
 
-    with tqdm(total=total, unit=" patients", unit_scale=True, leave=False, file=sys.stderr) as bar:
+    from lmbayes.cli._safe_output import unescaped
+
+    with tqdm(total=total, unit=" patients", unit_scale=True, leave=False, file=unescaped(sys.stderr)) as bar:
         yield bar.update
 
 

@@ -82,6 +82,13 @@ class OneLineErrors(click.Group):
             formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """click's, inside :func:`~lmbayes.cli._safe_output.escaping` (every output escaped)."""
+        from lmbayes.cli._safe_output import escaping
+
+        with escaping():
+            return self._main(*args, standalone_mode=standalone_mode, **kwargs)
+
+    def _main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         try:

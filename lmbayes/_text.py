@@ -8,9 +8,10 @@ DOT, pictures) shows such a character as its escape instead of obeying it.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
-__all__ = ["printable", "shown"]
+__all__ = ["printable", "shown", "spreadsheet_cell"]
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # Bidirectional overrides and isolates: not controls (Cf), but they reorder what follows.
@@ -47,3 +48,22 @@ def shown(value: object, limit: int = 40) -> str:
     """
     text = printable(repr(value) if isinstance(value, str) else str(value))
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as written: text beginning with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return gets a leading apostrophe (OWASP's advice against CSV
+    injection); numbers, negative ones included, stay numbers.
+
+    >>> [spreadsheet_cell(v) for v in ("=1+1", "-0.25", -0.25, "@SUM(A1)", "lm", None)]
+    ["'=1+1", '-0.25', -0.25, "'@SUM(A1)", 'lm', None]
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lmbayes._text import printable
+from lmbayes._text import printable, spreadsheet_cell
 from lmbayes.errors import FindingError, InputError, TooFewTapsError, did_you_mean
 from lmbayes.findings import resolve_state
 from lmbayes.spec import MAX_TAPS
@@ -269,8 +269,8 @@ def _write_rows(network: Network, cohort: Cohort, handle: io.TextIOBase, chunk: 
     """The header and the rows, ``chunk`` patients at a time (a cell is a state name, or empty)."""
     spec, target = network.spec, network.target
     writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow([target, *cohort.columns])
-    names = [np.array([*spec.node(c).states, ""], dtype=object) for c in (target, *cohort.columns)]
+    writer.writerow([spreadsheet_cell(c) for c in (target, *cohort.columns)])
+    names = [np.array([*map(spreadsheet_cell, spec.node(c).states), ""], dtype=object) for c in (target, *cohort.columns)]
     for start in range(0, cohort.patients, chunk):
         table = np.column_stack([cohort.diagnosis[start : start + chunk], cohort.states[start : start + chunk]]).astype(int)
         writer.writerows(np.column_stack([names[j][table[:, j]] for j in range(table.shape[1])]).tolist())
