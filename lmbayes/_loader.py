@@ -175,6 +175,11 @@ def _parse(data: Any, where: Where, path: str, digest: str = "") -> NetworkSpec 
     with where.collect():
         for node in nodes.values():
             given = [p for p in parameters if p.startswith(f"{node.id}.given.")]
+            if given and node.parents[:1] == (SHEDDING,):
+                raise where.at(node.id).error("given", (
+                    f"a test of the latent '{SHEDDING}' node takes its sensitivity, not a frequency among patients "
+                    f"with {target} (given); write sensitivity: {{value: ...}}"
+                ))
             if given and node.kind != "sign":
                 if given[0].rsplit(".", 1)[1] != target:
                     raise where.at(node.id).error("given", f"only the target '{target}' can have a given frequency")

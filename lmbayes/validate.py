@@ -256,7 +256,7 @@ def validate(
     plan: list[tuple[str, int | None]] = [("all findings", None), ("before the first tap", 0)]
     plan += [(f"after tap {k}", k) for k in range(1, int(taps.max(initial=0)) + 1)]
     for name, k in plan:
-        keep = np.ones(len(cohort.columns), dtype=bool) if k is None else np.array([tap_of.get(c, 0) <= k for c in cohort.columns])
+        keep = np.ones(len(cohort.columns), dtype=bool) if k is None else np.array([tap_of.get(c, 0) <= k for c in cohort.columns], dtype=bool)
         rows = np.ones(y.size, dtype=bool) if not k else taps >= k
         p, z = p_target(network.tables, target, [c for c, kept in zip(cohort.columns, keep) if kept], states[rows][:, keep])
         if not (z > 0).all():
