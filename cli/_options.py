@@ -287,8 +287,9 @@ def plot_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def progress_bar(total: int, show: bool) -> Iterator[Callable[[int], None] | None]:
-    """A tqdm progress bar on stderr when ``show``; yields its update function (or None)."""
+def progress_bar(total: int, show: bool, unit: str = " patients") -> Iterator[Callable[[int], None] | None]:
+    """A tqdm progress bar on stderr when ``show`` (its rate and the time left as it goes);
+    yields its update function (or None)."""
     if not show:
         yield None
         return
@@ -296,7 +297,7 @@ def progress_bar(total: int, show: bool) -> Iterator[Callable[[int], None] | Non
 
     from lmbayes.cli._safe_output import unescaped
 
-    with tqdm(total=total, unit=" patients", unit_scale=True, leave=False, file=unescaped(sys.stderr)) as bar:
+    with tqdm(total=total, unit=unit, unit_scale=True, leave=False, file=unescaped(sys.stderr)) as bar:
         yield bar.update
 
 
