@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["printable", "shown", "spreadsheet_cell"]
+__all__ = ["decimal", "printable", "shown", "spreadsheet_cell"]
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # Bidirectional overrides and isolates: not controls (Cf), but they reorder what follows.
@@ -50,7 +50,20 @@ def shown(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", flags=re.ASCII)
+_DECIMAL = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def decimal(text: str) -> float | None:
+    """``text`` as a number if it is written as people write one: ASCII digits with at most
+    one decimal point; else None. Python's ``float`` would also read ``1_0`` (as 10), digits
+    of other scripts, ``1e3``, ``inf`` and ``nan``.
+
+    >>> decimal("12.5"), decimal(" 30 "), decimal("1_0"), decimal("\u0661\u0660"), decimal("1e3"), decimal("nan")
+    (12.5, 30.0, None, None, None, None)
+    """
+    text = text.strip()
+    return float(text) if _DECIMAL.fullmatch(text) else None
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
