@@ -295,7 +295,7 @@ def progress_bar(total: int, show: bool, unit: str = " patients") -> Iterator[Ca
         return
     from tqdm import tqdm
 
-    from lmbayes.cli._safe_output import unescaped
+    from lmbayes._escaping import unescaped
 
     with tqdm(total=total, unit=unit, unit_scale=True, leave=False, file=unescaped(sys.stderr)) as bar:
         yield bar.update

@@ -82,8 +82,8 @@ class OneLineErrors(click.Group):
             formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
-        """click's, inside :func:`~lmbayes.cli._safe_output.escaping` (every output escaped)."""
-        from lmbayes.cli._safe_output import escaping
+        """click's, inside :func:`~lmbayes._escaping.escaping` (every output escaped)."""
+        from lmbayes._escaping import escaping
 
         with escaping():
             return self._main(*args, standalone_mode=standalone_mode, **kwargs)
@@ -133,7 +133,7 @@ def _output_closed() -> None:
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
-    from lmbayes.cli._safe_output import unescaped
+    from lmbayes._escaping import unescaped
 
     if unescaped(sys.stdout) is sys.__stdout__:  # the process's own (not a test's capture)
         try:
