@@ -54,6 +54,10 @@ class EscapingStream:
         self._colour = colour
 
     def write(self, text: Any) -> int:
+        if isinstance(text, (bytes, bytearray)):  # click writes bytes (shell completion) as text here
+            if not text:  # click's probe for a binary stream: answer as a text stream does
+                raise TypeError("write() argument must be str, not bytes")
+            text = bytes(text).decode(getattr(self.unescaped, "encoding", None) or "utf-8", errors="replace")
         if isinstance(text, str):
             text = escaped(text, self._colour)
         return self.unescaped.write(text)

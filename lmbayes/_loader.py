@@ -316,6 +316,8 @@ def _check_generated_names(nodes: Mapping[str, Node], where: Where) -> None:
             generated.setdefault(name, f"the '{a.id}' analysis of tap {k}")
     for node in nodes.values():
         with where.collect():
+            if node.id == "id":
+                raise where.at(node.id).error("id", "'id' names the patient column of a cohort file; rename the node")
             if re.fullmatch(r"tap_\d+", node.id):
                 raise where.at(node.id).error("id", "'tap_N' names a tap, which lmbayes generates; rename the node")
             if node.id in generated:

@@ -58,12 +58,16 @@ def target(path: str | Path, what: str, suffixes: Sequence[str] = ()) -> Path:
 def shipped_folders() -> tuple[Path, ...]:
     """The folders of what lmbayes ships, resolved: its package (the networks and cases inside
     it once installed), and in a source checkout the networks, the command line and the docs."""
-    import lmbayes
-    import lmbayes.cli
-    import lmbayes.networks
+    import importlib.util
 
-    folders = {Path(os.path.realpath(Path(m.__file__).parent)) for m in (lmbayes, lmbayes.cli, lmbayes.networks)}
-    checkout = Path(os.path.realpath(Path(lmbayes.__file__).parent.parent))
+    import lmbayes
+
+    package = Path(lmbayes.__file__).parent
+    folders = {Path(os.path.realpath(package))}
+    for name in ("lmbayes.cli", "lmbayes.networks"):  # found, not imported (the command line imports this)
+        found = importlib.util.find_spec(name)
+        folders.update(Path(os.path.realpath(p)) for p in (found.submodule_search_locations or []) if found)
+    checkout = Path(os.path.realpath(package.parent))
     if (checkout / "pyproject.toml").is_file() and (checkout / "networks").resolve() in folders:
         folders.add(checkout / "docs")
     return tuple(sorted(folders))

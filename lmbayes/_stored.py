@@ -2,20 +2,24 @@
 
 Nothing here can run code: the JSON holds strings, numbers, lists and mappings, and each
 field is read back by a decoder that knows its type (a wrong type raises, and the cache
-builds the network again). A network from a lmbayes file keeps its checked spec (reading
-and checking the YAML is the slow part) and rebuilds its tables; a network imported from
-another tool's file keeps its tables (reading them needs pgmpy, which takes seconds).
+builds the network again). A network keeps its checked spec (reading and checking the YAML
+is the slow part) and its probability tables, one float array per node; for a lmbayes network
+the solved calibration too, from which the tables' context (what technique variants and
+draws are built from) is made again without building any table.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lmbayes.calibration import Calibration
 from lmbayes.spec import NetworkSpec, Node, Parameter, Setting
+from lmbayes.tables import Tables
 
 if TYPE_CHECKING:
     from lmbayes.network import Network
@@ -26,55 +30,76 @@ META = "meta"
 
 
 def encode(network: Network) -> dict[str, np.ndarray]:
-    """The network as arrays: ``meta`` (UTF-8 JSON as bytes) and, for an imported network,
-    one float array per table."""
-    spec = network.spec
+    """The network as arrays: ``meta`` (ASCII JSON as bytes) and one float array per table."""
+    t = network.tables
+    if t.batch:
+        raise ValueError("tables over draws are not kept")
     meta: dict[str, Any] = {
-        "spec": _plain(spec),
+        "spec": _plain(network.spec),
         "setting": network.setting,
         "pretest": None if network.setting else network.pretest,
+        "tables": {"variables": list(t.variables), "states": {v: list(t.states[v]) for v in t.variables},
+                   "parents": {v: list(t.parents[v]) for v in t.variables}},
+        "calibration": None if t.calibration is None else _plain(t.calibration),
+        "context": t.context is not None,
     }
-    arrays: dict[str, np.ndarray] = {}
-    if network.imported:
-        t = network.tables
-        meta["tables"] = {"variables": list(t.variables), "states": {v: list(t.states[v]) for v in t.variables},
-                          "parents": {v: list(t.parents[v]) for v in t.variables}}
-        arrays = {f"cpt{i}": np.asarray(t.cpts[v], dtype=float) for i, v in enumerate(t.variables)}
     text = json.dumps(meta, ensure_ascii=True, allow_nan=True)
+    arrays = {f"cpt{i}": np.asarray(t.cpts[v], dtype=np.float64) for i, v in enumerate(t.variables)}
     return {META: np.frombuffer(text.encode("ascii"), dtype=np.uint8), **arrays}
 
 
-def decode(arrays: Mapping[str, np.ndarray]) -> Network:
-    """The network :func:`encode` wrote; a ``ValueError``, ``TypeError`` or ``KeyError`` for
-    anything else."""
-    from lmbayes.network import Network
-    from lmbayes.tables import Tables
-
+def decode(arrays: Mapping[str, np.ndarray]) -> tuple[NetworkSpec, str | None, float | None, Tables]:
+    """What :func:`encode` kept: the spec, the setting, the pre-test probability and the
+    tables; a ``ValueError``, ``TypeError`` or ``KeyError`` for anything else."""
     raw = arrays[META]
     if raw.dtype != np.uint8 or raw.ndim != 1:
         raise TypeError("not a kept network")
     meta = _of(json.loads(raw.tobytes().decode("ascii")), dict)
     spec = _spec(_of(meta["spec"], dict))
     setting, pretest = _optional(meta["setting"], str), _optional(meta["pretest"], float)
-    if "tables" not in meta:
-        return Network(spec, setting=setting, pretest=pretest)
     t = _of(meta["tables"], dict)
     variables = _strings(t["variables"])
     if variables != spec.node_ids:
         raise ValueError("tables and spec disagree")
+    states = {v: _strings(_of(t["states"], dict)[v]) for v in variables}
+    parents = {v: _strings(_of(t["parents"], dict)[v]) for v in variables}
     cpts = {}
     for i, v in enumerate(variables):
         cpt = arrays[f"cpt{i}"]
-        if cpt.dtype != np.float64:
-            raise TypeError("a table is not of floats")
+        shape = tuple(len(states[p]) for p in (*parents[v], v))
+        if cpt.dtype != np.float64 or cpt.shape != shape:
+            raise TypeError("a table is not of floats, or of the wrong shape")
         cpts[v] = cpt
-    tables = Tables(
-        variables=variables,
-        states={v: _strings(_of(t["states"], dict)[v]) for v in variables},
-        parents={v: _strings(_of(t["parents"], dict)[v]) for v in variables},
-        cpts=cpts,
-    )
-    return Network(spec, tables=tables)
+    calibration = None if meta["calibration"] is None else _calibration(meta["calibration"])
+    context = None
+    if _of(meta["context"], bool):
+        if calibration is None:
+            raise ValueError("a context needs its calibration")
+        context = _context(spec, calibration, states, parents, cpts)
+    tables = Tables(variables=variables, states=states, parents=parents, cpts=cpts, calibration=calibration, context=context)
+    return spec, setting, pretest, tables
+
+
+def _calibration(d: Any) -> Calibration:
+    d = _of(d, dict)
+    import dataclasses
+
+    return Calibration(**{f.name: _of(d[f.name], float) for f in dataclasses.fields(Calibration)})
+
+
+def _context(spec: NetworkSpec, calibration: Calibration, states: Mapping[str, tuple[str, ...]],
+             parents: Mapping[str, tuple[str, ...]], cpts: Mapping[str, np.ndarray]) -> Any:
+    """The context :func:`lmbayes.tables.build_tables` made, from the kept tables: the
+    parameters at the file's values, and the joint of the causes (their tables are the
+    first ones built, kept as they were)."""
+    from lmbayes.engine import Engine
+    from lmbayes.kinds import TableContext, explaining
+    from lmbayes.tables import _Values
+
+    causes = [n.id for n in explaining(spec)]
+    first = Tables(variables=tuple(causes), states={c: states[c] for c in causes}, parents={c: parents[c] for c in causes},
+                   cpts={c: cpts[c] for c in causes})
+    return TableContext(spec, _Values(spec, {}, ()), calibration, MappingProxyType({}), causes_joint=Engine(first).joint)
 
 
 def _plain(value: Any) -> Any:
@@ -153,6 +178,8 @@ def _spec(d: dict[str, Any]) -> NetworkSpec:
         tap_label=_of(d["tap_label"], str), tap_analyses=tuple(map(_node, _of(d["tap_analyses"], list))),
         version=_of(d["version"], str), digest=_of(d["digest"], str), not_applicable=_texts(d["not_applicable"]),
     )
-    if set(d) != {f for f in NetworkSpec.__dataclass_fields__} or any(n.kind not in KINDS for n in spec.nodes):
+    import dataclasses
+
+    if set(d) != {f.name for f in dataclasses.fields(NetworkSpec)} or any(n.kind not in KINDS for n in spec.nodes):
         raise ValueError("not a kept network")
     return spec

@@ -51,12 +51,12 @@ def shown(value: object, limit: int = 40) -> str:
 
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", flags=re.ASCII)
-_DECIMAL = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 def decimal(text: str) -> float | None:
     """``text`` as a number if it is written as people write one: ASCII digits with at most
-    one decimal point; else None. Python's ``float`` would also read ``1_0`` (as 10), digits
+    one decimal point, perhaps a sign; else None. Python's ``float`` would also read ``1_0`` (as 10), digits
     of other scripts, ``1e3``, ``inf`` and ``nan``.
 
     >>> decimal("12.5"), decimal(" 30 "), decimal("1_0"), decimal("\u0661\u0660"), decimal("1e3"), decimal("nan")

@@ -73,7 +73,7 @@ def read(text: str, file: str, kind: str, duplicates: list[NetworkFileError] | N
 
 
 def line_at(text: str, index: int) -> int:
-    """The line of the character at ``index``, counting line feeds only (1-based): YAML also
+    r"""The line of the character at ``index``, counting line feeds only (1-based): YAML also
     ends a line at NEL, LS and PS, which editors do not, and Python's ``splitlines`` at form
     feeds too.
 

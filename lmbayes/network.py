@@ -184,7 +184,7 @@ class Network:
                 f"a pre-test probability of {pretest!r} is below {MIN_PRETEST:g}, the smallest lmbayes computes "
                 "with (double precision); give a larger one"
             )
-        if tables is not None and (pretest is not None or setting is not None):
+        if tables is not None and tables.context is None and (pretest is not None or setting is not None):
             raise NoTargetError("a pre-test probability or setting needs a lmbayes network file with a target")
         self.spec = spec
         self.setting = setting
@@ -480,9 +480,13 @@ def load_network(
     path = networks.resolve(networks.DEFAULT if name_or_path is None else name_or_path)
     from lmbayes import _stored
 
+    def kept(arrays: Any) -> Network:
+        spec, setting_kept, pretest_kept, tables = _stored.decode(arrays)
+        return Network(spec, setting=setting_kept, pretest=pretest_kept, tables=tables)
+
     network = cached(
         path, (taps, setting, pretest), lambda: _build_network(path, taps, setting, pretest),
-        encode=_stored.encode, decode=_stored.decode,
+        encode=_stored.encode, decode=kept,
     )
     if network.spec.path != str(path):  # the same file, kept when it was named another way
         network._found_at(path)

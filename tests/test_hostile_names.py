@@ -29,6 +29,7 @@ COLLISIONS = {
     "tap_test named csf": ([(r"^  ctc:$", "  csf:")], "csf", r"^  csf:\n.*$"),
     "sign named ctc_1": ([(r"^  cranial_nerve_palsy:$", "  ctc_1:")], "ctc_1", r"^  ctc_1:\n.*$"),
     "sign named like a tap beyond the file's taps": ([(r"^  cranial_nerve_palsy:$", f"  protein_{MAX_TAPS}:")], f"protein_{MAX_TAPS}", rf"^  protein_{MAX_TAPS}:\n.*$"),
+    "sign named id, the cohort's patient column": ([(r"^  cranial_nerve_palsy:$", "  id:")], "id", r"^  id:\n.*$"),
     "test named tap_2": ([(r"^  cranial_nerve_palsy:$", "  tap_2:")], "tap_2", r"^  tap_2:\n.*$"),
     "analysis named like another's tap": ([(r"^  protein:$", "  cells_1:")], "cells_1", r"^  cells_1:\n.*$"),
     "analysis named tap": ([(r"^  ctdna:$", "  tap:")], "tap", r"^  tap:\n.*$"),
@@ -53,7 +54,7 @@ def test_network_check_reports_the_collision_with_file_line_and_node(tmp_path, w
     path.write_text(text, encoding="utf-8")
     result = CliRunner().invoke(cli, ["network", "check", str(path)])
     assert result.exit_code == 1, result.output
-    clash = [line for line in result.stdout.splitlines() if "generate" in line or "group" in line]
+    clash = [line for line in result.stdout.splitlines() if "field 'id'" in line or "field 'group'" in line]
     assert clash, result.stdout
     assert clash[0].startswith(f"clash.yaml, line {line_of(text, line_pattern)}: node '{node}', field "), clash[0]
     with pytest.raises(lmbayes.NetworkFileError):
