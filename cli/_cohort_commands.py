@@ -9,14 +9,12 @@ import click
 
 from lmbayes._text import printable
 from lmbayes.cli import _format
-from lmbayes.cli._options import UserInputError, json_option, network_options, plot_option, reported, wrote
+from lmbayes.cli._options import UserInputError, json_option, network_options, plot_option, reported, wrote, yes_option
 from lmbayes.cli._words import EPILOG
 
 if TYPE_CHECKING:
     from lmbayes.network import Network
 
-#: A bootstrap expected to take longer than this many minutes is confirmed first.
-BOOTSTRAP_MINUTES = 1.0
 #: The time of one patient in one resample at one stage (measured: 4,500 resamples of 1,000
 #: patients over 8 stages in 60 s on a shared 2-core machine), for the estimate.
 SECONDS_PER_CELL = 1.7e-6
@@ -30,8 +28,7 @@ SECONDS_PER_CELL = 1.7e-6
 @click.option("--bootstrap", type=click.IntRange(0, 100_000), default=200, show_default=True, metavar="N",
               help="Bootstrap resamples for the 95% intervals (0: none).")
 @click.option("--seed", type=click.IntRange(0), default=1, show_default=True, help="Seed of the resamples, 0 or more (same seed, same output).")
-@click.option("--yes", "-y", "confirmed", is_flag=True,
-              help=f"Run a bootstrap expected to take over {BOOTSTRAP_MINUTES:g} minute without asking.")
+@yes_option
 @plot_option
 def validate(
     net: Network, as_json: bool, cohort: str, bins: int, bootstrap: int, seed: int, confirmed: bool, plot_path: str | None,
@@ -80,22 +77,16 @@ def validate(
 
 
 def _confirm_bootstrap(bootstrap: int, patients: int, total: int, confirmed: bool) -> None:
-    """Ask before a bootstrap expected to take over :data:`BOOTSTRAP_MINUTES` (refuse it
-    without --yes when no one can answer)."""
-    import sys
+    """Ask before a bootstrap expected to take over a minute (refuse it without --yes when no
+    one can answer)."""
+    from lmbayes.cli._options import confirm_cost, fewer
 
     minutes = total * patients * SECONDS_PER_CELL / 60
-    if confirmed or minutes <= BOOTSTRAP_MINUTES:
-        return
     cost = (
         f"--bootstrap {bootstrap:,} on {patients:,} patients takes about {minutes:,.0f} minutes "
         f"(at {SECONDS_PER_CELL * 1e6:g} microseconds per patient, resample and stage)"
     )
-    fewer = max(10, int(float(f"{bootstrap * BOOTSTRAP_MINUTES / minutes:.2g}")))
-    if not sys.stdin.isatty():
-        raise UserInputError(f"{cost}; add --yes to run it, or ask for fewer (e.g. --bootstrap {fewer:,})")
-    if not click.confirm(f"{cost}. Run it?", default=False, err=True):
-        raise click.ClickException(f"not run; ask for fewer resamples (e.g. --bootstrap {fewer:,}) or answer y")
+    confirm_cost(cost, minutes, f"--bootstrap {fewer(bootstrap, minutes):,}", confirmed)
 
 
 @click.command(epilog=EPILOG)

@@ -383,7 +383,7 @@ def test_ctrl_c_while_the_modules_load_is_quiet(tmp_path):
 def test_ctrl_c_during_a_long_computation_exits_130(tmp_path):
     """Before: click printed "Aborted!" and exited 1."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "lmbayes", "taps", "--uncertainty", "--draws", "1000000"],
+        [sys.executable, "-m", "lmbayes", "taps", "--uncertainty", "--draws", "1000000", "--yes"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as from a terminal, whatever runs pytest
     )

@@ -205,7 +205,7 @@ def test_a_long_bootstrap_is_confirmed_on_a_terminal(monkeypatch, answer, code):
     if code == 0:
         assert json.loads(out)["bootstrap"] == 20
     else:
-        assert err.splitlines()[-1].startswith("Error: not run; ask for fewer resamples (e.g. --bootstrap ")
+        assert err.splitlines()[-1].startswith("Error: not run; ask for fewer (e.g. --bootstrap ")
 
 
 def test_a_short_bootstrap_runs_without_asking():
@@ -292,3 +292,31 @@ def test_validate_shows_progress_with_time_left_and_ctrl_c_prints_what_was_done(
     assert os.waitstatus_to_exitcode(status) == 130
     assert "Interrupted during the bootstrap: the results above have no intervals." in text
     assert "AUC" in text and "Traceback" not in text
+
+
+@pytest.mark.parametrize("command", ["posterior", "taps", "plan"])
+def test_draws_over_a_minute_need_yes_when_no_one_can_answer(command):
+    started = time.monotonic()
+    code, _, err = run([command, "--uncertainty", "--draws", "1000000"])
+    line = one_error(code, err)
+    assert code == 2 and "--draws 1,000,000 takes about 5 minutes" in line and "--yes" in line
+    assert time.monotonic() - started < 20  # refused before drawing
+
+
+def test_draws_under_a_minute_run_without_asking():
+    code, out, _ = run(["posterior", "--uncertainty", "--draws", "100", "--json"])
+    assert code == 0 and json.loads(out)["uncertainty"]["draws"] == 100
+
+
+@pytest.mark.parametrize("answer, code", [("n\n", 1), ("y\n", 0)], ids=["no", "yes"])
+def test_many_draws_are_confirmed_on_a_terminal(monkeypatch, answer, code):
+    from lmbayes.cli import _options
+
+    monkeypatch.setattr(_options, "SECONDS_PER_DRAW", 1.0)  # 100 draws now count as long
+    import click.testing
+
+    monkeypatch.setattr(click.testing._NamedTextIOWrapper, "isatty", lambda self: True, raising=False)
+    got, out, err = run(["posterior", "--uncertainty", "--draws", "100", "--json"], input=answer)
+    assert got == code and "Run it?" in err, err
+    if code:
+        assert err.splitlines()[-1].startswith("Error: not run; ask for fewer (e.g. --draws ")

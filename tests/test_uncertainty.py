@@ -214,7 +214,7 @@ def test_running_out_of_memory_is_one_line_suggesting_fewer_draws(runner, monkey
         raise _ArrayMemoryError((1_000_000, 64, 2), np.dtype(float))
 
     monkeypatch.setattr(uncertainty, "tap_intervals", exhausted)
-    result = runner.invoke(cli, ["taps", "--uncertainty", "--draws", "1000000"])
+    result = runner.invoke(cli, ["taps", "--uncertainty", "--draws", "1000000", "--yes"])
     assert result.exit_code == 1
     assert result.output == "Error: not enough memory for 1,000,000 parameter draws; ask for fewer (e.g. --draws 100000)\n"
 
