@@ -125,6 +125,8 @@ def export(net: Network, fmt: str | None, output: str) -> None:
             )
         fmt = suffix
     fmt = fmt.lower()
+    if Path(output).resolve() == Path(net.spec.path).resolve():
+        raise UserInputError(f"'{printable(output)}' is the network file read; name a new file for the export")
     with reported():
         write_model(net.tables, fmt, output)
     click.echo(f"wrote {printable(output)} ({fmt})")

@@ -114,6 +114,17 @@ def test_fit_never_writes_over_the_network_it_read(tmp_path):
     assert mine.read_text(encoding="utf-8") == NETWORK
 
 
+def test_export_never_writes_over_the_network_it_read(tmp_path):
+    pytest.importorskip("pgmpy")
+    bif = tmp_path / "net.bif"
+    code, _, err = run(["network", "export", str(bif)])
+    assert code == 0, err
+    before = bif.read_bytes()
+    code, _, err = run(["network", "export", "--network", str(bif), "--format", "bif", str(bif)])
+    one_error(code, err)
+    assert "the network file read" in err and bif.read_bytes() == before
+
+
 def test_a_cohort_named_like_a_source_does_not_replace_its_citation(tmp_path):
     import yaml
 
