@@ -9,7 +9,7 @@ import click
 
 from lmbayes._text import printable
 from lmbayes.cli import _format
-from lmbayes.cli._options import json_option, network_options, plot_option, reported, wrote
+from lmbayes.cli._options import csv_option, json_option, network_options, plot_option, reported, wrote
 from lmbayes.cli._words import EPILOG
 
 if TYPE_CHECKING:
@@ -19,13 +19,14 @@ if TYPE_CHECKING:
 @click.command(epilog=EPILOG)
 @network_options
 @json_option
+@csv_option
 @click.argument("cohort", metavar="COHORT.csv")
 @click.option("--bins", type=click.IntRange(2, 100), default=10, show_default=True, help="Groups of patients by P(LM) in the calibration table.")
 @click.option("--bootstrap", type=click.IntRange(0, 100_000), default=200, show_default=True, metavar="N",
               help="Bootstrap resamples for the 95% intervals (0: none).")
 @click.option("--seed", type=click.IntRange(0), default=1, show_default=True, help="Seed of the resamples, 0 or more (same seed, same output).")
 @plot_option
-def validate(net: Network, as_json: bool, cohort: str, bins: int, bootstrap: int, seed: int, plot_path: str | None) -> None:
+def validate(net: Network, as_json: bool, as_csv: bool, cohort: str, bins: int, bootstrap: int, seed: int, plot_path: str | None) -> None:
     """Check the network's P(LM) against a cohort of patients with known diagnoses.
 
     COHORT.csv has one row per patient and one column per finding (node ids, as in `lmbayes
@@ -47,6 +48,9 @@ def validate(net: Network, as_json: bool, cohort: str, bins: int, bootstrap: int
 
         with reported():
             wrote(calibration_curve(result, plot_path, f"{net.label}: {printable(cohort)}"))
+    if as_csv:
+        click.echo(_format.validate_csv(result))
+        return
     render = _format.validate_json if as_json else _format.validate_text
     click.echo(render(net, printable(cohort), result))
 

@@ -51,7 +51,7 @@ def test_validate_the_shipped_cohort_fits_80_columns_and_gives_json(tmp_path):
     data = json.loads(invoke_cleanly(["validate", "breast_cohort", "--pretest", "0.2", "--bootstrap", "50", "--json"]).output)
     assert data["cohort"] == "breast_cohort" and data["lm"] == 221
     assert [s["name"] for s in data["stages"][:2]] == ["all findings", "before the first tap"]
-    assert set(data["stages"][0]["slope"]) == {"value", "low", "high"}
+    assert set(data["stages"][0]["slope"]) == {"value", "low", "high", "reason"}
     assert data["yields"][2]["network"] == pytest.approx(0.85)
 
 
