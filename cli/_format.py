@@ -58,8 +58,9 @@ def _style(text: str, fg: str) -> str:
 
 
 def _fill(text: str, indent: str = "") -> str:
-    """TEXT wrapped to the terminal, never inside a word: a file name with a hyphen stays whole."""
-    return textwrap.fill(text, width(), subsequent_indent=indent, break_on_hyphens=False)
+    """TEXT wrapped to the terminal, never inside a word: a file name stays whole (and can be
+    copied), even one longer than the line."""
+    return textwrap.fill(text, width(), subsequent_indent=indent, break_on_hyphens=False, break_long_words=False)
 _BLOCKS = " ▏▎▍▌▋▊▉█"
 
 
