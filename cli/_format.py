@@ -718,10 +718,12 @@ def _csv(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     import csv
     import io
 
+    from lmbayes._text import spreadsheet_cell
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([map(spreadsheet_cell, row) for row in rows])
     return out.getvalue().rstrip("\n")
 
 

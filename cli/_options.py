@@ -287,14 +287,17 @@ def plot_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def progress_bar(total: int, show: bool) -> Iterator[Callable[[int], None] | None]:
-    """A tqdm progress bar on stderr when ``show``; yields its update function (or None)."""
+def progress_bar(total: int, show: bool, unit: str = " patients") -> Iterator[Callable[[int], None] | None]:
+    """A tqdm progress bar on stderr when ``show`` (its rate and the time left as it goes);
+    yields its update function (or None)."""
     if not show:
         yield None
         return
     from tqdm import tqdm
 
-    with tqdm(total=total, unit=" patients", unit_scale=True, leave=False, file=sys.stderr) as bar:
+    from lmbayes._escaping import unescaped
+
+    with tqdm(total=total, unit=unit, unit_scale=True, leave=False, file=unescaped(sys.stderr)) as bar:
         yield bar.update
 
 

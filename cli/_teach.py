@@ -244,20 +244,26 @@ def step_answer(lesson: Lesson, k: int, guess: float | None, group: ClassGuesses
 
 def run_steps(
     lesson: Lesson, group: ClassGuesses | None, cols: int, read: Callable[[], str], err: bool = False,
+    guesses: list[float | None] | None = None,
 ) -> tuple[float | None, ...] | None:
     """Step through the lesson: question, a guess (or Enter), answer; screens on stderr when
-    ``err``. The guesses, one per step; None when the room quits (``q`` or the end of input)."""
+    ``err``. The guesses, one per step; None when the room quits (``q``, the end of input, or
+    a terminal that closed). ``guesses``, if given, holds the guesses of the steps answered so
+    far, whatever ends the run (Ctrl-C included)."""
 
     def say(lines: Sequence[str], nl: bool = True) -> None:
         click.echo("\n".join(lines), nl=nl, err=err)
 
-    guesses: list[float | None] = []
+    guesses = guesses if guesses is not None else []
     say([*_wrap(INSTRUCTIONS, cols), *_wrap(f"Before any finding P(LM) is {percent(lesson.prior)} (the prior).", cols)])
     for k in range(1, len(lesson.steps) + 1):
         say(step_question(lesson, k, cols))
         while True:
             say(["P(LM) now, in %? "], nl=False)
-            line = read()
+            try:
+                line = read()
+            except (OSError, ValueError):  # the terminal closed (EIO), or standard input did
+                line = ""
             if not line or line.strip().lower() in ("q", "quit"):
                 if not line:  # the end of input: the prompt's line is still open
                     say([""])
@@ -274,9 +280,13 @@ def run_steps(
     return tuple(guesses)
 
 
-def lesson_json(net: Network, lesson: Lesson, card: Scorecard) -> str:
+def lesson_json(net: Network, lesson: Lesson, card: Scorecard, stopped_at: int | None = None) -> str:
+    """The lesson as JSON; ``stopped_at``, the step at which the room stopped (the steps after
+    it were not shown, and their guesses are null)."""
     case = lesson.case
+    stop = {} if stopped_at is None else {"stopped_at_step": stopped_at}
     return dumps({
+        **stop,
         "level_gap": lesson.gap,
         "case": case.name,
         "title": case.title,

@@ -88,8 +88,16 @@ def replay(case_name: str, step: bool, guesses_path: str | None, as_json: bool, 
     cols = _teach.columns()
     typed: tuple[float | None, ...] = ()
     if step and _teach.interactive():
-        stepped = _teach.run_steps(taught, group, cols, read=lambda: sys.stdin.readline(), err=as_json)
-        if stepped is None:
+        so_far: list[float | None] = []
+        try:
+            stepped = _teach.run_steps(taught, group, cols, read=lambda: sys.stdin.readline(), err=as_json, guesses=so_far)
+        except KeyboardInterrupt:  # Ctrl-C: with --json, the steps answered so far, then the usual end
+            if as_json:
+                click.echo(_teach.lesson_json(net, taught, scorecard(taught, so_far, group), stopped_at=len(so_far) + 1))
+            raise
+        if stepped is None:  # q or the end of input: with --json, the steps answered so far
+            if as_json:
+                click.echo(_teach.lesson_json(net, taught, scorecard(taught, so_far, group), stopped_at=len(so_far) + 1))
             return
         typed = stepped
     elif step:

@@ -82,6 +82,13 @@ class OneLineErrors(click.Group):
             formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """click's, inside :func:`~lmbayes._escaping.escaping` (every output escaped)."""
+        from lmbayes._escaping import escaping
+
+        with escaping():
+            return self._main(*args, standalone_mode=standalone_mode, **kwargs)
+
+    def _main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         run: Any = super().main  # click's overloads do not admit a forwarded *args
         if not standalone_mode:
             return run(*args, standalone_mode=False, **kwargs)
@@ -103,12 +110,38 @@ class OneLineErrors(click.Group):
             sys.exit(exc.exit_code)
         except (click.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort, after a line break
             interrupted()
+        except OSError as exc:
+            import errno
+
+            if exc.errno not in (errno.EPIPE, errno.EIO, errno.ENXIO, errno.EBADF):
+                raise
+            _output_closed()
         except MemoryError:
             from lmbayes.cli._options import out_of_memory
 
             click.echo(f"Error: {out_of_memory()}", err=True)
             sys.exit(1)
         sys.exit(0)
+
+
+def _output_closed() -> None:
+    """The terminal or the pipe closed (the reader went away): one line if stderr is still
+    there, no traceback, exit 1; later writes go nowhere (no second error while ending)."""
+    import os
+
+    try:
+        sys.stderr.write("Error: the output was closed before the command finished\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    from lmbayes._escaping import unescaped
+
+    if unescaped(sys.stdout) is sys.__stdout__:  # the process's own (not a test's capture)
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())  # Python's flush at exit writes nowhere
+        except (OSError, ValueError, AttributeError):
+            pass
+    sys.exit(1)
 
 
 @click.group(

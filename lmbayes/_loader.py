@@ -146,6 +146,7 @@ def _parse(data: Any, where: Where, path: str, digest: str = "") -> NetworkSpec 
         if node.parents == ("",):  # a feature: a child of the target (none until the target is valid)
             nodes[node_id] = dataclasses.replace(node, parents=(target,) if valid_target else ())
     _check_references(nodes, parameters, where, broken)
+    _check_generated_names(nodes, where)
 
     with where.collect():
         if target in broken:
@@ -175,6 +176,11 @@ def _parse(data: Any, where: Where, path: str, digest: str = "") -> NetworkSpec 
     with where.collect():
         for node in nodes.values():
             given = [p for p in parameters if p.startswith(f"{node.id}.given.")]
+            if given and node.parents[:1] == (SHEDDING,):
+                raise where.at(node.id).error("given", (
+                    f"a test of the latent '{SHEDDING}' node takes its sensitivity, not a frequency among patients "
+                    f"with {target} (given); write sensitivity: {{value: ...}}"
+                ))
             if given and node.kind != "sign":
                 if given[0].rsplit(".", 1)[1] != target:
                     raise where.at(node.id).error("given", f"only the target '{target}' can have a given frequency")
@@ -287,6 +293,43 @@ def _check_references(
                         "prior_given.values",
                         f"expected one value for each state of '{given_by.id}': {', '.join(given_by.states)}",
                     )
+
+
+def _check_generated_names(nodes: Mapping[str, Node], where: Where) -> None:
+    """Every node whose name is also one lmbayes generates: each tap's cytology ``csf_K``, its
+    test ``tap_K``, and each per-tap analysis's ``{id}_K`` for K up to :data:`MAX_TAPS` (any
+    number of taps may be asked for). A collision would silently merge two nodes."""
+    analyses = [n for n in nodes.values() if KINDS[n.kind].per_tap]
+    generated: dict[str, str] = {}  # name -> what generates it
+    for k in range(1, MAX_TAPS + 1):
+        generated[f"csf_{k}"] = f"the cytology of tap {k}"
+        generated[f"tap_{k}"] = f"tap {k} itself"
+    for a in analyses:
+        names = [f"{a.id}_{k}" for k in range(1, MAX_TAPS + 1)]
+        taken = [n for n in names if n in generated]
+        with where.collect():
+            if taken:
+                more = f" (and {len(taken) - 1} more, to {taken[-1]})" if len(taken) > 1 else ""
+                raise where.at(a.id).error("id", (
+                    f"generates '{taken[0]}'{more}, the name lmbayes gives {generated[taken[0]]}; rename the analysis"
+                ))
+        for k, name in enumerate(names, 1):
+            generated.setdefault(name, f"the '{a.id}' analysis of tap {k}")
+    for node in nodes.values():
+        with where.collect():
+            if re.fullmatch(r"tap_\d+", node.id):
+                raise where.at(node.id).error("id", "'tap_N' names a tap, which lmbayes generates; rename the node")
+            if node.id in generated:
+                raise where.at(node.id).error("id", (
+                    f"'{node.id}' is also the name lmbayes generates for {generated[node.id]}; rename the node"
+                ))
+    ids = {a.id for a in analyses}
+    for a in analyses:
+        with where.collect():
+            if a.group and (not ID.match(a.group) or a.group in generated):
+                raise where.at(a.id).error("group", f"expected a snake_case group name that names no node, got {shown(a.group)}")
+            if a.group in ids and a.group != a.id:
+                raise where.at(a.id).error("group", f"'{a.group}' is another analysis; a group has a name of its own")
 
 
 def _topological(nodes: Mapping[str, Node], where: Where) -> tuple[Node, ...]:

@@ -1,5 +1,9 @@
 """Writing output files: to a checked target, atomically.
 
+Every file lmbayes writes is checked first (:func:`target`): the name the user gave, never a
+file lmbayes ships (its package, the shipped networks and cases, the documentation of a source
+checkout), not even through a symbolic link.
+
 Every file lmbayes writes (a picture, DOT text, a network for another tool) is written to a
 temporary file in the target's folder and renamed over the target only once complete
 (:func:`os.replace`, atomic on POSIX and Windows). A failure halfway (a full disk, an error
@@ -47,7 +51,34 @@ def target(path: str | Path, what: str, suffixes: Sequence[str] = ()) -> Path:
         )
     if checked.exists() and not checked.is_file():
         raise InputError(f"'{printable(text)}' is not a regular file; give the name of a file to write the {what} to")
+    refuse_shipped(checked, what)
     return checked
+
+
+def shipped_folders() -> tuple[Path, ...]:
+    """The folders of what lmbayes ships, resolved: its package (the networks and cases inside
+    it once installed), and in a source checkout the networks, the command line and the docs."""
+    import lmbayes
+    import lmbayes.cli
+    import lmbayes.networks
+
+    folders = {Path(os.path.realpath(Path(m.__file__).parent)) for m in (lmbayes, lmbayes.cli, lmbayes.networks)}
+    checkout = Path(os.path.realpath(Path(lmbayes.__file__).parent.parent))
+    if (checkout / "pyproject.toml").is_file() and (checkout / "networks").resolve() in folders:
+        folders.add(checkout / "docs")
+    return tuple(sorted(folders))
+
+
+def refuse_shipped(path: str | Path, what: str) -> None:
+    """An :class:`~lmbayes.errors.InputError` if writing ``path`` (a file or a folder) would
+    write into lmbayes's own files (:func:`shipped_folders`), followed through links."""
+    real = Path(os.path.realpath(path))
+    for folder in shipped_folders():
+        if real == folder or folder in real.parents:
+            raise InputError(
+                f"'{printable(str(path))}' is among the files lmbayes ships ({printable(str(folder))}), which are "
+                f"never overwritten; write the {what} to a folder of your own"
+            )
 
 
 def write_atomically(path: str | Path, write: Callable[[Path], None]) -> Path:

@@ -8,9 +8,10 @@ DOT, pictures) shows such a character as its escape instead of obeying it.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
-__all__ = ["printable", "shown"]
+__all__ = ["decimal", "printable", "shown", "spreadsheet_cell"]
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # Bidirectional overrides and isolates: not controls (Cf), but they reorder what follows.
@@ -47,3 +48,35 @@ def shown(value: object, limit: int = 40) -> str:
     """
     text = printable(repr(value) if isinstance(value, str) else str(value))
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", flags=re.ASCII)
+_DECIMAL = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def decimal(text: str) -> float | None:
+    """``text`` as a number if it is written as people write one: ASCII digits with at most
+    one decimal point; else None. Python's ``float`` would also read ``1_0`` (as 10), digits
+    of other scripts, ``1e3``, ``inf`` and ``nan``.
+
+    >>> decimal("12.5"), decimal(" 30 "), decimal("1_0"), decimal("\u0661\u0660"), decimal("1e3"), decimal("nan")
+    (12.5, 30.0, None, None, None, None)
+    """
+    text = text.strip()
+    return float(text) if _DECIMAL.fullmatch(text) else None
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as written: text beginning with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return gets a leading apostrophe (OWASP's advice against CSV
+    injection); numbers, negative ones included, stay numbers.
+
+    >>> [spreadsheet_cell(v) for v in ("=1+1", "-0.25", -0.25, "@SUM(A1)", "lm", None)]
+    ["'=1+1", '-0.25', -0.25, "'@SUM(A1)", 'lm', None]
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value

@@ -23,7 +23,7 @@ import yaml
 
 from lmbayes.errors import NetworkFileError
 
-__all__ = ["MAX_DIGITS", "Lines", "LongNumber", "read"]
+__all__ = ["MAX_DIGITS", "Lines", "LongNumber", "line_at", "read"]
 
 # libyaml's parser when PyYAML was built with it: about 60 ms faster per command here.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -56,11 +56,31 @@ def read(text: str, file: str, kind: str, duplicates: list[NetworkFileError] | N
         if _MAYBE_ALIAS.search(text):
             _refuse_aliases(text, kind)
         return _construct(text, file, duplicates)
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses (a control character)
+        from lmbayes._text import printable
+
+        where = line_at(text, exc.position)
+        character = printable(chr(exc.character)) if isinstance(exc.character, int) else "a character"
+        raise NetworkFileError(
+            f"{file}, line {where}: not valid YAML ({character} is not allowed in a YAML file; remove it, "
+            "or write it as an escape inside double quotes)"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = f", line {mark.line + 1}" if mark is not None else ""
+        line = f", line {line_at(text, mark.index)}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "malformed YAML"
         raise NetworkFileError(f"{file}{line}: not valid YAML ({problem})") from None
+
+
+def line_at(text: str, index: int) -> int:
+    """The line of the character at ``index``, counting line feeds only (1-based): YAML also
+    ends a line at NEL, LS and PS, which editors do not, and Python's ``splitlines`` at form
+    feeds too.
+
+    >>> line_at("a\nb\x85c\u2028d", 6)
+    2
+    """
+    return text.count("\n", 0, max(0, index)) + 1
 
 
 def _refuse_aliases(text: str, kind: str) -> None:
@@ -84,7 +104,7 @@ def _construct(text: str, file: str, duplicates: list[NetworkFileError] | None) 
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
             key = loader.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
+            line = line_at(text, key_node.start_mark.index)
             if not isinstance(key, (str, int, float, bool, LongNumber)) and key is not None:
                 raise yaml.constructor.ConstructorError(
                     None, None, "a key must be a plain name, not a list or a mapping", key_node.start_mark
@@ -139,5 +159,5 @@ class Lines:
                 match = None
             if match is None:
                 break
-            current, line = match, match.start_mark.line + 1
+            current, line = match, line_at(self.text, match.start_mark.index)
         return line

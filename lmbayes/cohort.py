@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lmbayes._text import printable
+from lmbayes._text import printable, shown, spreadsheet_cell
 from lmbayes.errors import FindingError, InputError, TooFewTapsError, did_you_mean
 from lmbayes.findings import resolve_state
 from lmbayes.spec import MAX_TAPS
@@ -204,16 +204,21 @@ def _columns(network: Network, header: list[str], where: str, line: int) -> tupl
             if not name:
                 problem = "an empty column name"
             elif column in spec.node_ids:
-                problem = f"'{printable(name)}' is not observed (a hidden node of the network)"
-            elif column.rsplit("_", 1)[0] == "csf" and column.rsplit("_", 1)[-1].isdigit():
+                problem = f"{shown(name)} is not observed (a hidden node of the network)"
+            elif re.fullmatch(r"csf_[1-9][0-9]{0,5}", column, flags=re.ASCII):
                 tap = int(column.rsplit("_", 1)[-1])
-                problem = f"'{printable(name)}': the network models {spec.n_taps} taps"
+                problem = f"{shown(name)}: the network models {spec.n_taps} taps"
                 if 1 <= tap <= MAX_TAPS:
-                    named = [int(h.rsplit("_", 1)[-1]) for h in header if re.fullmatch(r"[a-z_]+_(10|[1-9])", h.lower())]
-                    raise TooFewTapsError(f"{where}, line {line}, column {k}: {problem}", needed=max(named))
+                    named = [int(h.rsplit("_", 1)[-1]) for h in header if re.fullmatch(r"[a-z_]+_(10|[1-9])", h.lower(), flags=re.ASCII)]
+                    raise TooFewTapsError(f"{where}, line {line}, column {k}: {problem}", needed=max([tap, *named]))
                 problem += f"; lmbayes models at most {MAX_TAPS}"
+            elif re.fullmatch(r"[a-z_]+_\w+", column.lower()) and column.rsplit("_", 1)[0].lower() in {n.template or "csf" for n in spec.nodes if n.tap}:
+                problem = (
+                    f"{shown(name)} is not a tap's column: a tap is numbered 1 to {spec.n_taps} in ASCII digits "
+                    f"without a leading zero (e.g. {column.rsplit('_', 1)[0].lower()}_1)"
+                )
             else:
-                problem = f"unknown column '{printable(name)}'{hint}"
+                problem = f"unknown column {shown(name)}{hint}"
             raise CohortError(
                 f"{where}, line {line}, column {k}: {problem}; columns are the node ids of `lmbayes network nodes`, "
                 f"{target} and {ID}"
@@ -269,8 +274,8 @@ def _write_rows(network: Network, cohort: Cohort, handle: io.TextIOBase, chunk: 
     """The header and the rows, ``chunk`` patients at a time (a cell is a state name, or empty)."""
     spec, target = network.spec, network.target
     writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow([target, *cohort.columns])
-    names = [np.array([*spec.node(c).states, ""], dtype=object) for c in (target, *cohort.columns)]
+    writer.writerow([spreadsheet_cell(c) for c in (target, *cohort.columns)])
+    names = [np.array([*map(spreadsheet_cell, spec.node(c).states), ""], dtype=object) for c in (target, *cohort.columns)]
     for start in range(0, cohort.patients, chunk):
         table = np.column_stack([cohort.diagnosis[start : start + chunk], cohort.states[start : start + chunk]]).astype(int)
         writer.writerows(np.column_stack([names[j][table[:, j]] for j in range(table.shape[1])]).tolist())

@@ -246,7 +246,14 @@ class _Counts:
             rows = slice(start, start + batch.CHUNK)
             post = batch.joint(tables, cohort.columns, cohort.states[rows], self.core)
             post = post.reshape(post.shape[0], -1)
-            post /= post.sum(axis=1, keepdims=True)
+            total = post.sum(axis=1, keepdims=True)
+            if not (total > 0).all():  # a row the network cannot produce: named, not a warning
+                line = cohort.lines[start + int(np.argmin(total[:, 0] > 0))]
+                raise FitError(
+                    f"{cohort.source}, line {line}: findings impossible under the network (probability 0); "
+                    "correct the row, or widen the number that rules it out"
+                )
+            post /= total
             weights = post @ self.conditions
             recorded = self.recorded[rows]
             chunk = np.stack([

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -19,14 +20,21 @@ if TYPE_CHECKING:
 __all__ = ["fitted_text", "source_key", "write_fitted"]
 
 
-def source_key(cohort: str) -> str:
-    """The key a fitted network file cites a cohort by: its file name as a snake_case id.
+def source_key(cohort: str, taken: Collection[str] = ()) -> str:
+    """The key a fitted network file cites a cohort by: its file name as a snake_case id,
+    never one of the ``taken`` keys (the network's own sources: a cohort file called
+    ``glantz1998.csv`` must not replace the citation of glantz1998).
 
     >>> source_key("data/My Cohort-2026.csv")
     'my_cohort_2026'
+    >>> source_key("glantz1998.csv", taken={"glantz1998", "glantz1998_cohort"})
+    'glantz1998_cohort_2'
     """
     key = re.sub(r"[^a-z0-9_]+", "_", Path(cohort).stem.lower()).strip("_")
-    return key if key[:1].isalpha() else f"cohort_{key}"
+    key = key if key[:1].isalpha() else f"cohort_{key}"
+    if key in taken:
+        key = next(k for k in (f"{key}_cohort", *(f"{key}_cohort_{n}" for n in range(2, len(taken) + 3))) if k not in taken)
+    return key
 
 
 def write_fitted(network: Network, fit: Fit, path: str | Path, citation: str) -> Path:
@@ -70,6 +78,10 @@ def fitted_text(fit: Fit, original: str, citation: str) -> str:
         if "note" in field:  # the note last, as in the shipped files
             field["note"] = field.pop("note")
     data["version"] = f"{data.get('version', '')}+{fit.source}".lstrip("+")
+    if fit.source in data["sources"]:
+        from lmbayes.errors import InputError
+
+        raise InputError(f"the cohort's source key '{fit.source}' is already a source of the network; rename the cohort file")
     data["sources"] = {**data["sources"], fit.source: citation}
     head = (
         f"# Fitted by `lmbayes fit` from {fit.patients:,} patients ({fit.source}); every updated number\n"

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lmbayes._text import shown
+from lmbayes._text import decimal, shown
 from lmbayes.errors import InputError
 
 __all__ = ["CERTAIN_AS", "ClassGuesses", "Score", "Spread", "parse_guess", "read_class_guesses", "score"]
@@ -51,10 +51,8 @@ def parse_guess(text: str) -> float | None:
     if not text:
         return None
     number = text[:-1].strip() if text.endswith("%") else text
-    try:
-        value = float(number)
-    except ValueError:
-        value = math.nan
+    read = decimal(number)  # not float(): it reads 1_0 as 10
+    value = math.nan if read is None else read
     if not 0.0 <= value <= 100.0:  # NaN fails too
         raise InputError(f"{shown(text)} is not a percentage: give a number from 0 to 100, e.g. 30")
     return value / 100.0
@@ -135,7 +133,7 @@ def read_class_guesses(path: str | Path, steps: int) -> ClassGuesses:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{name}: cannot read the guesses ({exc})") from None
     try:
-        rows = list(csv.reader(text.splitlines()))
+        rows = list(csv.reader(text.split("\n")))  # not splitlines(): a form feed is no line end
     except csv.Error as exc:
         raise InputError(f"{name}: not CSV ({exc})") from None
     students = []
@@ -162,8 +160,4 @@ def read_class_guesses(path: str | Path, steps: int) -> ClassGuesses:
 
 
 def _is_number(cell: str) -> bool:
-    try:
-        float(cell.strip().rstrip("%"))
-    except ValueError:
-        return False
-    return True
+    return decimal(cell.strip().rstrip("%")) is not None

@@ -355,6 +355,9 @@ class Feature(Kind):
             for state, value in values.items():
                 with where.collect():
                     params[f"{node_id}.share.{row}.{state}"] = parameter(value, where, f"shares.{row}.{state}", sources)
+            read = [params.get(f"{node_id}.share.{row}.{state}") for state in values]
+            if all(p is not None for p in read) and sum(p.value for p in read if p is not None) <= 0:
+                raise where.error(f"shares.{row}", "every share is 0: the row is normalised to sum to 1, so at least one must be above 0")
         return ("",)  # the target, filled in by the loader
 
     def table(self, node: Node, ctx: TableContext) -> np.ndarray:

@@ -478,7 +478,12 @@ def load_network(
     (:mod:`lmbayes._cache`): the next load of the same file skips parsing and building.
     """
     path = networks.resolve(networks.DEFAULT if name_or_path is None else name_or_path)
-    network = cached(path, (taps, setting, pretest), lambda: _build_network(path, taps, setting, pretest))
+    from lmbayes import _stored
+
+    network = cached(
+        path, (taps, setting, pretest), lambda: _build_network(path, taps, setting, pretest),
+        encode=_stored.encode, decode=_stored.decode,
+    )
     if network.spec.path != str(path):  # the same file, kept when it was named another way
         network._found_at(path)
     return network

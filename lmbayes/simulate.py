@@ -75,7 +75,7 @@ def parse_strategy(text: str) -> Strategy:
     taps, mri, technique, stop = None, False, None, True
     analyses: list[str] = []
     for token in text.lower().replace(" ", "").split("+"):
-        match = re.fullmatch(r"(\d+)taps?", token)
+        match = re.fullmatch(r"(\d+)taps?", token, flags=re.ASCII)
         if match:
             taps = int(match[1])
         elif token == "mri":

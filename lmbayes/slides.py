@@ -22,8 +22,17 @@ _LM, _DONE, _NOW = "#2f6f9f", "#9bb7cf", "#b03a2e"
 
 
 def slides(lesson: Lesson, folder: str | Path) -> list[Path]:
-    """Write one PNG per step into ``folder`` (made if missing); return the paths in order."""
+    """Write one PNG per step into ``folder`` (made if missing); return the paths in order.
+
+    The pictures stay inside ``folder`` whatever the case is called: its name becomes a file
+    name of letters, digits, ``-``, ``_`` and ``.`` (``../x`` is ``_.._x``, never a path).
+    """
+    from lmbayes._output import refuse_shipped
+
+    if not str(folder).strip():
+        raise PlotError("no folder given for the slides; name one, e.g. --plot slides")
     folder = Path(folder)
+    refuse_shipped(folder, "slides")
     if folder.exists() and not folder.is_dir():
         raise PlotError(f"'{folder}' is a file: slides go into a folder, one picture per step")
     try:
@@ -31,12 +40,30 @@ def slides(lesson: Lesson, folder: str | Path) -> list[Path]:
     except OSError as exc:
         raise PlotError(f"cannot make the folder '{folder}' ({exc.strerror or exc})") from None
     digits = len(str(len(lesson.steps)))
+    stem = file_stem(lesson.case.name)
     paths = []
     for k in range(1, len(lesson.steps) + 1):
-        path = folder / f"{lesson.case.name}-{k:0{max(2, digits)}d}.png"
+        path = folder / f"{stem}-{k:0{max(2, digits)}d}.png"
+        if path.parent != folder:  # pragma: no cover - file_stem makes no separator
+            raise PlotError(f"'{path}' is outside the folder '{folder}'")
         with _drawing(path) as plt:
             paths.append(_slide(plt, lesson, k, path))
     return paths
+
+
+def file_stem(name: str) -> str:
+    """``name`` as the start of a file name: a run of anything but letters, digits, ``-``,
+    ``_`` and ``.`` becomes ``_``, and no leading dot or dash (no hidden file, no option).
+
+    >>> file_stem("../x"), file_stem("/etc/passwd"), file_stem("seed_case"), file_stem("")
+    ('_.._x', '_etc_passwd', 'seed_case', 'case')
+    """
+    import re
+
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:100]
+    if stem[:1] in (".", "-"):
+        stem = "_" + stem
+    return stem or "case"
 
 
 def _slide(plt: Any, lesson: Lesson, k: int, path: Path) -> Path:

@@ -167,7 +167,7 @@ def build_tables(
 @dataclass(frozen=True)
 class _Values:
     """A parameter's value by its path: the given array, else the file's value for every draw
-    (a class rather than a closure, so that built tables can be cached with pickle)."""
+    (a class rather than a closure, so that built tables can be kept)."""
 
     spec: NetworkSpec
     values: dict[str, np.ndarray]

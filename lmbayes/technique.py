@@ -114,7 +114,7 @@ def way(technique: Technique) -> str:
         return f"to the handling standard (>= {MIN_VOLUME_ML:g} mL, processed within {MAX_DELAY_MIN:g} min)"
     return f"with {technique.describe()}"
 
-_TOKEN = re.compile(r"^(?:(?P<ml>\d+(?:\.\d+)?)ml|(?P<min>\d+(?:\.\d+)?)min|(?P<word>[a-z_]+))$")
+_TOKEN = re.compile(r"^(?:(?P<ml>\d+(?:\.\d+)?)ml|(?P<min>\d+(?:\.\d+)?)min|(?P<word>[a-z_]+))\Z", flags=re.ASCII)
 
 
 def split_result(text: str) -> tuple[str, Technique | None]:
@@ -158,6 +158,16 @@ def _set_once(fields: dict[str, object], key: str, value: object, text: str) -> 
     fields[key] = value
 
 
+def _number(text: str) -> float:
+    """A volume or a delay: ASCII digits with at most one point (``float`` reads ``1_2`` as 12)."""
+    from lmbayes._text import decimal
+
+    value = decimal(text)
+    if value is None:
+        raise ValueError(text)
+    return value
+
+
 def parse_next_tap(text: str) -> Technique:
     """Read ``"volume=12,delay=15,site=cisternal,away=yes"`` (any subset), or ``standard``.
 
@@ -175,9 +185,9 @@ def parse_next_tap(text: str) -> Technique:
             raise InputError(f"cannot read '{item}': expected FIELD=VALUE, e.g. volume=12,delay=15")
         try:
             if key == "volume":
-                _set_once(fields, "volume_ml", float(value.removesuffix("ml")), text)
+                _set_once(fields, "volume_ml", _number(value.removesuffix("ml")), text)
             elif key == "delay":
-                _set_once(fields, "delay_min", float(value.removesuffix("min")), text)
+                _set_once(fields, "delay_min", _number(value.removesuffix("min")), text)
             elif key == "site":
                 _set_once(fields, "site", value, text)
             elif key == "away":

@@ -28,7 +28,7 @@ the share with a positive cytology within the first ``k``, beside the network's 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +46,9 @@ __all__ = [
 BOOTSTRAP = 200
 #: The most bootstrap weights held at once (resamples times patients): 160 MB of floats.
 CELLS = 20_000_000
+#: Bootstrap resamples computed at a time within a block (each row is its own resample, so
+#: the numbers do not depend on it); the progress of a long bootstrap moves at this step.
+CHUNK = 2000
 #: P(LM) is clipped to [EPS, 1 - EPS] for its logit.
 EPS = 1e-12
 
@@ -308,8 +311,15 @@ def validate(
     bins: int = 10,
     bootstrap: int = BOOTSTRAP,
     rng: np.random.Generator | int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Validation:
-    """Calibration and discrimination of ``network`` on ``cohort`` (see the module docstring)."""
+    """Calibration and discrimination of ``network`` on ``cohort`` (see the module docstring).
+
+    ``progress``, if given, is called with the number of resamples done at each step of the
+    bootstrap (``bootstrap`` times the number of stages in all, see :func:`bootstrap_steps`).
+    Ctrl-C during the bootstrap raises :class:`BootstrapStopped` carrying the result without
+    intervals (every point estimate is there): what the user had waited for so far.
+    """
     network.require_target()
     target = network.target
     cohort.require_diagnoses(target)
@@ -323,28 +333,61 @@ def validate(
     taps = cohort.taps_done(tap_of)[known]
     resamples = _Resamples(y.size, bootstrap, rng) if bootstrap else None
 
-    stages = []
     plan: list[tuple[str, int | None]] = [("all findings", None), ("before the first tap", 0)]
     plan += [(f"after tap {k}", k) for k in range(1, int(taps.max(initial=0)) + 1)]
+
+    def result(stages: list[Stage], bootstrap: int) -> Validation:
+        return Validation(
+            patients=cohort.patients,
+            known=int(known.sum()),
+            lm=int(y.sum()),
+            bootstrap=bootstrap,
+            seed=seed,
+            stages=tuple(stages),
+            yields=tuple(_yields(network, cohort)),
+        )
+
+    try:
+        stages = _stages(network, cohort, plan, y, states, lines, taps, resamples, bins, progress)
+    except KeyboardInterrupt:
+        if resamples is None:
+            raise
+        raise BootstrapStopped(result(_stages(network, cohort, plan, y, states, lines, taps, None, bins, None), 0)) from None
+    return result(stages, bootstrap)
+
+
+class BootstrapStopped(KeyboardInterrupt):
+    """Ctrl-C during the bootstrap; ``partial`` is the validation without intervals."""
+
+    def __init__(self, partial: Validation) -> None:
+        super().__init__("bootstrap stopped")
+        self.partial = partial
+
+
+def bootstrap_steps(network: Network, cohort: Cohort) -> int:
+    """The number of stages the bootstrap of :func:`validate` runs for (all findings, before
+    the first tap, after each tap): the work is ``bootstrap`` times this many resamples."""
+    tap_of = {n.id: n.tap for n in network.spec.nodes if n.tap}
+    return 2 + int(cohort.taps_done(tap_of)[cohort.known].max(initial=0))
+
+
+def _stages(
+    network: Network, cohort: Cohort, plan: list[tuple[str, int | None]], y: np.ndarray, states: np.ndarray,
+    lines: np.ndarray, taps: np.ndarray, resamples: _Resamples | None, bins: int, progress: Callable[[int], None] | None,
+) -> list[Stage]:
+    target = network.target
+    tap_of = {n.id: n.tap for n in network.spec.nodes if n.tap}
+    stages = []
     for name, k in plan:
-        keep = np.ones(len(cohort.columns), dtype=bool) if k is None else np.array([tap_of.get(c, 0) <= k for c in cohort.columns])
+        keep = np.ones(len(cohort.columns), dtype=bool) if k is None else np.array([tap_of.get(c, 0) <= k for c in cohort.columns], dtype=bool)
         rows = np.ones(y.size, dtype=bool) if not k else taps >= k
         p, z = p_target(network.tables, target, [c for c, kept in zip(cohort.columns, keep) if kept], states[rows][:, keep])
         if not (z > 0).all():
             line = lines[rows][np.argmin(z > 0)]
             raise CohortError(f"{cohort.source}, line {line}: impossible findings under the network (probability 0)")
         blocks = None if resamples is None else (w[:, rows] for w in resamples)
-        stages.append(_stage(name, k, p, y[rows], blocks, bins))
-    yields = tuple(_yields(network, cohort))
-    return Validation(
-        patients=cohort.patients,
-        known=int(known.sum()),
-        lm=int(y.sum()),
-        bootstrap=bootstrap,
-        seed=seed,
-        stages=tuple(stages),
-        yields=yields,
-    )
+        stages.append(_stage(name, k, p, y[rows], blocks, bins, progress))
+    return stages
 
 
 class _Resamples:
@@ -367,7 +410,17 @@ class _Resamples:
         return iter(self.kept) if self.kept is not None else (self._draw(*block) for block in self.blocks)
 
 
-def _stage(name: str, taps: int | None, p: np.ndarray, y: np.ndarray, blocks: Iterable[np.ndarray] | None, bins: int) -> Stage:
+def _chunks(blocks: Iterable[np.ndarray], progress: Callable[[int], None] | None) -> Iterator[np.ndarray]:
+    """The rows of each block :data:`CHUNK` at a time, reporting each chunk once done."""
+    for w in blocks:
+        for start in range(0, w.shape[0], CHUNK):
+            yield w[start : start + CHUNK]
+            if progress is not None:
+                progress(min(CHUNK, w.shape[0] - start))
+
+
+def _stage(name: str, taps: int | None, p: np.ndarray, y: np.ndarray, blocks: Iterable[np.ndarray] | None, bins: int,
+           progress: Callable[[int], None] | None = None) -> Stage:
     intercept, slope = calibration_fit(p, y)
     obstacle = slope_obstacles(p, y)[0]
     if obstacle in (SEPARATED, QUASI):
@@ -386,7 +439,7 @@ def _stage(name: str, taps: int | None, p: np.ndarray, y: np.ndarray, blocks: It
         design = _design(p)
         fitted = _newton(np.ones((1, p.size)), y, *design, slope=True)[0] if np.isfinite(slope) else None
         parts: dict[str, list[np.ndarray]] = {}
-        for w in blocks:
+        for w in _chunks(blocks, progress):
             found = {"brier": brier(p, y, w), "auc": auc(p, y, w)}
             # each resample starts from the cohort's own fit: a few Newton steps; one that
             # needs more than 20 has no fit, and neither has a separated one

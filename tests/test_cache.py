@@ -33,7 +33,7 @@ def test_a_second_load_of_the_same_file_is_not_built_again(own_cache, builds):
     first = lmbayes.load_network("breast")
     second = lmbayes.load_network("breast")
     assert builds.call_count == 1
-    assert len(list(own_cache.glob("network-*.pickle"))) == 1
+    assert len(list(own_cache.glob("network-*.npz"))) == 1
     assert second is not first and second.identity == first.identity
     assert second.posterior({"mri": "normal"}).p_target == first.posterior({"mri": "normal"}).p_target
 
@@ -41,7 +41,7 @@ def test_a_second_load_of_the_same_file_is_not_built_again(own_cache, builds):
 @pytest.mark.parametrize("name", sorted(networks.available()), ids=str)
 def test_every_shipped_network_can_be_kept(own_cache, name):
     lmbayes.load_network(name)
-    assert len(list(own_cache.glob("network-*.pickle"))) == 1, "the built network could not be pickled"
+    assert len(list(own_cache.glob("network-*.npz"))) == 1, "the built network could not be kept"
 
 
 def test_options_are_part_of_the_key(own_cache, builds):
@@ -83,7 +83,7 @@ def test_a_broken_file_raises_every_time_and_nothing_is_kept(own_cache, tmp_path
     for _ in range(2):
         with pytest.raises(lmbayes.NetworkFileError):
             lmbayes.load_network(path)
-    assert not list(own_cache.glob("*.pickle")) if own_cache.exists() else True
+    assert not list(own_cache.glob("*.npz")) if own_cache.exists() else True
 
 
 def test_an_unwritable_cache_folder_is_no_error(tmp_path, monkeypatch, builds):
@@ -98,11 +98,11 @@ def test_an_unwritable_cache_folder_is_no_error(tmp_path, monkeypatch, builds):
 
 def test_a_damaged_cache_file_is_built_again(own_cache, builds):
     lmbayes.load_network("breast")
-    (kept,) = own_cache.glob("network-*.pickle")
-    kept.write_bytes(b"not a pickle")
+    (kept,) = own_cache.glob("network-*.npz")
+    kept.write_bytes(b"not an npz")
     assert lmbayes.load_network("breast").posterior().p_target > 0
     assert builds.call_count == 2
-    assert kept.read_bytes() != b"not a pickle"  # and written anew
+    assert kept.read_bytes() != b"not an npz"  # and written anew
 
 
 def test_an_empty_setting_turns_the_cache_off(monkeypatch, builds):
@@ -145,7 +145,7 @@ def test_an_edit_replaces_the_kept_network_instead_of_adding_one(own_cache, tmp_
         assert lmbayes.load_network(path).spec.title.startswith(title)
     lmbayes.load_network("breast")
     lmbayes.load_network(path, pretest=0.2)  # other options: a value of its own
-    kept = sorted(p.name for p in own_cache.glob("network-*.pickle"))
+    kept = sorted(p.name for p in own_cache.glob("network-*.npz"))
     assert len(kept) == 3, kept  # mine.yaml (the third edit), mine.yaml with a pre-test, breast
     assert lmbayes.load_network(path).spec.title.startswith("Third")
 
@@ -194,6 +194,6 @@ def test_a_file_edited_while_it_is_built_is_not_kept_under_its_old_content(own_c
 
     with mock.patch.object(network_module, "_build_network", side_effect=edited_meanwhile):
         assert lmbayes.load_network(path).spec.title.startswith("Edited")
-    assert not list(own_cache.glob("network-*.pickle"))
+    assert not list(own_cache.glob("network-*.npz"))
     path.write_text(text, encoding="utf-8")  # back to the first content: built again, not served stale
     assert not lmbayes.load_network(path).spec.title.startswith("Edited")
