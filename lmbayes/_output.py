@@ -62,8 +62,8 @@ def shipped_folders() -> tuple[Path, ...]:
     import lmbayes.cli
     import lmbayes.networks
 
-    folders = {Path(os.path.realpath(Path(m.__file__).parent)) for m in (lmbayes, lmbayes.cli, lmbayes.networks)}
-    checkout = Path(os.path.realpath(Path(lmbayes.__file__).parent.parent))
+    folders = {Path(os.path.realpath(Path(str(m.__file__)).parent)) for m in (lmbayes, lmbayes.cli, lmbayes.networks)}
+    checkout = Path(os.path.realpath(Path(str(lmbayes.__file__)).parent.parent))
     if (checkout / "pyproject.toml").is_file() and (checkout / "networks").resolve() in folders:
         folders.add(checkout / "docs")
     return tuple(sorted(folders))
