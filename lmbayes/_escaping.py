@@ -54,6 +54,8 @@ class EscapingStream:
         self._colour = colour
 
     def write(self, text: Any) -> int:
+        if isinstance(text, (bytes, bytearray)):  # click.echo of bytes (shell completion): as text
+            text = bytes(text).decode(getattr(self.unescaped, "encoding", None) or "utf-8", "replace")
         if isinstance(text, str):
             text = escaped(text, self._colour)
         return self.unescaped.write(text)
