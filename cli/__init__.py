@@ -11,12 +11,16 @@ from lmbayes.cli._interrupt import interrupted
 
 def main() -> None:
     """Run the ``lmbayes`` command; Ctrl-C at any moment ends it with exit code 130."""
+    import signal
+
     try:
         from lmbayes.cli.main import cli
 
+        # from here on Ctrl-C is a KeyboardInterrupt again, which the commands handle
+        # (lmbayes/__init__.py ended the process directly while the modules loaded)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
         cli(prog_name="lmbayes")
     except KeyboardInterrupt:  # while the modules load, or a second Ctrl-C while ending
-        import signal
-
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # this process is ending: a third changes nothing
         interrupted(newline=True)

@@ -9,7 +9,7 @@ import click
 
 from lmbayes._text import printable
 from lmbayes.cli import _format
-from lmbayes.cli._options import UserInputError, json_option, network_options, plot_option, reported, wrote, yes_option
+from lmbayes.cli._options import UserInputError, csv_option, json_option, network_options, plot_option, reported, wrote, yes_option
 from lmbayes.cli._words import EPILOG
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ SECONDS_PER_CELL = 1.7e-6
 @click.command(epilog=EPILOG)
 @network_options
 @json_option
+@csv_option
 @click.argument("cohort", metavar="COHORT.csv")
 @click.option("--bins", type=click.IntRange(2, 100), default=10, show_default=True, help="Groups of patients by P(LM) in the calibration table.")
 @click.option("--bootstrap", type=click.IntRange(0, 100_000), default=200, show_default=True, metavar="N",
@@ -31,7 +32,8 @@ SECONDS_PER_CELL = 1.7e-6
 @yes_option
 @plot_option
 def validate(
-    net: Network, as_json: bool, cohort: str, bins: int, bootstrap: int, seed: int, confirmed: bool, plot_path: str | None,
+    net: Network, as_json: bool, as_csv: bool, cohort: str, bins: int, bootstrap: int, seed: int, confirmed: bool,
+    plot_path: str | None,
 ) -> None:
     """Check the network's P(LM) against a cohort of patients with known diagnoses.
 
@@ -63,8 +65,11 @@ def validate(
         with reported(), progress_bar(total, bool(total) and sys.stderr.isatty(), " resamples") as advance:
             result = run_validate(net, patients, bins=bins, bootstrap=bootstrap, rng=seed, progress=advance)
     except BootstrapStopped as stopped:
-        render = _format.validate_json if as_json else _format.validate_text
-        click.echo(render(net, printable(cohort), stopped.partial))
+        if as_csv:
+            click.echo(_format.validate_csv(stopped.partial))
+        else:
+            render = _format.validate_json if as_json else _format.validate_text
+            click.echo(render(net, printable(cohort), stopped.partial))
         click.echo("Interrupted during the bootstrap: the results above have no intervals.", err=True)
         sys.exit(130)
     if plot_path:
@@ -72,6 +77,9 @@ def validate(
 
         with reported():
             wrote(calibration_curve(result, plot_path, f"{net.label}: {printable(cohort)}"))
+    if as_csv:
+        click.echo(_format.validate_csv(result))
+        return
     render = _format.validate_json if as_json else _format.validate_text
     click.echo(render(net, printable(cohort), result))
 

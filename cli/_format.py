@@ -58,7 +58,9 @@ def _style(text: str, fg: str) -> str:
 
 
 def _fill(text: str, indent: str = "") -> str:
-    return textwrap.fill(text, width(), subsequent_indent=indent)
+    """TEXT wrapped to the terminal, never inside a word: a file name stays whole (and can be
+    copied), even one longer than the line."""
+    return textwrap.fill(text, width(), subsequent_indent=indent, break_on_hyphens=False, break_long_words=False)
 _BLOCKS = " ▏▎▍▌▋▊▉█"
 
 
@@ -805,16 +807,23 @@ def validate_text(net: Network, cohort: str, result: Validation) -> str:
     ))
     intervals = f"95% intervals from {result.bootstrap:,} bootstrap resamples (seed {result.seed})" if result.bootstrap else "no intervals (--bootstrap 0)"
     lines += [_fill(f"P(LM) of each from all their other findings; {intervals}."), ""]
-    lines.append(f"{'Findings used':<20}{'patients':>10}{'LM':>8}  {'slope':<20}intercept")
+    lines.append(f"{'Findings used':<20}{'patients':>10}{'LM':>8}  {'slope':<20}in the large")
+    missing: dict[str, list[str]] = {}
     for st in result.stages:
+        for e in (st.slope, st.intercept):
+            if e.reason:
+                missing.setdefault(e.reason, []).append(st.name)
         lines.append(f"{st.name:<20}{st.patients:>10,}{st.lm:>8,}  {_estimate(st.slope, 2):<20}{_estimate(st.intercept, 2)}")
     lines += ["", f"{'Findings used':<21}  {'AUC':<26}Brier"]
     for st in result.stages:
         lines.append(f"{st.name:<21}  {_estimate(st.auc, 3):<26}{_estimate(st.brier, 4):<26}".rstrip())
-    lines += ["", _fill(
-        "Slope 1 and intercept 0 are right: a slope below 1 means P(LM) too extreme, above 1 too "
-        "timid; an intercept above 0 means P(LM) too low on average, below 0 too high. AUC: the "
-        "chance that a patient with LM has the higher P(LM) than one without."
+    lines += [""]
+    lines += [_fill(f"n/a: {reason} ({', '.join(dict.fromkeys(names))}).", "  ") for reason, names in missing.items()]
+    lines += [_fill(
+        "Slope 1 and calibration-in-the-large 0 are right: a slope below 1 means P(LM) too "
+        "extreme, above 1 too timid; calibration-in-the-large (the intercept with the slope fixed "
+        "at 1) above 0 means P(LM) too low on average, below 0 too high. AUC: the chance that a "
+        "patient with LM has the higher P(LM) than one without."
     )]
     first = result.stages[0]
     lines += ["", f"Calibration, {first.name}, {len(first.bins)} groups by P(LM):"]
@@ -825,13 +834,37 @@ def validate_text(net: Network, cohort: str, result: Validation) -> str:
         lines += ["", "Cytology positive within k taps, among patients with LM who had k taps:"]
         lines.append(f"{'taps':>4}{'patients':>10}{'positive':>10}  {'observed [95% CI]':<26}{'network':>8}")
         for y in result.yields:
-            seen = f"{percent(y.observed)} [{percent(y.low)}, {percent(y.high)}]" if y.observed is not None else "n/a"
+            seen = (
+                f"{percent(y.observed)} [{percent(y.low)}, {percent(y.high)}]"
+                if y.observed is not None and y.low is not None and y.high is not None
+                else "n/a"
+            )
             lines.append(f"{y.taps:>4}{y.patients:>10,}{y.positive:>10,}  {seen:<26}{percent(y.network):>8}")
     return "\n".join(lines)
 
 
 def validate_json(net: Network, cohort: str, result: Validation) -> str:
     return dumps({**network_json(net), "cohort": cohort, **_plain(result)})
+
+
+def validate_csv(result: Validation) -> str:
+    """One row per stage of the workup: each measure with its interval, and why it is missing."""
+    measures = ("slope", "intercept", "auc", "brier")
+    header = ["stage", "taps", "patients", "lm"]
+    header += [f"{m}{part}" for m in measures for part in ("", "_low", "_high", "_missing")]
+    rows = []
+    for st in result.stages:
+        row: list[object] = [st.name, "" if st.taps is None else st.taps, st.patients, st.lm]
+        for m in measures:
+            e = getattr(st, m)
+            row += [_number(e.value), _number(e.low), _number(e.high), e.reason or ""]
+        rows.append(row)
+    return _csv(header, rows)
+
+
+def _number(x: float | None) -> str:
+    """Six significant digits: what a bootstrap and a Newton fit support on any machine."""
+    return "" if x is None else f"{x:.6g}"
 
 
 def fit_text(net: Network, cohort: str, out: str, result: Fit, top: int) -> str:

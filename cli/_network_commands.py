@@ -71,7 +71,11 @@ def copy_network(name: str, output: str) -> None:
         if Path(output).exists():
             raise UserInputError(f"'{printable(output)}' exists; copy to a new file")
         text = path.read_text(encoding="utf-8")
-        write_atomically(target(output, "network file", (".yaml", ".yml")), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+        def write(temporary: Path) -> None:
+            temporary.write_text(text, encoding="utf-8")
+
+        write_atomically(target(output, "network file", (".yaml", ".yml")), write)
     click.echo(f"wrote {printable(output)} (a copy of {path.stem}; edit it, then: lmbayes network check {printable(output)})")
 
 

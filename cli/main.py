@@ -89,10 +89,11 @@ class OneLineErrors(click.Group):
             return self._main(*args, standalone_mode=standalone_mode, **kwargs)
 
     def _main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        run: Any = super().main  # click's overloads do not admit a forwarded *args
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return run(*args, standalone_mode=False, **kwargs)
         try:
-            super().main(*args, standalone_mode=False, **kwargs)
+            run(*args, standalone_mode=False, **kwargs)
         except click.UsageError as exc:
             if type(exc).__name__ == "NoArgsIsHelpError":  # `lmbayes` alone: the help, as click shows it
                 exc.show()

@@ -8,6 +8,22 @@ For planning and teaching; not a medical device.
 0.0884
 """
 
+import sys as _sys
+
+if _sys.argv and _sys.argv[0].replace("\\", "/").rsplit("/", 1)[-1] in ("lmbayes", "lmbayes.exe", "lmbayes-script.py"):
+    # Running as the `lmbayes` command: a Ctrl-C while the rest loads ends it with one line
+    # and exit code 130, as one later does (lmbayes.cli.main restores Python's own handler
+    # before any work is done). A library import is not the command and changes nothing.
+    import signal as _signal
+
+    def _interrupted_while_loading(signum: int, frame: object) -> None:
+        import os
+
+        os.write(2, b"\nInterrupted.\n")
+        os._exit(130)
+
+    _signal.signal(_signal.SIGINT, _interrupted_while_loading)
+
 import importlib
 import importlib.util
 from pathlib import Path as _Path

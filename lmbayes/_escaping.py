@@ -89,8 +89,8 @@ def escaping() -> Iterator[None]:
         yield
         return
     colour = not os.environ.get("NO_COLOR")
-    sys.stdout = EscapingStream(out, colour and _isatty(out))  # type: ignore[assignment]
-    sys.stderr = EscapingStream(err, colour and _isatty(err))  # type: ignore[assignment]
+    sys.stdout = EscapingStream(out, colour and _isatty(out))
+    sys.stderr = EscapingStream(err, colour and _isatty(err))
     try:
         yield
     finally:

@@ -156,6 +156,7 @@ def _parse(data: Any, where: Where, path: str, digest: str = "") -> NetworkSpec 
         elif len(nodes[target].states) != 2:
             raise where.at(target).error("states", "the target needs two states (absent, present)")
 
+    tap_states: tuple[str, ...]
     n_taps, tap_states, tap_label = 1, ("negative", "positive"), "CSF cytology"
     with where.collect():
         n_taps, tap_states, tap_label = _cytology(data["cytology"], where.at("cytology"), source_keys, parameters)
@@ -285,12 +286,12 @@ def _check_references(
                 if other is None or other.kind != node.kind or other.part_of:
                     raise w.error("part_of", f"'{node.part_of}' is not another {node.kind} of this network")
             if "prior_given" in kind.fields and node.parents and node.parents[0] in nodes:
-                parent = nodes[node.parents[0]]
+                given_by = nodes[node.parents[0]]
                 given = {p.rsplit(".", 1)[1] for p in params if p.startswith(f"{node.id}.prior.")}
-                if given != set(parent.states):
+                if given != set(given_by.states):
                     raise w.error(
                         "prior_given.values",
-                        f"expected one value for each state of '{parent.id}': {', '.join(parent.states)}",
+                        f"expected one value for each state of '{given_by.id}': {', '.join(given_by.states)}",
                     )
 
 

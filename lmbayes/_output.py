@@ -62,11 +62,12 @@ def shipped_folders() -> tuple[Path, ...]:
 
     import lmbayes
 
-    package = Path(lmbayes.__file__).parent
+    package = Path(str(lmbayes.__file__)).parent
     folders = {Path(os.path.realpath(package))}
     for name in ("lmbayes.cli", "lmbayes.networks"):  # found, not imported (the command line imports this)
         found = importlib.util.find_spec(name)
-        folders.update(Path(os.path.realpath(p)) for p in (found.submodule_search_locations or []) if found)
+        if found is not None:
+            folders.update(Path(os.path.realpath(p)) for p in found.submodule_search_locations or ())
     checkout = Path(os.path.realpath(package.parent))
     if (checkout / "pyproject.toml").is_file() and (checkout / "networks").resolve() in folders:
         folders.add(checkout / "docs")

@@ -141,7 +141,7 @@ def _parameter(d: Any) -> Parameter:
     return Parameter(
         value=_of(d["value"], float), low=_of(d["low"], float), high=_of(d["high"], float),
         sources=_strings(d["sources"]), judgement=_of(d["judgement"], bool), note=_of(d["note"], str),
-        counts=counts,  # type: ignore[arg-type]
+        counts=counts,
     )
 
 

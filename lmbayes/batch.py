@@ -86,7 +86,7 @@ def _joint(tables: Tables, core: tuple[str, ...], columns: Sequence[str], states
         operands += [table, list(key)]
     if not any(0 in k for k in factors):
         operands += [np.ones(states.shape[0]), [0]]
-    return np.einsum(*operands, [0, *(label[v] for v in out)], optimize="greedy")
+    return np.einsum(*operands, [0, *(label[v] for v in out)], optimize="greedy")  # type: ignore[call-overload]  # interleaved form
 
 
 def _product(factors: dict[tuple[int, ...], np.ndarray], n_core: int, patients: int) -> np.ndarray:

@@ -127,7 +127,7 @@ def calibrate(one_tap: float, three_taps: float, false_positive: float = 0.0) ->
         raise CalibrationError(
             f"the one-tap figure ({s1:g}) must lie between the false-positive rate ({f:g}) and 1"
         )
-    low, high = (float(x) for x in reachable(s1, f))
+    low, high = (float(np.asarray(x)) for x in reachable(s1, f))
     if s3 > high + 1e-15:
         raise CalibrationError(
             f"a three-tap figure of {s3:g} is above what the model can reach with a one-tap "

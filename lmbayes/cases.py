@@ -165,7 +165,7 @@ def _parse(data: Any, path: Path, lines: Lines) -> tuple[CaseFile | None, Networ
         if "steps" in data:
             problems.append(error("field 'steps'", "expected a list of steps, each with a label and findings or csf", ("steps",)))
         return None, network, problems
-    steps = []
+    steps: list[Step | None] = []
     for k, raw in enumerate(raw_steps, start=1):
         try:
             steps.append(_step(raw, k, error, text))

@@ -164,7 +164,7 @@ def parse_cohort(network: Network, text: str, where: str = "cohort") -> Cohort:
     nodes = tuple(c for c in columns if c not in (target, ID))
     states = np.full((len(rows), len(nodes)), MISSING, dtype=np.int8)
     diagnosis = np.full(len(rows), MISSING, dtype=np.int8)
-    lookup = {c: {} for c in columns}  # each column's cell text -> state index, read once
+    lookup: dict[str, dict[str, int]] = {c: {} for c in columns}  # each column's cell text -> state index, read once
     for i, (row, line) in enumerate(zip(rows, lines)):
         j = 0
         for column, cell in zip(columns, row):

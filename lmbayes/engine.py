@@ -65,7 +65,7 @@ class Engine:
         for v in relevant:
             axes = (*t.parents[v], v)
             table = t.cpts[v][lead + tuple(evidence.get(a, slice(None)) for a in axes)]
-            labels = batch + tuple(a for a in axes if a not in evidence)
+            labels: tuple[Hashable, ...] = batch + tuple(a for a in axes if a not in evidence)
             key = frozenset(labels)
             if key in factors:
                 other, order = factors[key]

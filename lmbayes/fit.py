@@ -318,8 +318,8 @@ def fit(network: Network, cohort: Cohort, *, source: str = "cohort") -> Fit:
     kept = (*kept, *((q.path, "no patient in the cohort informs it") for q in wanted if q.path not in informed))
     final = replace(spec, parameters={**spec.parameters, **{u.path: u.after for u in updates}})
     _tables(final)
-    updates = tuple(sorted(updates, key=lambda u: -abs(u.shift)))
-    return Fit(final, updates, kept, iteration, converged, cohort.patients, source)
+    ranked = tuple(sorted(updates, key=lambda u: -abs(u.shift)))
+    return Fit(final, ranked, kept, iteration, converged, cohort.patients, source)
 
 
 def _squarem(em: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

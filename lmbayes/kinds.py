@@ -471,8 +471,10 @@ def noisy_or(leak: ArrayLike, frequencies: Sequence[ArrayLike]) -> np.ndarray:
     table = np.empty(shape + (2,) * len(freqs) + (2,))
     for config in itertools.product((0, 1), repeat=len(freqs)):
         absent = (1.0 - leak) * math.prod((k for k, x in zip(keep, config) if x), start=np.ones(shape))
-        table[(..., *config, 0)] = absent
-        table[(..., *config, 1)] = 1.0 - absent
+        absent_at: tuple[Any, ...] = (..., *config, 0)
+        present_at: tuple[Any, ...] = (..., *config, 1)
+        table[absent_at] = absent
+        table[present_at] = 1.0 - absent
     return table
 
 

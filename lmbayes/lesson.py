@@ -293,7 +293,7 @@ def lesson(network: Network, case: CaseFile, thresholds: Thresholds = DEFAULT_TH
     gap = level_gap(network, case.findings[-1], rows[-1].eano_esmo, rows[-1].p_lm_after)
     steps = []
     naive = ctx.prior
-    causes_before = ctx.causes_prior
+    causes_before: Mapping[str, float] = ctx.causes_prior
     last_negative_tap: float | None = None
     for k, (step, row) in enumerate(zip(case.steps, rows), start=1):
         before, csf_before = case.findings_until(k - 1)
@@ -333,7 +333,7 @@ def _why(
     spec, t = ctx.spec, ctx.thresholds
     lr, before, after = row.likelihood_ratio, row.p_lm_before, row.p_lm_after
     positive = spec.tap_states[-1] if spec.taps else None
-    if positive in taps and after >= t.treat and lr is not None:
+    if positive is not None and positive in taps and after >= t.treat and lr is not None:
         return RulesIn(lr, after, ctx.without_lm[spec.taps[0]][positive])
     nodes = {n for n, _ in findings}
     if lr is not None and nodes and not taps and not nodes & ctx.lm_relatives and abs(lr - 1) > NO_MOVE - 1:

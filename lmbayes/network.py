@@ -493,7 +493,7 @@ def load_network(
     return network
 
 
-def _imported_names(path: Path) -> dict[str, str]:
+def _imported_names(path: Path) -> dict[str, Any]:
     """How an imported network is named: by its file."""
     return {"name": printable(path.stem), "title": f"imported from {printable(path.name)}", "path": str(path)}
 

@@ -167,7 +167,7 @@ def plan_workup(
     ]
     counts: list[TapCount] = []
     if next_tap is not None:
-        ways = [(USUAL, ()), (next_technique or STANDARD, ())]
+        ways: list[tuple[Technique, tuple[str, ...]]] = [(USUAL, ()), (next_technique or STANDARD, ())]
         ways += [(USUAL, (group,)) for group in analysis_groups(network.spec)]
         for technique, groups in ways:
             analyses = network.analyses(groups)

@@ -242,7 +242,7 @@ def draw_network(spec: NetworkSpec, path: str | Path) -> Path:
     checked = target(path, "drawing", (*DOT, *PICTURES))
     if checked.suffix.lower() in DOT:
         text = network_dot(spec)
-        return write_atomically(checked, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+        return write_atomically(checked, lambda temporary: _write_text(temporary, text))
     return network_picture(spec, checked)
 
 
@@ -303,12 +303,16 @@ def _graphviz_positions(graph: Any) -> dict[str, tuple[float, float]] | None:
     by_rank: dict[int, list[tuple[float, str]]] = {}
     for v, (x, y) in raw.items():
         by_rank.setdefault(round(y), []).append((x, v))
-    position = {}
+    position: dict[str, tuple[float, float]] = {}
     for level, rank in enumerate(sorted(by_rank, reverse=True)):  # dot puts the roots at the top
         members = [v for _, v in sorted(by_rank[rank])]
-        position.update({v: (1.3 * (i - (len(members) - 1) / 2), -level) for i, v in enumerate(members)})
+        position.update({v: (1.3 * (i - (len(members) - 1) / 2), float(-level)) for i, v in enumerate(members)})
     return position
 
 
 def _wrap(text: str, width: int = 28) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")

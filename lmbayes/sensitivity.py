@@ -106,7 +106,7 @@ def feasible_range(
     if path == "cytology.one_tap":  # need 1 - (1 - s1) g^2 < s3 <= 1 - (1 - s1)^3
         return max(p.low, 1 - (1 - s3) ** (1 / 3)), min(p.high, 1 - (1 - s3) / (1 - f) ** 2 - eps)
     if path == "cytology.three_taps":
-        low, high = (float(x) for x in reachable(s1, f))
+        low, high = (float(np.asarray(x)) for x in reachable(s1, f))
         return max(p.low, low + eps), min(p.high, high)
     if path == "cytology.false_positive":  # need (1 - f)^2 > (1 - s3) / (1 - s1)
         return p.low, min(p.high, 1 - ((1 - s3) / (1 - s1)) ** 0.5 - eps)

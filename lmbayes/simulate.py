@@ -240,7 +240,7 @@ class _Accumulator:
         self.bin_n = np.zeros(bins, dtype=np.int64)
         self.bin_predicted = np.zeros(bins)
         self.bin_observed = np.zeros(bins)
-        self._posterior_cache: dict[tuple[int, ...], float] = {}
+        self._posterior_cache: dict[int, float] = {}
 
     def add(
         self, net: Network, case: Case, s: Strategy, lm: np.ndarray, results: dict[str, np.ndarray],

@@ -1,6 +1,6 @@
 """Slides: one picture per step of a lesson, the ladder so far with the current step highlighted.
 
-Each picture is 16:9 (13.33 x 7.5 inches at 150 dpi, 2000 x 1125 pixels) with type of at least
+Each picture is 16:9 (40/3 x 7.5 inches at 150 dpi, 2000 x 1125 pixels) with type of at least
 14 points, so that it reads on a projector. The steps run down the picture, one row each,
 labelled in words; an arrow goes from P(LM) before the step to P(LM) after it. The rows of the
 steps still to come are left empty, so the slides do not give the answer away. Files are named
@@ -69,7 +69,7 @@ def file_stem(name: str) -> str:
 def _slide(plt: Any, lesson: Lesson, k: int, path: Path) -> Path:
     steps = lesson.steps
     n = len(steps)
-    fig, ax = plt.subplots(figsize=(13.33, 7.5))
+    fig, ax = plt.subplots(figsize=(40 / 3, 7.5))  # 2000 x 1125 pixels at 150 dpi
     ys = list(range(n, 0, -1))  # step 1 at the top
     labels = []
     for j, (y, s) in enumerate(zip(ys, steps), start=1):

@@ -9,7 +9,7 @@ cause), addressed by dotted paths such as ``headache.causes.lm`` or ``cytology.o
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -140,7 +140,7 @@ class NetworkSpec:
         """The nodes of the given kinds, in order."""
         return tuple(n for n in self.nodes if n.kind in kinds)
 
-    def tap_readings(self, k: int, analyses: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
+    def tap_readings(self, k: int, analyses: Sequence[str] = ()) -> tuple[str, ...]:
         """Tap ``k``'s cytology and the nodes of the named per-tap analyses on that tap."""
         return (tap_id(k), *(f"{a}_{k}" for a in analyses))
 

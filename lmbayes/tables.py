@@ -207,7 +207,7 @@ def _scaled_to_given(spec: NetworkSpec, ctx: TableContext, tables: Tables) -> Ta
         weights = Engine(tables).joint(node.parents, {target: present})
         weights = weights / weights.sum(axis=-1, keepdims=True)
         cpt = tables.cpts[node.id]
-        scaled = scale_to_marginal(cpt[..., 1], weights, ctx.value(path))
+        scaled = scale_to_marginal(cpt[..., 1], weights, ctx.value(path))  # type: ignore[arg-type]  # an array of draws too
         tables = tables.with_cpts({node.id: np.stack([1.0 - scaled, scaled], axis=-1)})
     return tables
 
@@ -274,7 +274,7 @@ def _calibration(spec: NetworkSpec, v: Callable[[str], np.ndarray], batch: int) 
     s1, s3, f = (v(f"cytology.{k}") for k in ("one_tap", "three_taps", "false_positive"))
     if not batch:
         return calibrate(float(s1), float(s3), float(f))
-    low, high = reachable(s1, f)
+    low, high = np.asarray(reachable(s1, f)[0]), np.asarray(reachable(s1, f)[1])
     if np.any((s3 <= low) | (s3 > high + 1e-15) | (s1 <= f)):
         raise CalibrationError("some draws of the cytology figures cannot be reproduced by a shedding model")
     pi, p = solve(s1, s3, f)

@@ -299,7 +299,8 @@ def dependence(network: Network, findings: Findings) -> Dependence:
     for j, tap in enumerate(further, start=1):
         prefix[tap] = negative
         # P(no positive among the j taps | LM): sum over the non-positive states of each tap
-        none_positive = engine.joint((target, *further[:j]), base)[(1, *[slice(0, positive)] * j)].sum()
+        index: tuple[int | slice, ...] = (1, *[slice(0, positive)] * j)
+        none_positive = engine.joint((target, *further[:j]), base)[index].sum()
         step = engine.joint((target, tap), {n: s for n, s in prefix.items() if n != tap})
         lr = (step[1, negative] / step[1].sum()) / (step[0, negative] / step[0].sum()) if step[0, negative] > 0 else None
         rows.append(DependenceRow(

@@ -138,6 +138,7 @@ def split_result(text: str) -> tuple[str, Technique | None]:
                 f"cannot read the technique '{token}' in '{text}': expected e.g. "
                 "negative@5ml+45min+cisternal (volume in ml, delay in min, site, 'away')"
             )
+        value: float | bool | str
         if match["ml"]:
             key, value = "volume_ml", float(match["ml"])
         elif match["min"]:

@@ -5,10 +5,14 @@ contraction, :mod:`lmbayes.batch`), then, as a clinical prediction model is judg
 
 * **calibration table**: patients in ``bins`` groups of equal size by predicted P(LM) (deciles
   by default); mean predicted beside the observed share with LM;
-* **calibration intercept and slope**: with ``lp = logit(p)``, the slope ``b`` of the logistic
-  regression ``logit P(y) = a + b lp`` (1 when the predictions are neither too extreme nor too
-  timid) and the intercept ``a`` of ``logit P(y) = a + lp`` (calibration in the large: 0 when
-  the predictions are right on average), both by Newton's method;
+* **calibration slope and calibration-in-the-large**: with ``lp = logit(p)``, the slope ``b``
+  of the logistic regression ``logit P(y) = a + b lp`` (1 when the predictions are neither too
+  extreme nor too timid) and the intercept ``a`` of ``logit P(y) = a + lp``, the slope fixed
+  at 1 (calibration-in-the-large: 0 when the predictions are right on average), both by
+  Newton's method. A statistic exists or it does not: where the outcomes are separated by
+  P(LM) (every patient with LM above every one without, or ties at the boundary) the
+  maximum-likelihood slope is infinite, and it is reported as missing with the reason
+  (:func:`slope_obstacles`), never as wherever an iteration stopped;
 * **Brier score**: ``mean (p - y)^2``;
 * **area under the ROC curve** (c statistic): the share of (LM, no LM) pairs in which the
   patient with LM has the higher P(LM), ties counting one half (Mann-Whitney);
@@ -33,7 +37,10 @@ from lmbayes.batch import p_target
 from lmbayes.cohort import Cohort, CohortError
 from lmbayes.network import Network
 
-__all__ = ["Bin", "Estimate", "Stage", "TapYield", "Validation", "auc", "brier", "calibration_fit", "validate", "wilson"]
+__all__ = [
+    "Bin", "Estimate", "Stage", "TapYield", "Validation", "auc", "brier", "calibration_fit", "slope_obstacles", "validate",
+    "wilson",
+]
 
 #: Bootstrap resamples by default.
 BOOTSTRAP = 200
@@ -45,14 +52,23 @@ CHUNK = 2000
 #: P(LM) is clipped to [EPS, 1 - EPS] for its logit.
 EPS = 1e-12
 
+#: Why a calibration statistic does not exist, in one short phrase each.
+ONE_OUTCOME = "only one outcome"
+SAME = "every P(LM) the same"
+SEPARATED = "outcomes perfectly separated"
+QUASI = "outcomes quasi-separated"
+NOT_CONVERGED = "fit did not converge"
+
 
 @dataclass(frozen=True)
 class Estimate:
-    """A measure with its 95% bootstrap interval (None where undefined, e.g. AUC without LM)."""
+    """A measure with its 95% bootstrap interval (None where undefined, e.g. AUC without LM,
+    with ``reason`` saying why in one short phrase)."""
 
     value: float | None
     low: float | None
     high: float | None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,20 +156,69 @@ def auc(p: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> np.ndarray
 
 
 def calibration_fit(p: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``(intercept, slope)``: calibration in the large and the calibration slope (module doc).
+    """``(intercept, slope)``: calibration-in-the-large and the calibration slope (module doc).
 
     Newton's method on the weighted log-likelihood, all rows of weights at once (the sums over
-    patients are matrix products). NaN where the fit does not exist or does not converge (all
-    one outcome, every prediction the same, or outcomes separated perfectly by P(LM)).
+    patients are matrix products). NaN where the statistic does not exist: the intercept without
+    both outcomes; the slope also where every P(LM) is the same or the outcomes are separated
+    (:func:`slope_obstacles` says which), and where Newton's method has not converged.
 
     >>> p = np.array([0.1, 0.2, 0.3, 0.6, 0.7, 0.9]); y = np.array([0, 0, 1, 0, 1, 1])
     >>> a, b = calibration_fit(p, y)
     >>> round(float(a), 3), round(float(b), 3)
     (0.199, 1.123)
+    >>> calibration_fit(p, np.array([0, 0, 0, 1, 1, 1]))[1]   # separated: no slope
+    array(nan)
     """
     w = np.ones((1, p.size)) if w is None else w
-    intercept = _newton(w, y, *_design(p), slope=False)[..., 0]
-    return np.squeeze(intercept), np.squeeze(_newton(w, y, *_design(p), slope=True, start=intercept)[..., 1])
+    design = _design(p)
+    intercept = _newton(w, y, *design, slope=False)[..., 0]
+    slope = _newton(w, y, *design, slope=True, start=intercept)[..., 1]
+    blocked = np.array([reason is not None for reason in slope_obstacles(p, y, w)])
+    return np.squeeze(intercept), np.squeeze(np.where(blocked, np.nan, slope))
+
+
+def slope_obstacles(p: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> list[str | None]:
+    """Why the calibration slope does not exist, per row of weights ``w`` (``None`` where it does).
+
+    With one predictor and an intercept the maximum-likelihood fit exists exactly when both
+    outcomes occur and overlap (Albert and Anderson 1984): some patient without LM has a
+    logit P(LM) above some patient with LM, and vice versa for the reversed slope. Otherwise
+    the outcomes are *perfectly separated* (a threshold of P(LM) splits them, the likelihood
+    grows without end as the slope does) or *quasi-separated* (the same, with ties at the
+    threshold). Patients with weight 0 (not drawn in a bootstrap resample) do not count.
+
+    >>> p = np.array([0.1, 0.2, 0.3, 0.6])
+    >>> slope_obstacles(p, np.array([0, 0, 1, 1])), slope_obstacles(p, np.array([0, 1, 0, 1]))
+    (['outcomes perfectly separated'], [None])
+    >>> slope_obstacles(np.array([0.1, 0.3, 0.3, 0.6]), np.array([0, 0, 1, 1]))
+    ['outcomes quasi-separated']
+    """
+    lp = _design(p)[0]
+    w = np.ones((1, p.size)) if w is None else w
+    y1 = y.astype(bool)
+    reasons: list[str | None] = []
+    chunk = max(1, 2_000_000 // max(1, p.size))  # rows at a time: a few (rows, patients) arrays
+    for start in range(0, w.shape[0], chunk):
+        present = w[start : start + chunk] > 0
+        pos, neg = present & y1, present & ~y1
+        top0 = np.where(neg, lp, -np.inf).max(axis=1)
+        low1 = np.where(pos, lp, np.inf).min(axis=1)
+        top1 = np.where(pos, lp, -np.inf).max(axis=1)
+        low0 = np.where(neg, lp, np.inf).min(axis=1)
+        spread = np.where(present, lp, -np.inf).max(axis=1) > np.where(present, lp, np.inf).min(axis=1)
+        for has1, has0, varies, a, b, c, d in zip(pos.any(axis=1), neg.any(axis=1), spread, top0, low1, top1, low0):
+            if not (has1 and has0):
+                reasons.append(ONE_OUTCOME)
+            elif not varies:
+                reasons.append(SAME)
+            elif a < b or c < d:
+                reasons.append(SEPARATED)
+            elif a <= b or c <= d:
+                reasons.append(QUASI)
+            else:
+                reasons.append(None)
+    return reasons
 
 
 def _design(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -225,8 +290,14 @@ def _newton(w: np.ndarray, y: np.ndarray, lp: np.ndarray, powers: np.ndarray, sl
         small = np.abs(step).max(axis=1) < 1e-9 * (1.0 + np.abs(t).max(axis=1))
         done[active[small & finite]] = True
         active = active[~small & finite]
+    # converged means the score is zero, not that the steps stopped (a separated cohort stalls
+    # wherever rounding takes it, differently on every BLAS kernel)
+    m = _expit(theta[:, :1] + theta[:, 1:] * lp)
+    score = wy - (w * m) @ powers[:, :2]
+    score[:, 1] *= slope
+    stationary = np.abs(score).max(axis=1) <= 1e-7 * np.maximum(w.sum(axis=1), 1.0)
     outcomes = ((w @ y) > 0) & ((w @ (1.0 - y)) > 0)
-    return np.where((done & outcomes)[:, None], theta, np.nan)
+    return np.where((done & stationary & outcomes)[:, None], theta, np.nan)
 
 
 def _expit(x: np.ndarray) -> np.ndarray:
@@ -351,6 +422,17 @@ def _chunks(blocks: Iterable[np.ndarray], progress: Callable[[int], None] | None
 def _stage(name: str, taps: int | None, p: np.ndarray, y: np.ndarray, blocks: Iterable[np.ndarray] | None, bins: int,
            progress: Callable[[int], None] | None = None) -> Stage:
     intercept, slope = calibration_fit(p, y)
+    obstacle = slope_obstacles(p, y)[0]
+    if obstacle in (SEPARATED, QUASI):
+        # calibration-in-the-large exists, but with outcomes separated it rests on predictions
+        # at the clipping limit EPS (an arbitrary constant): reported as missing too
+        intercept = np.array(np.nan)
+    reasons = {
+        "intercept": None if np.isfinite(intercept) else obstacle or NOT_CONVERGED,
+        "slope": obstacle or (None if np.isfinite(slope) else NOT_CONVERGED),
+        "auc": None if len(set(y.tolist())) == 2 else ONE_OUTCOME,
+        "brier": None,
+    }
     point = {"brier": brier(p, y), "auc": auc(p, y), "intercept": intercept, "slope": slope}
     boot: dict[str, np.ndarray] = {}
     if blocks is not None:  # only what is defined on the cohort itself is bootstrapped
@@ -360,24 +442,27 @@ def _stage(name: str, taps: int | None, p: np.ndarray, y: np.ndarray, blocks: It
         for w in _chunks(blocks, progress):
             found = {"brier": brier(p, y, w), "auc": auc(p, y, w)}
             # each resample starts from the cohort's own fit: a few Newton steps; one that
-            # needs more than 20 is (nearly) separated and has no fit
+            # needs more than 20 has no fit, and neither has a separated one
+            blocked = np.array([r is not None for r in slope_obstacles(p, y, w)])
             if np.isfinite(intercept):
-                found["intercept"] = _newton(w, y, *design, slope=False, start=float(intercept), iterations=20)[:, 0]
+                found_intercept = _newton(w, y, *design, slope=False, start=float(intercept), iterations=20)[:, 0]
+                found["intercept"] = np.where(blocked, np.nan, found_intercept)
             if fitted is not None:
-                found["slope"] = _newton(w, y, *design, slope=True, start=fitted, iterations=20)[:, 1]
+                found_slope = _newton(w, y, *design, slope=True, start=fitted, iterations=20)[:, 1]
+                found["slope"] = np.where(blocked, np.nan, found_slope)
             for key, values in found.items():
                 parts.setdefault(key, []).append(np.atleast_1d(values))
         boot = {key: np.concatenate(values) for key, values in parts.items()}
-    estimates = {key: _estimate(value, boot.get(key)) for key, value in point.items()}
+    estimates = {key: _estimate(value, boot.get(key), reasons[key]) for key, value in point.items()}
     return Stage(name, taps, int(y.size), int(y.sum()), bins=_bins(p, y, bins), **estimates)
 
 
-def _estimate(value: np.ndarray, draws: np.ndarray | None) -> Estimate:
+def _estimate(value: np.ndarray, draws: np.ndarray | None, reason: str | None) -> Estimate:
     """The value with the 2.5% and 97.5% percentiles of its bootstrap draws; no interval where
     fewer than 95% of the resamples define the measure (near-perfect separation, say)."""
     v = float(value)
     if not np.isfinite(v):
-        return Estimate(None, None, None)
+        return Estimate(None, None, None, reason or NOT_CONVERGED)
     if draws is None:
         return Estimate(v, None, None)
     draws = np.atleast_1d(draws)

@@ -11,6 +11,14 @@ import lmbayes
 from lmbayes import networks
 from lmbayes.cli.main import cli
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow statistical checks go to one worker together (pytest-xdist's loadgroup), so
+    that the other runs everything else meanwhile and their module fixtures are built once."""
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.xdist_group("slow"))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def cache_folder(tmp_path_factory) -> Path:
     """Built networks go to a folder of the test run's own (never the user's cache); the

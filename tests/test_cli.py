@@ -380,6 +380,28 @@ def test_ctrl_c_while_the_modules_load_is_quiet(tmp_path):
     assert (done.returncode, done.stdout, done.stderr) == (130, "", "\nInterrupted.\n")
 
 
+@pytest.mark.parametrize("where", ["lmbayes", "lmbayes.cli"])
+def test_ctrl_c_while_lmbayes_itself_loads_is_one_line(tmp_path, where):
+    """The process that is the lmbayes command: a Ctrl-C that arrives while lmbayes's own
+    modules load (here right after them, before main) ends it with one line and 130."""
+    script = (
+        "import os, signal, sys, time\n"
+        "sys.argv[0] = os.path.join(os.path.dirname(sys.executable), 'lmbayes')\n"
+        f"import {where}\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "time.sleep(5)\n"
+        "print('not interrupted')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "\nInterrupted.\n")
+
+
+def test_importing_lmbayes_as_a_library_leaves_ctrl_c_alone(tmp_path):
+    script = "import signal, lmbayes.cli; assert signal.getsignal(signal.SIGINT) is signal.default_int_handler"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
 def test_ctrl_c_during_a_long_computation_exits_130(tmp_path):
     """Before: click printed "Aborted!" and exited 1."""
     process = subprocess.Popen(

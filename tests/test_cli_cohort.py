@@ -23,7 +23,7 @@ def test_simulate_writes_a_cohort_that_validate_reads(tmp_path):
     assert read_cohort(load_network(), out).patients == 300
     again = invoke_cleanly(["validate", str(out), "--pretest", "0.3", "--bootstrap", "20"])
     assert again.exit_code == 0, again.output
-    assert "Cohort: " in again.output
+    assert f"{out}:" in again.output.replace("\n", " ")  # the file name whole, however long
 
 
 @pytest.mark.parametrize(
@@ -51,7 +51,7 @@ def test_validate_the_shipped_cohort_fits_80_columns_and_gives_json(tmp_path):
     data = json.loads(invoke_cleanly(["validate", "breast_cohort", "--pretest", "0.2", "--bootstrap", "50", "--json"]).output)
     assert data["cohort"] == "breast_cohort" and data["lm"] == 221
     assert [s["name"] for s in data["stages"][:2]] == ["all findings", "before the first tap"]
-    assert set(data["stages"][0]["slope"]) == {"value", "low", "high"}
+    assert set(data["stages"][0]["slope"]) == {"value", "low", "high", "reason"}
     assert data["yields"][2]["network"] == pytest.approx(0.85)
 
 
@@ -93,7 +93,8 @@ def test_fit_writes_a_network_that_checks_and_reports_what_moved(tmp_path):
     out = tmp_path / "fitted.yaml"
     result = invoke_cleanly(["fit", "breast_cohort", "--out", str(out), "--top", "5"])
     assert result.exit_code == 0, result.output
-    assert max(map(len, result.output.splitlines())) <= 80
+    # 80 columns, but for a file name longer than a line, which is never broken
+    assert all(len(line) <= 80 or line.strip().rstrip(";:,.") == str(out) for line in result.output.splitlines())
     assert "Moved most" in result.output and "lm.prior.active_recurrence" in result.output
     check = invoke_cleanly(["network", "check", str(out)])
     assert check.exit_code == 0 and "no problems" in check.output

@@ -1,5 +1,6 @@
-"""The documentation is tested: README and docs/commands.md examples reproduce, doctests pass,
-every command is documented with its current --help."""
+"""The documentation is tested: every console example of the README and docs/ reproduces,
+doctests pass, every command is documented with its current --help, and figures quoted in prose
+come from the tool."""
 
 from __future__ import annotations
 
@@ -22,48 +23,90 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 COMMANDS = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
 
 
-def load_generator():
-    """docs/make_commands.py, the generator of the help blocks of docs/commands.md."""
-    spec = importlib.util.spec_from_file_location("make_commands", ROOT / "docs" / "make_commands.py")
+def load_generator(name: str):
+    """docs/NAME.py: make_commands writes the --help blocks, make_examples the console outputs."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "docs" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-make_commands = load_generator()
+make_commands = load_generator("make_commands")
+make_examples = load_generator("make_examples")
+
+PAGES = make_examples.pages()
+EXAMPLES = [(page.name, command, expected) for page in PAGES for command, expected in make_examples.examples(page)]
 
 
-def console_examples(text: str) -> list[tuple[str, str]]:
-    """(command, expected output) for each ```console block of TEXT."""
-    examples = []
-    for block in re.findall(r"```console\n(.*?)```", text, re.S):
-        lines = block.splitlines()
-        command = lines.pop(0)
-        while command.endswith("\\"):
-            command = command[:-1] + lines.pop(0)
-        assert command.startswith("$ lmbayes ")
-        examples.append((command[len("$ lmbayes ") :], "\n".join(lines) + "\n"))
-    return examples
+def test_every_page_is_linked_from_the_readme():
+    for page in PAGES[1:]:
+        if page.name != "README.md":
+            assert f"](docs/{page.name})" in README, f"the README does not link docs/{page.name}"
 
 
-EXAMPLES = console_examples(README) + console_examples(COMMANDS)
+def test_the_readme_is_a_front_page():
+    assert len(README.splitlines()) <= 200
 
 
-@pytest.mark.parametrize("command, expected", EXAMPLES, ids=[c[:50] for c, _ in EXAMPLES])
-def test_console_examples_are_real_output(runner, command, expected, tmp_path, monkeypatch):
+@pytest.mark.parametrize("page, command, expected", EXAMPLES, ids=[f"{p}: {c[:50]}" for p, c, _ in EXAMPLES])
+def test_console_examples_are_real_output(runner, page, command, expected, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # an example that writes a file (fit --out) writes it there
     result = runner.invoke(cli, shlex.split(command))
-    assert result.output == expected
+    assert result.output == expected, f"{page} is out of date: run python docs/make_examples.py"
 
 
-def test_readme_python_example():
-    blocks = re.findall(r"```pycon\n(.*?)```", README, re.S)
-    assert blocks
+def test_python_examples():
     parser = doctest.DocTestParser()
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    for i, block in enumerate(blocks):
-        runner.run(parser.get_doctest(block, {}, f"README-{i}", "README.md", 0))
+    found = 0
+    for page in PAGES:
+        for i, block in enumerate(re.findall(r"```pycon\n(.*?)```", page.read_text(encoding="utf-8"), re.S)):
+            runner.run(parser.get_doctest(block, {}, f"{page.name}-{i}", str(page), 0))
+            found += 1
+    assert found
     assert runner.failures == 0
+
+
+def prose(page: Path) -> str:
+    """PAGE without its code blocks and inline code."""
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+    return re.sub(r"`[^`]*`", "", text)
+
+
+def printed(page: Path) -> str:
+    """What the page shows the tool printing: its console outputs and its text transcripts."""
+    text = page.read_text(encoding="utf-8")
+    return "\n".join([*(expected for command, expected in make_examples.examples(page)), *re.findall(r"```text\n(.*?)```", text, re.S)])
+
+
+#: Figures with a decimal that prose may quote without an example printing them: arithmetic
+#: on published figures and published figures themselves, each with where it comes from.
+NOT_PRINTED = {
+    "87.5%": "three independent taps of 50%: 1 - 0.5^3",
+    "9.8%": "EGFR-mutant lung adenocarcinoma, Kwon 2020",
+    "0.1%": "the floor of a scored guess (lmbayes.guesses)",
+    "99.9%": "the ceiling of a scored guess (lmbayes.guesses)",
+}
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if any(True for _ in make_examples.examples(p))], ids=lambda p: p.name)
+def test_printed_percentages_quoted_in_prose_are_in_an_example(page):
+    """A figure with a decimal and a percent sign is the tool's (the published ones are quoted
+    as whole numbers or with their source): it must appear in an output of the same page, so
+    that a change of the network that moves it fails here instead of drifting."""
+    outputs = printed(page)
+    quoted = set(re.findall(r"(?<![\w.])(\d+\.\d+%)", prose(page)))
+    missing = sorted(q for q in quoted if q not in outputs and q not in NOT_PRINTED)
+    assert not missing, f"{page.name} quotes {missing} in prose, printed by no example of the page"
+
+
+def test_digests_in_the_docs_are_the_shipped_networks():
+    from lmbayes import load_network, networks
+
+    digests = {load_network(name).spec.digest for name in networks.available()}
+    for page in PAGES:
+        for digest in re.findall(r"\[([0-9a-f]{12})\]", page.read_text(encoding="utf-8")):
+            assert digest in digests, f"{page.name} shows digest {digest}, not a shipped network's"
 
 
 PACKAGES = [lmbayes, importlib.import_module("lmbayes.cli"), importlib.import_module("lmbayes.networks")]
@@ -125,25 +168,30 @@ def test_readme_points_to_the_command_reference():
     assert "\n## Command reference\n" not in COMMANDS
 
 
-def test_readme_parameter_table_matches_the_network(breast):
+MODEL = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
+TEACHING = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+NETWORKS = (ROOT / "docs" / "networks.md").read_text(encoding="utf-8")
+
+
+def test_model_parameter_table_matches_the_network(breast):
     def source(p):
         judgement = "**judgement**" if p.judgement else ""
         return " ".join(x for x in (", ".join(p.sources), judgement) if x)
 
     for path, p in breast.spec.parameters.items():
         row = f"| `{path}` | {p.value:g} | {p.low:g}–{p.high:g} | {source(p)} |"
-        assert row in README, row
+        assert row in MODEL, row
     for s in breast.spec.settings.values():
         row = f"| setting `{s.name}` | {s.p_lm.value:g} | {s.p_lm.low:g}–{s.p_lm.high:g} | {source(s.p_lm)} |"
-        assert row in README, row
+        assert row in MODEL, row
 
 
 def test_readme_and_ci_use_the_same_commands():
-    test_command = "python3 -m venv .venv && .venv/bin/pip install '.[test]' && .venv/bin/pytest"
+    test_command = "python3 -m venv .venv && .venv/bin/pip install -c constraints.txt '.[test]' && .venv/bin/pytest"
     assert test_command in README
     assert "python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/lmbayes taps" in README
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert re.search(r"pip\"? install [^\n]*'\.\[test\]'", ci), "CI must install as the README says"
+    assert re.search(r"pip\"? install [^\n]*-c constraints\.txt '\.\[test\]'", ci), "CI must install as the README says"
     assert "--editable" not in ci and " -e " not in ci
     assert re.search(r"/bin/pytest\"?\s*$", ci), "CI must end with the README's test command"
 
@@ -172,15 +220,15 @@ def test_the_notebook_runs_and_each_result_shows_as_a_table():
     assert shown == 5
 
 
-def test_readme_teaching_transcript_is_a_real_session(monkeypatch):
+def test_teaching_transcript_is_a_real_session(monkeypatch):
     """The ```text block after `<!-- transcript: COMMAND; typed: GUESSES -->`: every line, in
     order, is in the output of the same session ([...] marks what the excerpt leaves out)."""
     from click.testing import CliRunner
 
     from lmbayes.cli import _teach
 
-    match = re.search(r"<!-- transcript: lmbayes (.*?); typed: (.*?) -->\n```text\n\$ lmbayes \1\n(.*?)```", README, re.S)
-    assert match, "the README has a teaching transcript"
+    match = re.search(r"<!-- transcript: lmbayes (.*?); typed: (.*?) -->\n```text\n\$ lmbayes \1\n(.*?)```", TEACHING, re.S)
+    assert match, "docs/teaching.md has a teaching transcript"
     command, typed, block = match.groups()
     monkeypatch.setattr(_teach, "interactive", lambda: True)
     monkeypatch.setattr(_teach, "columns", lambda: 80)
@@ -194,10 +242,26 @@ def test_readme_teaching_transcript_is_a_real_session(monkeypatch):
         at = lines.index(line, at) + 1
 
 
-def test_readme_case_file_example_checks_clean(runner, tmp_path):
-    blocks = re.findall(r"```yaml\n(.*?)```", README, re.S)
+def test_case_file_example_checks_clean(runner, tmp_path):
+    blocks = re.findall(r"```yaml\n(.*?)```", TEACHING, re.S)
     example = next(b for b in blocks if b.startswith("name: my_case"))
     path = tmp_path / "my_case.yaml"
     path.write_text(example, encoding="utf-8")
     assert runner.invoke(cli, ["case", "check", str(path)]).output == f"{path}: no problems\n"
     assert runner.invoke(cli, ["replay", str(path)]).exit_code == 0
+
+
+def test_prose_figures_that_the_tool_computes_are_the_tools(breast, tmp_path):
+    """Figures stated in prose that come from the tool, each checked against it."""
+    from lmbayes._numbers import percent
+
+    share = percent(breast.share_without_signs())
+    assert f"{share} of this population has none of the" in MODEL
+    assert f"In the file's population, {share} have none of the seven signs" in (ROOT / "docs" / "evidence.md").read_text(encoding="utf-8")
+
+
+def test_the_command_reference_contents_link_every_command():
+    contents = COMMANDS[COMMANDS.index("Contents:") : COMMANDS.index("\n## ")]
+    for path in make_commands.command_paths()[1:]:
+        anchor = "#" + path.replace(" ", "-")
+        assert f"]({anchor})" in contents, f"docs/commands.md's contents do not link {path}"

@@ -30,6 +30,7 @@ def test_pgmpy_model_is_valid_and_holds_the_same_tables(breast, breast_pgmpy):
         np.testing.assert_allclose(cpd.get_values(), ours.reshape(-1, ours.shape[-1]).T, atol=0)
 
 
+@pytest.mark.slow
 def test_engines_agree_on_random_evidence(breast, breast_pgmpy):
     rng = np.random.default_rng(20261128)
     nodes = [*breast.summary_nodes, "shedding"]

@@ -76,6 +76,7 @@ def test_expected_counts_equal_pgmpys_posteriors_summed_over_patients():
     assert ours[[q.path for q in wanted].index("mri.sensitivity"), 2] < 1  # some diagnoses unknown
 
 
+@pytest.mark.slow
 def test_one_em_step_equals_pgmpys_expectation_maximization():
     """pgmpy's EM takes complete rows and hidden columns: a one-tap network, every finding and
     diagnosis recorded, the causes, the CSF state and shedding hidden. One step from our tables
@@ -147,6 +148,7 @@ def recovered(net):
     return spec, fit(net, draw_cohort(Network(spec), 8000, rng=21))
 
 
+@pytest.mark.slow
 def test_fit_recovers_changed_numbers_within_their_intervals(recovered):
     truth, result = recovered
     assert result.converged

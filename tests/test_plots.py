@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -13,6 +14,8 @@ import pytest
 from lmbayes.cli.main import cli
 from lmbayes.plots import PlotError, tornado
 from lmbayes.sensitivity import one_way
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_pictures(runner, tmp_path):
@@ -257,7 +260,10 @@ def test_stepped_replay_writes_one_slide_per_step_in_order(runner, tmp_path):
         sizes.add((int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")))
     assert len(sizes) == 1  # every slide the same size, 16:9 for a projector
     (w, h), = sizes
-    assert w >= 1900 and abs(w / h - 16 / 9) < 0.01
+    assert (w, h) == (2000, 1125)
+    # the size the docs state is the size drawn
+    stated = re.findall(r"(\d+) x (\d+) pixels", (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8"))
+    assert stated and all((int(a), int(b)) == (w, h) for a, b in stated)
 
 
 def test_slides_into_a_file_is_refused(runner, tmp_path):

@@ -192,6 +192,7 @@ finally:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+@pytest.mark.slow
 def test_many_draws_run_in_bounded_memory(tmp_path):
     """Before: every draw was held at once (3.4 GiB peak at 10^6 draws, 0.7 GiB at 2 x 10^5, a
     MemoryError traceback under this limit); now about 130 MiB at 2 x 10^5, 210 MiB at 10^6."""

@@ -11,7 +11,7 @@ import pytest
 from lmbayes import load_network
 from lmbayes.cohort import draw_cohort, parse_cohort
 from lmbayes.network import Network
-from lmbayes.validate import Estimate, auc, brier, calibration_fit, validate, wilson
+from lmbayes.validate import ONE_OUTCOME, QUASI, SEPARATED, Estimate, auc, brier, calibration_fit, slope_obstacles, validate, wilson
 
 P = np.array([0.9, 0.8, 0.8, 0.6, 0.55, 0.4, 0.3, 0.3, 0.2, 0.1])
 Y = np.array([1, 1, 0, 1, 0, 1, 0, 1, 0, 0])
@@ -59,8 +59,73 @@ def test_no_slope_without_both_outcomes():
     assert np.isnan(auc(P, np.ones(10)))
 
 
+def test_separated_outcomes_have_no_slope_whatever_the_weights():
+    p = np.array([0.05, 0.1, 0.2, 0.3, 0.6, 0.7, 0.9])
+    y = np.array([0, 0, 0, 0, 1, 1, 1])
+    assert slope_obstacles(p, y) == [SEPARATED]
+    assert np.isnan(calibration_fit(p, y)[1])
+    # a tie at the boundary: quasi-separated, still no finite maximum-likelihood slope
+    assert slope_obstacles(np.array([0.1, 0.2, 0.3, 0.3, 0.6]), np.array([0, 0, 0, 1, 1])) == [QUASI]
+    # the reversed order is separated too (a negative slope without end)
+    assert slope_obstacles(p, 1 - y) == [SEPARATED]
+    # bootstrap rows: weight 0 removes the patients that made the overlap
+    overlap = np.array([0, 0, 1, 0, 1, 1, 1])
+    w = np.array([[1, 1, 1, 1, 1, 1, 1], [1, 1, 0, 1, 1, 1, 1], [0, 0, 0, 0, 1, 1, 1]], dtype=float)
+    assert slope_obstacles(p, overlap, w) == [None, SEPARATED, ONE_OUTCOME]
+    intercept, slope = calibration_fit(p, overlap, w)
+    assert np.isfinite(slope[0]) and np.isnan(slope[1:]).all()
+
+
+@pytest.mark.slow
+def test_slope_agrees_with_statsmodels_logit_on_a_cohort_with_overlap(network):
+    """The two-parameter fit against statsmodels' Logit on the same patients, and the intercept
+    with the slope fixed at 1 against its GLM with an offset."""
+    import statsmodels.api as sm
+
+    from lmbayes.batch import p_target
+
+    cohort = draw_cohort(network, 3000, rng=21)
+    tapped = {n.id for n in network.spec.nodes if n.tap}
+    columns = [c for c in cohort.columns if c not in tapped]  # before the first tap: overlap
+    keep = [cohort.columns.index(c) for c in columns]
+    p, _ = p_target(network.tables, network.target, columns, cohort.states[:, keep])
+    y = cohort.diagnosis.astype(float)
+    assert slope_obstacles(p, y) == [None]
+    lp = np.log(p / (1 - p))
+    logit = sm.Logit(y, sm.add_constant(lp)).fit(disp=0)
+    offset = sm.GLM(y, np.ones((y.size, 1)), family=sm.families.Binomial(), offset=lp).fit()
+    intercept, slope = calibration_fit(p, y)
+    assert abs(float(slope) - logit.params[1]) < 0.1
+    assert float(slope) == pytest.approx(logit.params[1], abs=1e-6)  # the same maximum
+    assert float(intercept) == pytest.approx(offset.params[0], abs=1e-6)
+
+
+def test_a_separated_cohort_prints_n_a_with_the_reason_in_text_json_and_csv(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from lmbayes.cli.main import cli
+
+    path = tmp_path / "separated.csv"
+    path.write_text("lm,csf_1\npresent,pos\npresent,pos\nabsent,neg\nabsent,neg\nabsent,neg\n", encoding="utf-8")
+    runner = CliRunner()
+    text = runner.invoke(cli, ["validate", str(path), "--bootstrap", "20"])
+    assert text.exit_code == 0, text.output
+    row = next(line for line in text.output.splitlines() if line.startswith("all findings"))
+    assert row.split()[4:6] == ["n/a", "n/a"]
+    assert "n/a: outcomes perfectly separated (all findings, after tap 1)." in text.output
+    data = json.loads(runner.invoke(cli, ["validate", str(path), "--json"]).output)
+    slope = data["stages"][0]["slope"]
+    assert slope["value"] is None and slope["reason"] == SEPARATED
+    assert data["stages"][0]["intercept"]["reason"] == SEPARATED
+    csv = runner.invoke(cli, ["validate", str(path), "--csv"]).output.splitlines()
+    header, first = csv[0].split(","), csv[1].split(",")
+    assert first[header.index("slope")] == "" and first[header.index("slope_missing")] == SEPARATED
+
+
 def test_wilson_agrees_with_statsmodels():
-    proportion = pytest.importorskip("statsmodels.stats.proportion")
+    from statsmodels.stats import proportion
     for x, n in [(8, 10), (0, 7), (779, 1636)]:
         np.testing.assert_allclose(wilson(x, n), proportion.proportion_confint(x, n, method="wilson"), atol=1e-6)
 
@@ -70,6 +135,7 @@ def network():
     return load_network(pretest=0.2)
 
 
+@pytest.mark.slow
 def test_a_cohort_from_the_same_network_is_calibrated(network):
     result = validate(network, draw_cohort(network, 10_000, rng=11), rng=3)
     first, before = result.stages[0], result.stages[1]
@@ -82,6 +148,7 @@ def test_a_cohort_from_the_same_network_is_calibrated(network):
         assert y.low <= y.network <= y.high
 
 
+@pytest.mark.slow
 def test_a_shifted_network_shows_miscalibration(network):
     shifted = network.spec.with_parameter("mri.specificity", 0.7).with_parameter("headache.leak", 0.3)
     cohort = draw_cohort(Network(shifted, pretest=0.35), 10_000, rng=12)
@@ -109,6 +176,7 @@ def test_resamples_in_blocks_are_the_same_for_every_stage(monkeypatch):
     assert (first.sum(axis=1) == 100).all()
 
 
+@pytest.mark.slow
 def test_validate_in_blocks_gives_intervals(network, monkeypatch):
     from lmbayes import validate as module
 
@@ -122,5 +190,5 @@ def test_a_tiny_cohort_without_lm_gives_no_undefined_numbers(network):
     text = "lm,headache,csf_1\nabsent,yes,neg\nabsent,no,\nabsent,no,pos\n"
     result = validate(network, parse_cohort(network, text), bootstrap=30, rng=1)
     for stage in result.stages:
-        assert stage.auc == stage.slope == stage.intercept == Estimate(None, None, None)
+        assert stage.auc == stage.slope == stage.intercept == Estimate(None, None, None, ONE_OUTCOME)
         assert stage.brier.value is not None and np.isfinite(stage.brier.value)
