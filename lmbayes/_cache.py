@@ -122,9 +122,11 @@ def cached(
     (any exception it raises is a cache miss). ``path`` must exist (its content is part of
     the key); errors of ``build`` are raised and nothing is kept.
     """
+    from lmbayes._text import read_file
+
     folder = cache_dir()
     try:
-        data = path.read_bytes()
+        data = read_file(path, limit=1 << 30)  # not a device: /dev/zero would never end
     except OSError:
         return build()  # build reports the missing or unreadable file in its own words
     if folder is None:
@@ -138,7 +140,7 @@ def cached(
             pass
     value = build()
     try:
-        unchanged = path.read_bytes() == data
+        unchanged = read_file(path, limit=1 << 30) == data
     except OSError:
         unchanged = False
     if unchanged and _safe_folder(folder, create=True):  # a file edited while being built is not kept

@@ -17,7 +17,7 @@ from typing import Any
 from lmbayes.calibration import CalibrationError, calibrate
 from lmbayes.errors import NetworkFileError, did_you_mean
 from lmbayes._fields import ID, Where, number, parameter, prose, require, states, text, whole
-from lmbayes._text import printable, shown
+from lmbayes._text import printable, read_file, shown
 from lmbayes._yaml import Lines, read
 from lmbayes.kinds import FILE_KINDS, KINDS
 from lmbayes.networks import FOREIGN, IMPORTED
@@ -87,7 +87,7 @@ def _load(path: Path) -> tuple[NetworkSpec | None, list[NetworkFileError]]:
             "read as networks for posterior queries"
         )]
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_file(path).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except FileNotFoundError:
         return None, [NetworkFileError(f"{path}: no such network file")]
     except (OSError, UnicodeDecodeError) as exc:

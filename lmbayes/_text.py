@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
 
-__all__ = ["decimal", "printable", "shown", "spreadsheet_cell"]
+__all__ = ["NotReadable", "decimal", "printable", "read_file", "shown", "spreadsheet_cell"]
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # Bidirectional overrides and isolates: not controls (Cf), but they reorder what follows.
@@ -80,3 +81,36 @@ def spreadsheet_cell(value: object) -> object:
     if value.startswith(_FORMULA) and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
+
+
+#: The largest network, case or guesses file read (the shipped networks are about 30 kB).
+TEXT_LIMIT = 16 << 20
+
+
+class NotReadable(OSError):
+    """A file that is not read: not a regular file (a device, a pipe), or too large."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def read_file(path: str | Path, limit: int = TEXT_LIMIT) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them; a
+    :class:`NotReadable` (an ``OSError``) for a device, a pipe or a larger file, which would
+    never end or fill the memory (``/dev/zero``), and the usual ``OSError`` otherwise."""
+    import errno
+    import os
+    import stat
+
+    st = os.stat(path)
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "a folder, not a file", str(path))
+    if not stat.S_ISREG(st.st_mode):
+        raise NotReadable(errno.EINVAL, "not a regular file (a device or a pipe)")
+    if st.st_size > limit:
+        raise NotReadable(errno.EFBIG, f"{st.st_size / 2**20:,.0f} MiB, more than the {limit / 2**20:,.0f} MiB read")
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise NotReadable(errno.EFBIG, f"more than the {limit / 2**20:,.0f} MiB read")
+    return data

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lmbayes._text import printable, shown
+from lmbayes._text import printable, read_file, shown
 from lmbayes._yaml import Lines, read
 from lmbayes.errors import InputError, LmbayesError, NetworkFileError, did_you_mean
 from lmbayes.findings import Findings
@@ -103,7 +103,7 @@ def case_path(name_or_path: str | Path) -> Path:
 
 def _load(path: Path) -> tuple[CaseFile | None, Network | None, list[NetworkFileError]]:
     try:
-        source = path.read_text(encoding="utf-8")
+        source = read_file(path).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except (OSError, UnicodeDecodeError) as exc:
         return None, None, [NetworkFileError(f"{path}: cannot read the case file ({exc})")]
     try:

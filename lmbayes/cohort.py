@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lmbayes._text import printable, shown, spreadsheet_cell
+from lmbayes._text import printable, read_file, shown, spreadsheet_cell
 from lmbayes.errors import FindingError, InputError, TooFewTapsError, did_you_mean
 from lmbayes.findings import resolve_state
 from lmbayes.spec import MAX_TAPS
@@ -45,6 +45,8 @@ __all__ = ["Cohort", "CohortError", "ID", "available", "draw_cohort", "read_coho
 
 #: The optional column that names each patient.
 ID = "id"
+#: The largest cohort file read (a million patients with every finding: about 400 MB).
+COHORT_LIMIT = 4 << 30
 #: A finding not recorded.
 MISSING = -1
 
@@ -122,7 +124,7 @@ def read_cohort(network: Network, path: str | Path) -> Cohort:
     where = printable(str(path))  # as the user wrote it: a shipped cohort by its name
     path = resolve(path)
     try:
-        data = path.read_bytes()
+        data = read_file(path, COHORT_LIMIT)
     except FileNotFoundError:
         raise CohortError(f"{where}: no such cohort file") from None
     except IsADirectoryError:

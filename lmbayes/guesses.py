@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lmbayes._text import decimal, shown
+from lmbayes._text import decimal, read_file, shown
 from lmbayes.errors import InputError
 
 __all__ = ["CERTAIN_AS", "ClassGuesses", "Score", "Spread", "parse_guess", "read_class_guesses", "score"]
@@ -129,7 +129,7 @@ def read_class_guesses(path: str | Path, steps: int) -> ClassGuesses:
     problem names the file, the line and the column."""
     name = Path(path).name
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = read_file(path).decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{name}: cannot read the guesses ({exc})") from None
     try:

@@ -320,3 +320,36 @@ def test_many_draws_are_confirmed_on_a_terminal(monkeypatch, answer, code):
     assert got == code and "Run it?" in err, err
     if code:
         assert err.splitlines()[-1].startswith("Error: not run; ask for fewer (e.g. --draws ")
+
+
+DEVICE_INPUTS = {
+    "network check": ["network", "check", "{f}"],
+    "case check": ["case", "check", "{f}"],
+    "validate": ["validate", "{f}", "--bootstrap", "0"],
+    "fit": ["fit", "{f}", "--out", "{tmp}/fitted.yaml"],
+    "replay --guesses": ["replay", "seed_case", "--guesses", "{f}"],
+}
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+@pytest.mark.parametrize("what", sorted(DEVICE_INPUTS), ids=sorted(DEVICE_INPUTS))
+@pytest.mark.parametrize("source", ["/dev/zero", "fifo"])
+def test_a_device_or_a_pipe_is_refused_not_read_forever(tmp_path, what, source):
+    f = source
+    if source == "fifo":
+        f = str(tmp_path / "pipe.csv")
+        os.mkfifo(f)  # opening it would wait for a writer for ever
+    args = [a.format(f=f, tmp=tmp_path) for a in DEVICE_INPUTS[what]]
+    done = subprocess.run([sys.executable, "-m", "lmbayes", *args], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode in (1, 2) and "Traceback" not in done.stderr
+    assert "not a regular file" in done.stdout + done.stderr
+
+
+def test_a_network_file_too_large_to_be_one_is_refused(tmp_path):
+    from lmbayes._text import TEXT_LIMIT
+
+    path = tmp_path / "huge.yaml"
+    with open(path, "wb") as f:
+        f.truncate(TEXT_LIMIT + 1)  # sparse: no disk used
+    code, out, err = run(["network", "check", str(path)])
+    assert code == 1 and "more than the 16 MiB read" in out, out
