@@ -110,6 +110,11 @@ class OneLineErrors(click.Group):
             sys.exit(exc.exit_code)
         except (click.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort, after a line break
             interrupted()
+        except ValueError as exc:  # os functions refuse a path with NUL (not typable in a shell)
+            if "null byte" not in str(exc) and "null character" not in str(exc):
+                raise
+            click.echo("Error: a file name holds a NUL character (\\x00); give the name without it", err=True)
+            sys.exit(2)
         except OSError as exc:
             import errno
 

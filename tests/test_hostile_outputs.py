@@ -231,3 +231,20 @@ def test_the_escaping_ends_with_the_command():
     out, err = sys.stdout, sys.stderr
     run(["posterior"])
     assert (sys.stdout, sys.stderr) == (out, err)
+
+
+NUL_PATHS = [
+    ["network", "draw", "x\x00.dot"], ["simulate", "--cohort", "5", "--out", "a\x00b.csv"], ["taps", "--plot", "\x00.png"],
+    ["replay", "seed_case", "--step", "--plot", "a\x00b"], ["network", "check", "x\x00.yaml"], ["case", "check", "\x00"],
+    ["validate", "\x00"], ["network", "copy", "breast", "a\x00.yaml"], ["fit", "breast_cohort", "--out", "a\x00.yaml"],
+]
+
+
+@pytest.mark.parametrize("args", NUL_PATHS, ids=[" ".join(a[:2]) for a in NUL_PATHS])
+def test_a_file_name_with_a_nul_is_one_line(tmp_path, monkeypatch, args):
+    """A shell cannot pass a NUL, but a program calling lmbayes can: os functions raise ValueError."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(args, input="")
+    one_error(code, err)
+    assert "NUL character" in err and not RAW.search(out + err)
+    assert list(tmp_path.iterdir()) == []
