@@ -276,6 +276,8 @@ def confirm_cost(cost: str, minutes: float, fewer: str, confirmed: bool) -> None
 
 def fewer(count: int, minutes: float) -> int:
     """A count that takes about :data:`LONG_MINUTES`, to two significant digits."""
+    if minutes <= 0:
+        return count
     return max(10, int(float(f"{count * LONG_MINUTES / minutes:.2g}")))
 
 

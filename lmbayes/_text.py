@@ -109,8 +109,11 @@ def read_file(path: str | Path, limit: int = TEXT_LIMIT) -> bytes:
         raise NotReadable(errno.EINVAL, "not a regular file (a device or a pipe)")
     if st.st_size > limit:
         raise NotReadable(errno.EFBIG, f"{st.st_size / 2**20:,.0f} MiB, more than the {limit / 2**20:,.0f} MiB read")
-    with open(path, "rb") as f:
-        data = f.read(limit + 1)
-    if len(data) > limit:
-        raise NotReadable(errno.EFBIG, f"more than the {limit / 2**20:,.0f} MiB read")
-    return data
+    parts, size = [], 0
+    with open(path, "rb") as f:  # a megabyte at a time: read(limit) would reserve all of it
+        while chunk := f.read(1 << 20):
+            parts.append(chunk)
+            size += len(chunk)
+            if size > limit:  # grown since its size was read
+                raise NotReadable(errno.EFBIG, f"more than the {limit / 2**20:,.0f} MiB read")
+    return b"".join(parts)
