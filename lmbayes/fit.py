@@ -9,7 +9,8 @@ patients in the condition.
 
 Where the condition is hidden (LM when the diagnosis is unknown, the competing causes, the CSF
 state, shedding) the counts are *expected* counts, expectation-maximisation over the network's
-own tables (:mod:`lmbayes.batch` gives every patient's posterior over the hidden core ``H``):
+own tables (:meth:`lmbayes.engine.Engine.family_rows` gives every patient's posterior over
+the hidden nodes of each condition):
 
 .. math:: e = \\sum_b P(\\text{condition} \\mid x_b)\\,[\\text{event in } x_b], \\qquad
           n = \\sum_b P(\\text{condition} \\mid x_b)\\,[\\text{node recorded in } x_b]
@@ -53,9 +54,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lmbayes import batch
 from lmbayes.calibration import CalibrationError
 from lmbayes.cohort import Cohort
+from lmbayes.engine import ROWS, Engine
 from lmbayes.errors import LmbayesError
 from lmbayes.network import Network
 from lmbayes.spec import NetworkSpec, Parameter
@@ -184,35 +185,51 @@ def quantities(spec: NetworkSpec) -> tuple[tuple[Quantity, ...], tuple[tuple[str
     return tuple(found), tuple(kept)
 
 
+def core_nodes(tables: Tables) -> tuple[str, ...]:
+    """The nodes that are some node's parent (LM, the causes, the context, the hidden CSF state
+    and shedding), in topological order: a quantity of one of them is counted over every
+    patient, from the posterior of its family."""
+    parents = {p for v in tables.variables for p in tables.parents[v]}
+    return tuple(v for v in tables.variables if v in parents)
+
+
 class _Counts:
     """The E-step, prepared once for a cohort: ``(events, total, information)`` of each quantity.
 
-    The posterior of every patient over the core comes from one batched contraction; each
-    quantity's condition (and, for a core node, its event) is a mask over the core, all applied
-    in one matrix product. What each patient's record adds to each quantity (events, recorded
+    Each quantity needs every patient's posterior over a few nodes: its condition's, and for a
+    core node its own (a family of the network). :meth:`lmbayes.engine.Engine.family_rows`
+    gives all of them from one batched contraction (or one forward and backward pass); each
+    quantity's condition (and, for a core node, its event) is a mask over its set, applied as
+    a matrix product. What each patient's record adds to each quantity (events, recorded
     nodes) does not change between iterations and is counted here once.
     """
 
     def __init__(self, tables: Tables, cohort: Cohort, wanted: Sequence[Quantity]) -> None:
         self.cohort = cohort
-        core = self.core = batch.core_nodes(tables)
-        shape = tuple(len(tables.states[c]) for c in core)
-        grids = np.indices(shape).reshape(len(core), -1)
+        core = core_nodes(tables)
         column = {c: j for j, c in enumerate(cohort.columns)}
         n = cohort.patients
-        conditions, events, hidden = [], [], []
+        self.sets: list[tuple[str, ...]] = []
+        #: per quantity: its set's position, its condition mask and event mask over the set
+        self.masks: list[tuple[int, np.ndarray, np.ndarray]] = []
+        hidden = []
         self.recorded = np.zeros((n, len(wanted)))
         self.hits = np.zeros((n, len(wanted)))
         for i, q in enumerate(wanted):
+            is_hidden = q.nodes[0] in core  # the event is hidden too: every patient counts
+            nodes = tuple(dict.fromkeys((*(node for node, _ in q.condition), *((q.nodes[0],) if is_hidden else ()))))
+            if nodes not in self.sets:
+                self.sets.append(nodes)
+            shape = tuple(len(tables.states[v]) for v in nodes)
+            grids = np.indices(shape).reshape(len(nodes), -1)
             m = np.ones(grids.shape[1], dtype=bool)
             for node, state in q.condition:
-                m &= grids[core.index(node)] == state
-            conditions.append(m)
-            if q.nodes[0] in core:  # a hidden node: the event is in the core too, every patient counts
-                events.append(m & np.isin(grids[core.index(q.nodes[0])], q.event))
+                m &= grids[nodes.index(node)] == state
+            event = m & np.isin(grids[nodes.index(q.nodes[0])], q.event) if is_hidden else np.zeros_like(m)
+            self.masks.append((self.sets.index(nodes), m.astype(float), event.astype(float)))
+            if is_hidden:
                 hidden.append(i)
                 continue
-            events.append(np.zeros_like(m))
             recorded = [cohort.states[:, column[v]] for v in q.nodes if v in column]
             if q.within:
                 if len(recorded) < q.within:
@@ -225,9 +242,8 @@ class _Counts:
                 self.recorded[:, i] += r >= 0
                 self.hits[:, i] += np.isin(r, q.event)
         self.recorded[:, hidden] = 1.0
-        self.conditions = np.array(conditions, dtype=float).T
-        self.events = np.array(events, dtype=float).T
         self.hidden = np.array(hidden, dtype=int)
+        self.engine = Engine(tables)
 
     def __call__(self, tables: Tables) -> np.ndarray:
         """``(events, total, information)`` of each quantity under ``tables``: shape
@@ -240,14 +256,14 @@ class _Counts:
         0 where the findings say nothing about it. The fit scales the counts by it.
         """
         cohort = self.cohort
-        k = self.conditions.shape[1]
+        k = len(self.masks)
+        self.engine = engine = self.engine.with_tables(tables)
         sums = np.zeros((k, 4))  # events, total, sum of w^2 (or joint^2 / w), patients counted
-        for start in range(0, cohort.patients, batch.CHUNK):
-            rows = slice(start, start + batch.CHUNK)
-            post = batch.joint(tables, cohort.columns, cohort.states[rows], self.core)
-            post = post.reshape(post.shape[0], -1)
-            post /= post.sum(axis=1, keepdims=True)
-            weights = post @ self.conditions
+        for start in range(0, cohort.patients, ROWS):
+            rows = slice(start, start + ROWS)
+            z, joints = engine.family_rows(cohort.columns, cohort.states[rows], self.sets)
+            post = [j.reshape(len(j), -1) / z[:, None] for j in joints]
+            weights = np.column_stack([post[s] @ m for s, m, _ in self.masks]) if k else np.zeros((len(z), 0))
             recorded = self.recorded[rows]
             chunk = np.stack([
                 (weights * self.hits[rows]).sum(axis=0),
@@ -256,7 +272,8 @@ class _Counts:
                 recorded.sum(axis=0),
             ], axis=1)
             if self.hidden.size:  # the event is hidden too: its probability q = joint / w
-                joint, w = post @ self.events[:, self.hidden], weights[:, self.hidden]
+                joint = np.column_stack([post[self.masks[i][0]] @ self.masks[i][2] for i in self.hidden])
+                w = weights[:, self.hidden]
                 with np.errstate(divide="ignore", invalid="ignore"):
                     squares = np.where(w > 0, joint * joint / w, 0.0).sum(axis=0)
                 chunk[self.hidden] = np.stack([joint.sum(axis=0), w.sum(axis=0), squares, w.sum(axis=0)], axis=1)
@@ -349,12 +366,15 @@ def _updates(spec: NetworkSpec, wanted: Sequence[Quantity], prior: np.ndarray, c
     from scipy.stats import beta as beta_distribution  # pgmpy's dependency; only fit needs it
 
     updates = []
-    for q, (a, b), (e, n, information) in zip(wanted, prior, counts):
+    a1s, b1s = prior[:, 0] + counts[:, 0], prior[:, 1] + counts[:, 1] - counts[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):  # the quantities without data are skipped
+        quantiles = beta_distribution.ppf([[0.025], [0.975]], a1s, b1s)  # all at once: one call
+    for q, (a, b), (e, n, information), low, high in zip(wanted, prior, counts, *quantiles):
         if n <= 0:
             continue
         a1, b1 = a + e, b + n - e
         mean = a1 / (a1 + b1)
-        low, high = (float(x) for x in beta_distribution.ppf([0.025, 0.975], a1, b1))
+        low, high = float(low), float(high)
         before = spec.parameters[q.path]
         events, total = max(round(a1 - 0.5), 0), max(round(a1 + b1 - 1.0), 1)
         events = min(events, total)

@@ -1,7 +1,7 @@
 """Check a network's P(LM) against a cohort with known diagnoses: calibration and discrimination.
 
 For every patient whose diagnosis is known, P(LM) from all their other findings (one batched
-contraction, :mod:`lmbayes.batch`), then, as a clinical prediction model is judged (TRIPOD):
+contraction, :meth:`lmbayes.engine.Engine.joint_rows`), then, as a clinical prediction model is judged (TRIPOD):
 
 * **calibration table**: patients in ``bins`` groups of equal size by predicted P(LM) (deciles
   by default); mean predicted beside the observed share with LM;
@@ -29,7 +29,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lmbayes.batch import p_target
 from lmbayes.cohort import Cohort, CohortError
 from lmbayes.network import Network
 
@@ -258,7 +257,10 @@ def validate(
     for name, k in plan:
         keep = np.ones(len(cohort.columns), dtype=bool) if k is None else np.array([tap_of.get(c, 0) <= k for c in cohort.columns])
         rows = np.ones(y.size, dtype=bool) if not k else taps >= k
-        p, z = p_target(network.tables, target, [c for c, kept in zip(cohort.columns, keep) if kept], states[rows][:, keep])
+        joint = network.engine.joint_rows((target,), [c for c, kept in zip(cohort.columns, keep) if kept], states[rows][:, keep])
+        z = joint.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):  # P(findings) zero: refused below
+            p = joint[:, -1] / z
         if not (z > 0).all():
             line = lines[rows][np.argmin(z > 0)]
             raise CohortError(f"{cohort.source}, line {line}: impossible findings under the network (probability 0)")
