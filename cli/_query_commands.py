@@ -96,13 +96,11 @@ def taps(
     """
     with reported():
         table = net.taps(findings, next_technique=next_tap, analyses=analyses)
-        if analyses and draws is not None:
-            raise UserInputError("--uncertainty does not yet combine with --with; drop one of them")
         intervals = None
         if draws is not None:
             from lmbayes.uncertainty import tap_intervals
 
-            intervals = tap_intervals(net, findings, draws=draws, next_technique=next_tap)
+            intervals = tap_intervals(net, findings, draws=draws, next_technique=next_tap, analyses=analyses)
         if plot_path is not None:
             from lmbayes.plots import tap_curve
 

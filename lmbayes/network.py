@@ -39,7 +39,7 @@ from lmbayes.findings import Findings, resolve_findings
 from lmbayes.kinds import explaining, kind_of
 from lmbayes.spec import NetworkSpec, Node
 from lmbayes.tables import MIN_PRETEST, Tables, build_tables
-from lmbayes.taps import TapStep, TapTable, apply_likelihood_ratio
+from lmbayes.taps import TapStep, TapTable, apply_likelihood_ratio, negative_lr, tap_joints
 from lmbayes.technique import Technique
 
 if TYPE_CHECKING:
@@ -378,7 +378,7 @@ class Network:
         """The likelihood ratio of one all-negative tap done the usual way before any finding:
         the fixed ratio a nomogram chains tap after tap (1 where it is undefined)."""
         joint = self.engine.joint((self.target, *self.spec.tap_readings(1, analyses)))
-        return _negative_lr(joint.reshape(2, -1), 0) or 1.0
+        return negative_lr(joint.reshape(2, -1), 0) or 1.0
 
     def taps(
         self,
@@ -401,40 +401,27 @@ class Network:
         if next_technique is not None:
             further = {t: next_technique for t in self.spec.taps[findings.taps_done :]}
         case = self.case(findings, further)
-        engine, base = case.engine, case.evidence
         done = case.taps_done
-        target = self.target
-        # one contraction per step: the joint of LM and the next tap's readings gives every column
         single = self.single_tap_lr(chosen)
-        prefix = dict(base)
-        current = before = case.p_target(prefix)
+        current = before = case.p_target(case.evidence)
         steps = []
-        for k in range(done + 1, self.spec.n_taps + 1):
-            readings = self.spec.tap_readings(k, chosen)
-            joint = engine.joint((target, *readings), prefix)
-            positive = _any_last_state(joint.shape[1:])
-            flat = joint.reshape(2, -1)
-            total = flat.sum()
-            p_positive = flat[:, positive].sum() / total
-            after = float(flat[1, 0] / flat[:, 0].sum())
-            # a positive result that cannot happen leaves P(LM) where it was
-            if_positive = float(flat[1, positive].sum() / flat[:, positive].sum()) if p_positive > 0 else before
+        for j in tap_joints(case.engine, self.spec, case.evidence, done, chosen):
+            after = float(j.p_lm_if_negative)
             steps.append(
                 TapStep(
-                    tap=k,
-                    p_positive=float(p_positive),
-                    p_lm_if_positive=if_positive,
+                    tap=j.tap,
+                    p_positive=float(j.p_positive),
+                    p_lm_if_positive=float(j.p_lm_if_positive(before)),
                     p_lm_if_negative=after,
                     change=after - before,
-                    likelihood_ratio=None if target in prefix else _negative_lr(flat, 0),
-                    p_lm_if_negative_independent=apply_likelihood_ratio(current, single, k - done),
+                    likelihood_ratio=None if self.target in case.evidence else negative_lr(j.joint, 0),
+                    p_lm_if_negative_independent=apply_likelihood_ratio(current, single, j.tap - done),
                 )
             )
-            prefix.update(dict.fromkeys(readings, 0))
             before = after
 
         return TapTable(
-            prior=float(self.prior([target])[target][-1]),
+            prior=float(self.prior([self.target])[self.target][-1]),
             current=current,
             taps_done=done,
             n_taps=self.spec.n_taps,
@@ -449,19 +436,6 @@ class Network:
         from lmbayes._pgmpy import to_pgmpy
 
         return to_pgmpy(self.tables)
-
-
-def _any_last_state(shape: tuple[int, ...]) -> np.ndarray:
-    """A mask over the flattened readings: at least one reading in its last (positive) state."""
-    grids = np.meshgrid(*(np.arange(n) for n in shape), indexing="ij")
-    return np.logical_or.reduce([g == n - 1 for g, n in zip(grids, shape)]).reshape(-1)
-
-
-def _negative_lr(joint: np.ndarray, negative: int) -> float | None:
-    """P(negative | LM) / P(negative | no LM) from the joint of (LM, tap), or None if undefined."""
-    if joint[0].sum() == 0 or joint[1].sum() == 0 or joint[0, negative] == 0:
-        return None
-    return float((joint[1, negative] / joint[1].sum()) / (joint[0, negative] / joint[0].sum()))
 
 
 def load_network(

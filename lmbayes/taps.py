@@ -22,12 +22,20 @@ indistinguishable from patients without LM,
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from lmbayes._numbers import percent
 from lmbayes.spec import MAX_TAPS
 
-__all__ = ["TapStep", "TapTable", "apply_likelihood_ratio", "percent"]
+if TYPE_CHECKING:
+    from lmbayes.engine import Engine
+    from lmbayes.spec import NetworkSpec
+
+__all__ = ["TapJoint", "TapStep", "TapTable", "apply_likelihood_ratio", "negative_lr", "percent", "tap_joints"]
 
 
 def apply_likelihood_ratio(p: float, lr: float, times: int = 1) -> float:
@@ -40,6 +48,64 @@ def apply_likelihood_ratio(p: float, lr: float, times: int = 1) -> float:
         return p
     odds = p / (1.0 - p) * lr**times
     return odds / (1.0 + odds)
+
+
+@dataclass(frozen=True)
+class TapJoint:
+    """One further tap ``k``: ``joint[..., l, r] = P(LM = l, readings = r, E, N_k)``, the
+    readings of the tap (cytology and the analyses sent with it) flattened, with a leading
+    axis over the draws of the parameters when the engine has one. ``positive`` marks the
+    readings in which at least one is in its last (positive) state; ``r = 0`` is all negative.
+
+    Each probability is an array over the draws (a 0-d array without them).
+    """
+
+    tap: int
+    joint: np.ndarray
+    positive: np.ndarray
+
+    @property
+    def p_positive(self) -> np.ndarray:
+        return self.joint[..., self.positive].sum(axis=(-2, -1)) / self.joint.sum(axis=(-2, -1))
+
+    @property
+    def p_lm_if_negative(self) -> np.ndarray:
+        return self.joint[..., 1, 0] / self.joint[..., :, 0].sum(axis=-1)
+
+    def p_lm_if_positive(self, before: np.ndarray | float) -> np.ndarray:
+        """P(LM | E, N_k, tap k positive); ``before`` where a positive result cannot happen
+        (it leaves P(LM) where it was)."""
+        positive = self.joint[..., self.positive]
+        total = positive.sum(axis=(-2, -1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(total > 0, positive[..., 1, :].sum(axis=-1) / total, before)
+
+
+def tap_joints(engine: Engine, spec: NetworkSpec, evidence: Mapping[str, int], done: int, analyses: Sequence[str] = ()) -> Iterator[TapJoint]:
+    """The one loop over further taps: for each ``k = done+1 .. N`` the joint of LM and tap
+    ``k``'s readings given the findings and every further tap before it negative (one
+    contraction each). The tap table, its intervals over the draws and the dependence table
+    are each read from it."""
+    prefix = dict(evidence)
+    for k in range(done + 1, spec.n_taps + 1):
+        readings = spec.tap_readings(k, analyses)
+        joint = engine.joint((spec.target, *readings), prefix)
+        lead = joint.shape[: joint.ndim - 1 - len(readings)]
+        yield TapJoint(k, joint.reshape(*lead, joint.shape[len(lead)], -1), _any_last_state(joint.shape[len(lead) + 1 :]))
+        prefix.update(dict.fromkeys(readings, 0))
+
+
+def _any_last_state(shape: tuple[int, ...]) -> np.ndarray:
+    """A mask over the flattened readings: at least one reading in its last (positive) state."""
+    grids = np.meshgrid(*(np.arange(n) for n in shape), indexing="ij")
+    return np.logical_or.reduce([g == n - 1 for g, n in zip(grids, shape)]).reshape(-1)
+
+
+def negative_lr(joint: np.ndarray, negative: int = 0) -> float | None:
+    """P(negative | LM) / P(negative | no LM) from the joint of (LM, tap), or None if undefined."""
+    if joint[0].sum() == 0 or joint[1].sum() == 0 or joint[0, negative] == 0:
+        return None
+    return float((joint[1, negative] / joint[1].sum()) / (joint[0, negative] / joint[0].sum()))
 
 
 @dataclass(frozen=True)
