@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from lmbayes._text import printable
-from lmbayes.cli import _format
+from lmbayes.cli import _format_cohort
 from lmbayes.cli._options import json_option, network_options, plot_option, reported, wrote
 from lmbayes.cli._words import EPILOG
 
@@ -47,7 +47,7 @@ def validate(net: Network, as_json: bool, cohort: str, bins: int, bootstrap: int
 
         with reported():
             wrote(calibration_curve(result, plot_path, f"{net.label}: {printable(cohort)}"))
-    render = _format.validate_json if as_json else _format.validate_text
+    render = _format_cohort.validate_json if as_json else _format_cohort.validate_text
     click.echo(render(net, printable(cohort), result))
 
 
@@ -77,5 +77,5 @@ def fit(net: Network, as_json: bool, cohort: str, out: str, top: int) -> None:
         patients.require_diagnoses(net.target)
         result = run_fit(net, patients, source=source_key(cohort))
         write_fitted(net, result, out, f"{result.patients:,} patients of the cohort file {printable(Path(cohort).name)}, fitted with lmbayes fit")
-    render = _format.fit_json if as_json else _format.fit_text
+    render = _format_cohort.fit_json if as_json else _format_cohort.fit_text
     click.echo(render(net, printable(cohort), printable(out), result, top))

@@ -75,7 +75,7 @@ def network_text(causes: int, rng: np.random.Generator | int | None = None, *, t
             f"  cause{i}: {{kind: cause, label: Cause {i}, description: A cause., states: [absent, present], prior: {p(0.05, 0.3)}}}",
             f"  sign{i}:",
             f"    {{kind: sign, label: Sign {i}, description: A sign., states: [absent, present], observable: true,",
-            f"     leak: {{value: 0.02, range: [0.01, 0.04], judgement: true}},",
+            "     leak: {value: 0.02, range: [0.01, 0.04], judgement: true},",
             f"     causes: {{cause{i}: {p(0.3, 0.9)}, lm: {p(0.3, 0.9)}}}}}",
             f"  test{i}:",
             f"    {{kind: test, label: Test {i}, description: A test., states: [negative, positive], observable: true,",

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -103,6 +103,7 @@ class Update:
     total: float
     #: the share of the hidden condition's variance the findings resolve (1: observed)
     information: float = 1.0
+    json_extra: ClassVar[tuple[str, ...]] = ("shift",)
 
     @property
     def shift(self) -> float:

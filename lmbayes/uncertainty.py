@@ -40,6 +40,7 @@ from lmbayes.network import Case, Network
 from lmbayes.spec import NetworkSpec, Parameter
 from lmbayes.tables import Tables
 from lmbayes.taps import tap_joints
+from lmbayes.thresholds import RULE_OUT, TREAT
 from lmbayes.technique import Technique
 
 if TYPE_CHECKING:
@@ -284,10 +285,16 @@ def tap_intervals(
 
 @dataclass(frozen=True)
 class PlanIntervals:
-    """Intervals of P(LM) now and after each result of each test, in the plan's order."""
+    """Intervals of P(LM) now and after each result of each test, in the plan's order.
+
+    ``straddles[n][k]``: the result moves P(LM) into another zone at the plan's numbers, but
+    the 95% interval of P(LM) after it contains the threshold it crosses, so with other
+    numbers in their ranges it might not change management.
+    """
 
     current: Interval
     outcomes: tuple[tuple[Interval, ...], ...]
+    straddles: tuple[tuple[bool, ...], ...] = ()
 
 
 def plan_intervals(network: Network, findings: Findings, plan: Plan, draws: Draws) -> PlanIntervals:
@@ -318,8 +325,14 @@ def plan_intervals(network: Network, findings: Findings, plan: Plan, draws: Draw
         return found
 
     current, *rest = _intervals(network, draws, compute)
-    outcomes, start = [], 0
+    outcomes, straddles, start = [], [], 0
+    t = plan.thresholds
     for option, _ in options:
-        outcomes.append(tuple(rest[start : start + len(option.outcomes)]))
+        found = rest[start : start + len(option.outcomes)]
+        outcomes.append(tuple(found))
+        straddles.append(tuple(
+            o.zone in (RULE_OUT, TREAT) and o.probability > 0 and i.low < (t.rule_out if o.zone == RULE_OUT else t.treat) < i.high
+            for o, i in zip(option.outcomes, found)
+        ))
         start += len(option.outcomes)
-    return PlanIntervals(current, tuple(outcomes))
+    return PlanIntervals(current, tuple(outcomes), tuple(straddles))
