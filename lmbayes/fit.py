@@ -58,7 +58,9 @@ from lmbayes.calibration import CalibrationError
 from lmbayes.cohort import Cohort
 from lmbayes.engine import ROWS, Engine
 from lmbayes.errors import LmbayesError
+from lmbayes.kinds import parameter_path
 from lmbayes.network import Network
+from lmbayes.parameters import Quantity
 from lmbayes.spec import NetworkSpec, Parameter
 from lmbayes.uncertainty import beta_parameters
 
@@ -74,21 +76,6 @@ MAX_ITERATIONS = 200
 
 class FitError(LmbayesError):
     """The cohort's numbers cannot be turned into a network (the cytology figures, say)."""
-
-
-@dataclass(frozen=True)
-class Quantity:
-    """``P(node in event | condition)``, pooled over ``nodes`` (every tap of an analysis).
-
-    ``condition`` maps parent (core) nodes to state indices; ``within`` > 0 marks a cumulative
-    cytology figure: any of the first ``within`` taps positive, among patients who had them.
-    """
-
-    path: str
-    nodes: tuple[str, ...]
-    event: tuple[int, ...]
-    condition: tuple[tuple[str, int], ...]
-    within: int = 0
 
 
 @dataclass(frozen=True)
@@ -126,63 +113,16 @@ class Fit:
 
 
 def quantities(spec: NetworkSpec) -> tuple[tuple[Quantity, ...], tuple[tuple[str, str], ...]]:
-    """The quantity each parameter of ``spec`` is, and the parameters no cohort informs."""
-    target = spec.target
-    present = len(spec.node(target).states) - 1
-    instances: dict[str, tuple[str, ...]] = {}
-    for n in spec.nodes:
-        instances[n.template or n.id] = (*instances.get(n.template or n.id, ()), n.id)
-    tap_states = spec.tap_states
-    positive = len(tap_states) - 1
+    """The quantity each parameter of ``spec`` is, and the parameters no cohort informs, with
+    the reason (each kind's forms say which: :mod:`lmbayes.parameters`)."""
     found: list[Quantity] = []
     kept: list[tuple[str, str]] = []
     for path in spec.parameters:
-        head, _, rest = path.partition(".")
-        parts = rest.split(".")
-        if head == "cytology":
-            taps = spec.taps
-            if parts[0] == "technique":
-                kept.append((path, "a cohort file records no tap technique"))
-            elif parts[0] == "one_tap":
-                found.append(Quantity(path, taps[:1], (positive,), ((target, present),)))
-            elif parts[0] == "three_taps":
-                found.append(Quantity(path, taps[:3], (positive,), ((target, present),), within=3))
-            elif parts[0] == "false_positive":
-                found.append(Quantity(path, taps, (positive,), (("shedding", 0),)))
-            elif parts[0].startswith("equivocal_") and "equivocal" in tap_states:
-                shed = 1 if parts[0] == "equivocal_with_cells" else 0
-                found.append(Quantity(path, taps, (tap_states.index("equivocal"),), (("shedding", shed),)))
-            else:
-                kept.append((path, "not a quantity lmbayes counts"))
-            continue
-        template = next((a for a in spec.tap_analyses if a.id == head), None)
-        node = template or spec.node(head)
-        nodes = instances.get(head, (head,))
-        last = len(node.states) - 1
-        parents = node.parents
-        if parts[0] == "prior" and len(parts) == 1:
-            found.append(Quantity(path, nodes, (last,), ()))
-        elif parts[0] == "prior":
-            if f"{head}.given.{target}" in spec.parameters:
-                kept.append((path, f"a relative judgement, scaled to the share among patients with {target}"))
-                continue
-            parent = parents[0]
-            found.append(Quantity(path, nodes, (last,), ((parent, spec.node(parent).states.index(parts[1])),)))
-        elif parts[0] == "given":
-            found.append(Quantity(path, nodes, (last,), ((parts[1], len(spec.node(parts[1]).states) - 1),)))
-        elif parts[0] == "leak":
-            found.append(Quantity(path, nodes, (last,), tuple((p, 0) for p in parents)))
-        elif parts[0] == "causes":
-            found.append(Quantity(path, nodes, (last,), tuple((p, int(p == parts[1])) for p in parents)))
-        elif parts[0] == "sensitivity":
-            found.append(Quantity(path, nodes, (last,), ((parents[0], len(spec.node(parents[0]).states) - 1),)))
-        elif parts[0] == "specificity":
-            found.append(Quantity(path, nodes, (0,), ((parents[0], 0),)))
-        elif parts[0] == "share":
-            row = 0 if parts[1] == "absent" else present
-            found.append(Quantity(path, nodes, (node.states.index(parts[2]),), ((target, row),)))
+        counted = parameter_path(spec, path).quantity()
+        if isinstance(counted, str):
+            kept.append((path, counted))
         else:
-            kept.append((path, "not a quantity lmbayes counts"))
+            found.append(counted)
     return tuple(found), tuple(kept)
 
 
