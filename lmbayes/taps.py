@@ -33,9 +33,12 @@ from lmbayes.spec import MAX_TAPS
 
 if TYPE_CHECKING:
     from lmbayes.engine import Engine
+    from lmbayes.network import Network
+    from lmbayes.findings import Findings
     from lmbayes.spec import NetworkSpec
+    from lmbayes.technique import Technique
 
-__all__ = ["TapJoint", "TapStep", "TapTable", "apply_likelihood_ratio", "negative_lr", "percent", "tap_joints"]
+__all__ = ["TapJoint", "TapStep", "TapTable", "apply_likelihood_ratio", "negative_lr", "percent", "tap_joints", "tap_table"]
 
 
 def apply_likelihood_ratio(p: float, lr: float, times: int = 1) -> float:
@@ -169,3 +172,41 @@ class TapTable:
             + ("(patients whose every reading can stay negative)." if self.analyses else "(patients who shed no cells).")
         )
         return text
+
+
+def tap_table(network: Network, findings: Findings, next_technique: Technique | None = None, analyses: Sequence[str] = ()) -> TapTable:
+    """The tap table (module docstring) for checked findings: each further tap done
+    ``next_technique`` (the usual way if None), sending ``analyses`` (node ids of the file's
+    analyses) beside cytology; one contraction a tap (:func:`tap_joints`)."""
+    further = {}
+    if next_technique is not None:
+        further = {t: next_technique for t in network.spec.taps[findings.taps_done :]}
+    case = network.case(findings, further)
+    done = case.taps_done
+    single = network.single_tap_lr(analyses)
+    current = before = case.p_target(case.evidence)
+    steps = []
+    for j in tap_joints(case.engine, network.spec, case.evidence, done, analyses):
+        after = float(j.p_lm_if_negative)
+        steps.append(
+            TapStep(
+                tap=j.tap,
+                p_positive=float(j.p_positive),
+                p_lm_if_positive=float(j.p_lm_if_positive(before)),
+                p_lm_if_negative=after,
+                change=after - before,
+                likelihood_ratio=None if network.target in case.evidence else negative_lr(j.joint, 0),
+                p_lm_if_negative_independent=apply_likelihood_ratio(current, single, j.tap - done),
+            )
+        )
+        before = after
+    return TapTable(
+        prior=float(network.prior([network.target])[network.target][-1]),
+        current=current,
+        taps_done=done,
+        n_taps=network.spec.n_taps,
+        single_tap_lr=single,
+        floor=case.floor(analyses),
+        steps=tuple(steps),
+        analyses=tuple(analyses),
+    )
