@@ -84,20 +84,15 @@ class Case:
         return float(mass[1].sum() / mass.sum())
 
     def check_possible(self) -> float:
-        """P(findings); an :class:`ImpossibleEvidenceError` naming a minimal conflict if zero."""
-        index = self.engine.tables.state_index
-        probability = self.engine.probability
-        z = float(probability(self.evidence))
+        """P(findings); an :class:`ImpossibleEvidenceError` naming a minimal conflict if zero
+        (:meth:`lmbayes.evidence.Evidence.conflict`)."""
+        z = float(self.engine.probability(self.evidence))
         if z > 0.0:
             return z
-        conflict = dict(self.findings.states)
-        for node in list(conflict):
-            trial = {n: s for n, s in conflict.items() if n != node}
-            if probability({n: index(n, s) for n, s in trial.items()}) == 0.0:
-                conflict = trial
-        names = " and ".join(f"{n}={s}" for n, s in conflict.items())
+        conflict = self.findings.evidence(self.spec).conflict(self.engine)
+        names = " and ".join(f"{n}={self.findings.states[n]}" for n in conflict)
         raise ImpossibleEvidenceError(
             f"impossible findings: {names} cannot occur together under the network "
             "(probability 0); remove or correct one of them",
-            tuple(conflict),
+            conflict,
         )

@@ -242,7 +242,9 @@ def fit(network: Network, cohort: Cohort, *, source: str = "cohort") -> Fit:
     kept = (*kept, *((q.path, "a fixed number (no range)") for q in wanted if priors[q.path] is None))
     wanted = tuple(q for q in wanted if priors[q.path] is not None)
     prior = np.array([priors[q.path] for q in wanted])
-    step = _Counts(network.tables, cohort.with_diagnosis(network.target), wanted)
+    diagnosed = cohort.with_diagnosis(network.target)
+    diagnosed.check_possible(network.engine)
+    step = _Counts(network.tables, diagnosed, wanted)
 
     def em(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One EM step: the posterior means given the expected counts under ``values``, each

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lmbayes.cohort import Cohort, CohortError
+from lmbayes.cohort import Cohort
 from lmbayes.network import Network
 
 __all__ = ["Bin", "Estimate", "Stage", "TapYield", "Validation", "auc", "brier", "calibration_fit", "validate", "wilson"]
@@ -241,13 +241,14 @@ def validate(
     network.require_target()
     target = network.target
     cohort.require_diagnoses(target)
+    cohort.check_possible(network.engine, cohort.known)  # then every stage's subset of the findings is too
     seed = rng if isinstance(rng, int) else None
     rng = np.random.default_rng(rng)
     spec = network.spec
     tap_of = {n.id: n.tap for n in spec.nodes if n.tap}
     known = cohort.known
     y = cohort.diagnosis[known].astype(float)
-    states, lines = cohort.states[known], cohort.lines[known]
+    states = cohort.states[known]
     taps = cohort.taps_done(tap_of)[known]
     resamples = _Resamples(y.size, bootstrap, rng) if bootstrap else None
 
@@ -261,9 +262,6 @@ def validate(
         z = joint.sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):  # P(findings) zero: refused below
             p = joint[:, -1] / z
-        if not (z > 0).all():
-            line = lines[rows][np.argmin(z > 0)]
-            raise CohortError(f"{cohort.source}, line {line}: impossible findings under the network (probability 0)")
         blocks = None if resamples is None else (w[:, rows] for w in resamples)
         stages.append(_stage(name, k, p, y[rows], blocks, bins))
     yields = tuple(_yields(network, cohort))
