@@ -42,8 +42,10 @@ def audit_text(result: Audit) -> str:
     figure with its source below it, the band and the verdict."""
     lines = [
         f"Audit of the network '{result.network}' against published LM models",
-        f"{result.patients:,} patients drawn from the network (seed {result.seed}), {result.lm:,} with LM,",
-        f"weighted back to its own prior of LM ({100 * result.prevalence:.1f}%). AUC of P(LM) at each stage:",
+        f"{result.patients:,} patients drawn (seed {result.seed}); "
+        + (f"{result.kept:,} with a sign kept (suspected LM)," if result.population == "suspected" else "all kept,"),
+        f"{result.lm:,} of them with LM, weighted back to the network's prior: P(LM) {100 * result.prevalence:.1f}%.",
+        "AUC of P(LM) at each stage:",
         "",
         f"{'stage':<30}  {'AUC':>5}  {'published':<19}  {'band':<11}  verdict",
     ]

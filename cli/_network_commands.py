@@ -137,8 +137,10 @@ def export(net: Network, fmt: str | None, output: str) -> None:
               help="Patients drawn from the network (half with LM, weighted back to its prior).")
 @click.option("--seed", type=click.IntRange(0), default=1, show_default=True,
               help="Seed of the random draw (same seed, same table).")
+@click.option("--population", type=click.Choice(["suspected", "all"]), default="suspected", show_default=True,
+              help="Keep the patients with at least one sign (as the published models' patients), or all.")
 @json_option
-def audit(network_path: Path, patients: int, seed: int, as_json: bool) -> None:
+def audit(network_path: Path, patients: int, seed: int, population: str, as_json: bool) -> None:
     """Draw a cohort from the network and set its AUC of P(LM) at each stage of the workup
     beside the published models' (Gao 2022, Rilinger 2026); flag every stage where the network
     is more (or less) certain than the published data. See docs/audit.md.
@@ -148,7 +150,7 @@ def audit(network_path: Path, patients: int, seed: int, as_json: bool) -> None:
     from lmbayes.network import load_network
 
     with reported():
-        result = run_audit(load_network(network_path), patients=patients, seed=seed)
+        result = run_audit(load_network(network_path), patients=patients, seed=seed, population=population)
     click.echo(_format.dumps(audit_json(result)) if as_json else audit_text(result))
 
 

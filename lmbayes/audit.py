@@ -21,9 +21,11 @@ weighted back by ``P(lm | parents) / P_tilted(lm | parents)``, the one table tha
 (importance sampling: the weighted cohort is the network's own, exactly in expectation).
 P(LM) is always computed with the network's own tables.
 
-The cohort is the network's own population (every patient the network describes, with the
-network's prior), not the published models' (patients referred with suspected LM, or every
-patient sent for cytology): the comparison is of like with nearly like, and says so.
+**Suspected patients.** The published models were fitted in patients suspected of LM (Gao
+2022) or sent for a lumbar puncture (Rilinger 2026); the network's population also holds
+patients with none of its signs, whom nobody would tap. By default the audit keeps the drawn
+patients with at least one of the network's signs (``population="suspected"``);
+``population="all"`` keeps everyone. The comparison is of like with nearly like, and says so.
 
 >>> from lmbayes import load_network
 >>> a = audit(load_network(), patients=2000, seed=1)
@@ -146,12 +148,16 @@ class StageResult:
 @dataclass(frozen=True)
 class Audit:
     network: str
+    #: patients drawn
     patients: int
-    #: patients drawn with LM (about half, see the module doc)
+    #: patients kept (the population): those with a sign, or all
+    kept: int
+    #: patients kept with LM
     lm: int
-    #: P(LM) in the network's own population, before any finding
+    #: P(LM) in the kept population (weighted back to the network's prior)
     prevalence: float
     seed: int
+    population: str
     stages: tuple[StageResult, ...]
 
     def stage(self, name: str) -> StageResult:
@@ -160,7 +166,7 @@ class Audit:
 
 def _clinical(spec: NetworkSpec) -> tuple[str, ...]:
     """The signs, the observed context (staging, exposure) and the known features."""
-    return tuple(n.id for n in spec.nodes if n.observable and not n.tap and n.kind in ("sign", "context", "feature"))
+    return tuple(n.id for n in spec.nodes if n.observable and not n.tap and n.kind in ("sign", "context"))
 
 
 def _routine(spec: NetworkSpec) -> tuple[str, ...]:
@@ -207,12 +213,18 @@ def specificity_at(p: np.ndarray, y: np.ndarray, sensitivity: float, w: np.ndarr
     return float(w[~lm][p[~lm] < threshold].sum() / w[~lm].sum())
 
 
-def audit(network: Network, *, patients: int = PATIENTS, seed: int = SEED) -> Audit:
+#: Who the audit keeps of the patients drawn (see the module doc).
+POPULATIONS = ("suspected", "all")
+
+
+def audit(network: Network, *, patients: int = PATIENTS, seed: int = SEED, population: str = "suspected") -> Audit:
     """Draw ``patients`` patients from ``network`` and compute each stage's AUC (module doc)."""
     from lmbayes.simulate import forward_sample
 
     if patients < 100:
         raise InputError(f"the audit needs at least 100 patients, not {patients}")
+    if population not in POPULATIONS:
+        raise InputError(f"unknown population '{population}'; expected one of {', '.join(POPULATIONS)}")
     network.require_target()
     spec, tables, target = network.spec, network.tables, network.target
     tilted = with_pretest(tables, target, 0.5)
@@ -220,6 +232,11 @@ def audit(network: Network, *, patients: int = PATIENTS, seed: int = SEED) -> Au
     y = sample[target].astype(int)
     row = tuple(sample[p].astype(np.intp) for p in tables.parents[target])
     w = tables.cpts[target][(*row, y)] / tilted.cpts[target][(*row, y)]
+    if population == "suspected":
+        signs = [n.id for n in spec.of_kind("sign") if n.observable]
+        keep = np.any([sample[s] == len(spec.node(s).states) - 1 for s in signs], axis=0) if signs else np.ones(y.size, dtype=bool)
+        sample = {k: v[keep] for k, v in sample.items()}
+        y, w = y[keep], w[keep]
     results = []
     for stage in STAGES:
         columns = stage_columns(spec, stage.name)
@@ -233,7 +250,7 @@ def audit(network: Network, *, patients: int = PATIENTS, seed: int = SEED) -> Au
             stage.name, stage.label, columns, value, stage.published, stage.low, stage.high, stage.basis, specificity,
         ))
     prevalence = float((w * y).sum() / w.sum())
-    return Audit(network.name, patients, int(y.sum()), prevalence, seed, tuple(results))
+    return Audit(network.name, patients, int(y.size), int(y.sum()), prevalence, seed, population, tuple(results))
 
 
 def _p_lm(tables: Tables, target: str, columns: tuple[str, ...], states: np.ndarray) -> np.ndarray:

@@ -58,7 +58,8 @@ from lmbayes.calibration import CalibrationError
 from lmbayes.cohort import Cohort
 from lmbayes.errors import LmbayesError
 from lmbayes.network import Network
-from lmbayes.spec import NetworkSpec, Parameter
+from lmbayes.spec import BURDEN, BURDEN_STATES, NetworkSpec, Parameter
+from lmbayes.tables import burden_misfits
 from lmbayes.uncertainty import beta_parameters
 
 if TYPE_CHECKING:
@@ -146,10 +147,10 @@ def quantities(spec: NetworkSpec) -> tuple[tuple[Quantity, ...], tuple[tuple[str
             elif parts[0] == "three_taps":
                 found.append(Quantity(path, taps[:3], (positive,), ((target, present),), within=3))
             elif parts[0] == "false_positive":
-                found.append(Quantity(path, taps, (positive,), (("shedding", 0),)))
+                found.append(Quantity(path, taps, (positive,), ((BURDEN, 0),)))
             elif parts[0].startswith("equivocal_") and "equivocal" in tap_states:
-                shed = 1 if parts[0] == "equivocal_with_cells" else 0
-                found.append(Quantity(path, taps, (tap_states.index("equivocal"),), (("shedding", shed),)))
+                burden = BURDEN_STATES.index("high") if parts[0] == "equivocal_with_cells" else 0
+                found.append(Quantity(path, taps, (tap_states.index("equivocal"),), ((BURDEN, burden),)))
             else:
                 kept.append((path, "not a quantity lmbayes counts"))
             continue
@@ -158,6 +159,13 @@ def quantities(spec: NetworkSpec) -> tuple[tuple[Quantity, ...], tuple[tuple[str
         nodes = instances.get(head, (head,))
         last = len(node.states) - 1
         parents = node.parents
+        if node.kind == "burden_test":  # per test among patients with LM and without; the rest solved
+            if parts[0] in ("sensitivity", "specificity"):
+                row = present if parts[0] == "sensitivity" else 0
+                found.append(Quantity(path, nodes, (last if row else 0,), ((target, row),)))
+            else:
+                kept.append((path, "a judgement of the tumour-burden model, not counted"))
+            continue
         if parts[0] == "prior" and len(parts) == 1:
             found.append(Quantity(path, nodes, (last,), ()))
         elif parts[0] == "prior":
@@ -310,6 +318,11 @@ def fit(network: Network, cohort: Cohort, *, source: str = "cohort") -> Fit:
     informed = {u.path for u in updates}
     kept = (*kept, *((q.path, "no patient in the cohort informs it") for q in wanted if q.path not in informed))
     final = replace(spec, parameters={**spec.parameters, **{u.path: u.after for u in updates}})
+    unreachable = {f"{node}.{field}" for node, field in burden_misfits(final)}
+    if unreachable:  # the burden model cannot give these tests the fitted figures: keep the file's
+        updates = [u for u in updates if u.path not in unreachable]
+        kept = (*kept, *((p, "the fitted figure does not fit the tumour-burden model with the other fitted numbers") for p in sorted(unreachable)))
+        final = replace(spec, parameters={**spec.parameters, **{u.path: u.after for u in updates}})
     _tables(final)
     updates = tuple(sorted(updates, key=lambda u: -abs(u.shift)))
     return Fit(final, updates, kept, iteration, converged, cohort.patients, source)

@@ -47,6 +47,7 @@ def test_json_gives_each_stage_with_its_verdict(name):
     result = invoke_cleanly(["network", "audit", "--network", name, "--n", "2000", "--json"])
     data = json.loads(result.output)
     assert data["network"] == name and data["patients"] == 2000 and data["seed"] == 1
+    assert data["population"] == "suspected" and 0 < data["lm"] < data["kept"] < data["patients"]
     assert [s["name"] for s in data["stages"]] == [s.name for s in STAGES]
     for s in data["stages"]:
         if s["auc"] is None or s["low"] is None:
@@ -62,20 +63,31 @@ def test_same_seed_same_table_other_seed_other_draw(breast):
     assert a.stages[0].auc != c.stages[0].auc
 
 
-def test_weighted_cohort_has_the_network_prior(shipped, audited):
+def test_weighted_cohort_has_the_network_prior(shipped):
     """Drawn half with LM, weighted back: the weighted share with LM is the network's P(LM)."""
-    prior = shipped.posterior({}).p_target
-    assert 0.4 < audited.lm / audited.patients < 0.6
-    assert audited.prevalence == pytest.approx(prior, rel=0.06)
+    everyone = audit(shipped, patients=100_000, population="all")
+    assert everyone.kept == everyone.patients and 0.4 < everyone.lm / everyone.patients < 0.6
+    assert everyone.prevalence == pytest.approx(shipped.posterior({}).p_target, rel=0.04)
 
 
-def test_mri_auc_is_the_mean_of_sensitivity_and_specificity(shipped, audited):
+def test_suspected_patients_are_those_with_a_sign(shipped):
+    """The kept population's P(LM) is the network's P(LM | at least one sign), by the engine:
+    (P(LM) - P(LM, no sign)) / (1 - P(no sign))."""
+    signs = [n.id for n in shipped.spec.of_kind("sign")]
+    none = {s: "absent" for s in signs}
+    p_none = shipped.posterior(none).p_findings
+    p_lm_none = shipped.posterior(none).p_target * p_none
+    expected = (shipped.posterior({}).p_target - p_lm_none) / (1 - p_none)
+    assert audit(shipped, patients=100_000).prevalence == pytest.approx(expected, rel=0.04)
+
+
+def test_mri_auc_is_the_mean_of_sensitivity_and_specificity(shipped):
     """For one binary finding AUC = (sensitivity + specificity) / 2, both taken from the
     network's own engine in its population (hand calculation, no sampling)."""
     with_lm = shipped.posterior({shipped.target: "present"}, nodes=["mri"]).posterior["mri"]["typical_enhancement"]
     without = shipped.posterior({shipped.target: "absent"}, nodes=["mri"]).posterior["mri"]["typical_enhancement"]
     expected = (with_lm + 1.0 - without) / 2.0
-    assert audited.stage("mri").auc == pytest.approx(expected, abs=0.01)
+    assert audit(shipped, population="all").stage("mri").auc == pytest.approx(expected, abs=0.01)
 
 
 def test_p_lm_agrees_with_pgmpy_on_every_stage(shipped):

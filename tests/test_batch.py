@@ -32,14 +32,14 @@ def test_p_lm_of_each_patient_is_the_networks_posterior(cohort_and_net):
 def test_the_joint_over_the_core_marginalises_to_the_posteriors(cohort_and_net):
     net, cohort = cohort_and_net
     core = core_nodes(net.tables)
-    assert "shedding" in core and "csf_reaction" in core and "headache" not in core
+    assert "burden" in core and "csf_reaction" in core and "headache" not in core
     full = joint(net.tables, cohort.columns, cohort.states)
-    assert full.shape == (cohort.patients, *(2,) * len(core))
-    axes = tuple(a for a in range(1, full.ndim) if a != 1 + core.index("shedding"))
+    assert full.shape == (cohort.patients, *(len(net.tables.states[c]) for c in core))
+    axes = tuple(a for a in range(1, full.ndim) if a != 1 + core.index("burden"))
     shedding = full.sum(axis=axes)
     shedding /= shedding.sum(axis=1, keepdims=True)
     for i in (0, 5, 17):
-        expected = net.posterior(findings_of(net, cohort, i), nodes=["shedding"]).posterior["shedding"]
+        expected = net.posterior(findings_of(net, cohort, i), nodes=["burden"]).posterior["burden"]
         np.testing.assert_allclose(shedding[i], list(expected.values()), rtol=1e-9, atol=1e-300)
 
 

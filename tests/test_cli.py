@@ -162,7 +162,7 @@ BAD_INPUT = [
     (["taps", "--csf", ",".join(["neg"] * 11), "--max-taps", "10"], 2, "at most 10 taps"),
     (["taps", "--csf", "neg,,neg"], 2, "empty result in --csf"),
     (["taps", "--csf", "p,x"], 2, "unknown state 'x' for 'csf_2'"),
-    (["posterior", "-e", "lm=absent", "-e", "shedding=yes"], 1, "impossible findings: lm=absent and shedding=yes"),
+    (["posterior", "-e", "lm=absent", "-e", "burden=high"], 1, "impossible findings: lm=absent and burden=high"),
     (["posterior", "--network", "brest"], 2, "did you mean 'breast'?"),
     (["posterior", "--pretest", "1.5"], 2, "1.5 is not in the range"),
     (["posterior", "--pretest", "0"], 2, "0.0 is not in the range"),
@@ -276,15 +276,15 @@ def test_random_option_values_end_in_clear_errors(option, value):
 PINNED = [
     ["-e", "lm=present"],
     ["-e", "lm=absent"],
-    ["-e", "shedding=yes"],
-    ["-e", "lm=present", "-e", "shedding=no", "--csf", "neg,neg"],
+    ["-e", "burden=high"],
+    ["-e", "lm=present", "-e", "burden=none", "--csf", "neg,neg"],
     ["--csf", "pos,pos,pos,pos,pos,pos"],
 ]
 COMMANDS = ["posterior", "taps", "plan", "dependence", "explain", "sensitivity"]
 
 
 def test_findings_that_pin_lm_never_print_nan():
-    """LM or shedding given as findings make odds infinite: no command may print NaN or inf."""
+    """LM or the burden given as findings make odds infinite: no command may print NaN or inf."""
     for findings in PINNED:
         for command in COMMANDS:
             for extra in ([], ["--json"]):

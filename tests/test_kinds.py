@@ -34,7 +34,7 @@ def _odds(p: float) -> float:
 
 
 def test_every_node_has_a_kind_and_every_file_kind_reads(breast):
-    assert {"context", "target", "cause", "state", "sign", "test", "tap_test", "feature"} == set(FILE_KINDS)
+    assert {"context", "target", "cause", "state", "sign", "test", "tap_test", "burden_test", "feature"} == set(FILE_KINDS)
     for node in breast.spec.nodes:
         assert kind_of(node) is KINDS[node.kind]
     assert [n.id for n in breast.spec.nodes if kind_of(n).explains] == [
