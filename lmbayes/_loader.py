@@ -292,7 +292,7 @@ def _check_references(
                 other = nodes.get(node.part_of)
                 if other is None or other.kind != node.kind or other.part_of:
                     raise w.error("part_of", f"'{node.part_of}' is not another {node.kind} of this network")
-            if "prior_given" in kind.fields and node.parents and node.parents[0] in nodes:
+            if "prior_given" in kind.fields and node.parents and node.parents[0] in nodes and f"{node.id}.prior" not in params:
                 parent = nodes[node.parents[0]]
                 given = {p.rsplit(".", 1)[1] for p in params if p.startswith(f"{node.id}.prior.")}
                 if given != set(parent.states):

@@ -125,7 +125,7 @@ def test_network_show_json(runner, breast):
     assert data["calibration"]["one_tap"] == 0.5 and data["calibration"]["three_taps"] == 0.85
     assert data["parameters"]["headache.given.lm"]["sources"] == ["kaplan1990"]
     assert data["parameters"]["bladder_bowel.given.lm"]["judgement"] is True
-    assert (data["version"], len(data["digest"])) == ("2.0", 12)
+    assert (data["version"], len(data["digest"])) == ("3.0", 12)
     assert data["no_sign_share"] == pytest.approx(breast.share_without_signs(), abs=1e-15)
 
 
@@ -295,12 +295,12 @@ def test_findings_that_pin_lm_never_print_nan():
 
 def test_every_output_names_the_network_version_and_digest(runner, breast):
     digest = breast.spec.digest
-    assert len(digest) == 12 and breast.spec.version == "2.0"
+    assert len(digest) == 12 and breast.spec.version == "3.0"
     text = run(runner, "taps").output
     assert text.startswith(f"Network: breast 2.0 [{digest}] (Leptomeningeal")
     for command in (["taps"], ["posterior"], ["plan"], ["explain", "-e", "headache=present"], ["dependence"], ["replay", "seed_case"]):
         data = json.loads(run(runner, *command, "--json").output)
-        assert (data["network"], data["network_version"], data["network_digest"]) == ("breast", "2.0", digest), command
+        assert (data["network"], data["network_version"], data["network_digest"]) == ("breast", "3.0", digest), command
 
 
 def test_an_edited_copy_is_named_by_its_path_with_its_own_digest(runner, breast, edited_network, tmp_path):

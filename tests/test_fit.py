@@ -173,7 +173,7 @@ def test_the_fitted_file_loads_with_the_new_numbers(net, recovered, tmp_path):
     _, result = recovered
     path = write_fitted(net, result, tmp_path / "fitted.yaml", "8,000 simulated patients")
     spec = load_spec(path)
-    assert spec.version == "2.0+cohort"
+    assert spec.version == "3.0+cohort"
     assert spec.sources["cohort"] == "8,000 simulated patients"
     for u in result.updates:
         p = spec.parameters[u.path]
