@@ -624,7 +624,7 @@ def events(spec: NetworkSpec) -> dict[str, tuple[str, ...]]:
     >>> ev["mri"]
     ('mri', 'mri_compression', 'mri_parenchymal')
     >>> ev["tap_2"]
-    ('csf_2', 'cells_2', 'protein_2', 'lactate_2', 'ctc_2', 'ctdna_2')
+    ('csf_2', 'cells_2', 'protein_2', 'lactate_2', 'glucose_2', 'pressure_2', 'ctc_2', 'ctdna_2')
     """
     found: dict[str, tuple[str, ...]] = {}
     for n in spec.nodes:
