@@ -33,7 +33,7 @@ def test_each_number_is_a_frequency_in_a_condition(net):
     assert q["subtype.share.absent.her2_positive"].event == (1,)
     reasons = dict(kept)
     assert set(reasons) == {
-        "brain_metastases.prior.no_active_disease", "brain_metastases.prior.active_recurrence",
+        "lm.added_risk.brain_metastases",
         *(p for p in net.spec.parameters if p.startswith("cytology.technique.")),
         "cytology.low_burden", "ctc.low_burden", "ctdna.low_burden", "ctdna.causes.brain_metastases",
     }
@@ -94,7 +94,7 @@ def test_one_em_step_equals_pgmpys_expectation_maximization():
     model = small.to_pgmpy()
     hidden = set(small.spec.node_ids) - set(cohort.columns)
     assert hidden == {"paraneoplastic", "epidural_compression", "spine_or_nerve_disease", "brain_metastases",
-                      "metabolic_encephalopathy", "csf_reaction", "burden"}
+                      "metabolic_encephalopathy", "cns_infection", "csf_reaction", "burden"}
     latent = DiscreteBayesianNetwork(model.edges(), latents=hidden)
     data = pd.DataFrame({c: [small.spec.node(c).states[s] for s in cohort.states[:, j]] for j, c in enumerate(cohort.columns)})
     with warnings.catch_warnings():
