@@ -361,7 +361,7 @@ def _tables(spec: NetworkSpec) -> Tables:
     try:
         return Network(spec).tables
     except CalibrationError as exc:
-        raise FitError(f"the cohort's cytology figures cannot be reproduced by a shedding model: {exc}") from None
+        raise FitError(f"the cohort's cytology figures cannot be reproduced by a tumour-burden model: {exc}") from None
 
 
 def _with_values(spec: NetworkSpec, wanted: Sequence[Quantity], values: np.ndarray) -> NetworkSpec:

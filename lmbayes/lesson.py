@@ -166,7 +166,7 @@ class WeakerTap(Reason):
         return (
             f"This negative tap moves the odds less than the one before (x{_lr(self.likelihood_ratio)} "
             f"against x{_lr(self.previous)}): the patients with LM still undetected are more often "
-            "those who shed few cells."
+            "those whose tumour burden cytology cannot see."
         )
 
 

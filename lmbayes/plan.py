@@ -342,7 +342,7 @@ def _count_text(plan: Plan, n_taps: int) -> str:
     if usual.taps is None and plan.floor >= plan.thresholds.rule_out:
         lead = (
             f"No number of negative cytologies brings P(LM) below {percent(plan.thresholds.rule_out)}: patients "
-            f"with LM who shed no cells keep it above {percent(plan.floor)} however many taps are done."
+            f"with LM whose tumour burden cytology cannot see keep it above {percent(plan.floor)} however many taps are done."
         )
         counts = [c for c in counts if c.analyses and c.taps is not None]
         if not counts:

@@ -334,7 +334,7 @@ def _calibration(spec: NetworkSpec, v: Callable[[str], np.ndarray], batch: int) 
         return calibrate(float(s1), float(s3), float(f))
     low, high = reachable(s1, f)
     if np.any((s3 <= low) | (s3 > high + 1e-15) | (s1 <= f)):
-        raise CalibrationError("some draws of the cytology figures cannot be reproduced by a shedding model")
+        raise CalibrationError("some draws of the cytology figures cannot be reproduced by a tumour-burden model")
     pi, p = solve(s1, s3, f)
     return Calibration(one_tap=s1, three_taps=s3, false_positive=f, shedding_share=pi, per_tap=p)  # type: ignore[arg-type]
 
