@@ -1,7 +1,7 @@
 """Check a network's P(LM) against a cohort with known diagnoses: calibration and discrimination.
 
 For every patient whose diagnosis is known, P(LM) from all their other findings (one batched
-contraction, :mod:`lmbayes.batch`), then, as a clinical prediction model is judged (TRIPOD):
+contraction, :meth:`lmbayes.engine.Engine.joint_rows`), then, as a clinical prediction model is judged (TRIPOD):
 
 * **calibration table**: patients in ``bins`` groups of equal size by predicted P(LM) (deciles
   by default); mean predicted beside the observed share with LM;
@@ -33,8 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lmbayes.batch import p_target
-from lmbayes.cohort import Cohort, CohortError
+from lmbayes.cohort import Cohort
 from lmbayes.network import Network
 
 __all__ = [
@@ -323,13 +322,14 @@ def validate(
     network.require_target()
     target = network.target
     cohort.require_diagnoses(target)
+    cohort.check_possible(network.engine, cohort.known)  # then every stage's subset of the findings is too
     seed = rng if isinstance(rng, int) else None
     rng = np.random.default_rng(rng)
     spec = network.spec
     tap_of = {n.id: n.tap for n in spec.nodes if n.tap}
     known = cohort.known
     y = cohort.diagnosis[known].astype(float)
-    states, lines = cohort.states[known], cohort.lines[known]
+    states = cohort.states[known]
     taps = cohort.taps_done(tap_of)[known]
     resamples = _Resamples(y.size, bootstrap, rng) if bootstrap else None
 
@@ -348,11 +348,11 @@ def validate(
         )
 
     try:
-        stages = _stages(network, cohort, plan, y, states, lines, taps, resamples, bins, progress)
+        stages = _stages(network, cohort, plan, y, states, taps, resamples, bins, progress)
     except KeyboardInterrupt:
         if resamples is None:
             raise
-        raise BootstrapStopped(result(_stages(network, cohort, plan, y, states, lines, taps, None, bins, None), 0)) from None
+        raise BootstrapStopped(result(_stages(network, cohort, plan, y, states, taps, None, bins, None), 0)) from None
     return result(stages, bootstrap)
 
 
@@ -373,7 +373,7 @@ def bootstrap_steps(network: Network, cohort: Cohort) -> int:
 
 def _stages(
     network: Network, cohort: Cohort, plan: list[tuple[str, int | None]], y: np.ndarray, states: np.ndarray,
-    lines: np.ndarray, taps: np.ndarray, resamples: _Resamples | None, bins: int, progress: Callable[[int], None] | None,
+    taps: np.ndarray, resamples: _Resamples | None, bins: int, progress: Callable[[int], None] | None,
 ) -> list[Stage]:
     target = network.target
     tap_of = {n.id: n.tap for n in network.spec.nodes if n.tap}
@@ -381,10 +381,10 @@ def _stages(
     for name, k in plan:
         keep = np.ones(len(cohort.columns), dtype=bool) if k is None else np.array([tap_of.get(c, 0) <= k for c in cohort.columns], dtype=bool)
         rows = np.ones(y.size, dtype=bool) if not k else taps >= k
-        p, z = p_target(network.tables, target, [c for c, kept in zip(cohort.columns, keep) if kept], states[rows][:, keep])
-        if not (z > 0).all():
-            line = lines[rows][np.argmin(z > 0)]
-            raise CohortError(f"{cohort.source}, line {line}: impossible findings under the network (probability 0)")
+        joint = network.engine.joint_rows((target,), [c for c, kept in zip(cohort.columns, keep) if kept], states[rows][:, keep])
+        z = joint.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):  # P(findings) zero: refused below
+            p = joint[:, -1] / z
         blocks = None if resamples is None else (w[:, rows] for w in resamples)
         stages.append(_stage(name, k, p, y[rows], blocks, bins, progress))
     return stages
