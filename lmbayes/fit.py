@@ -62,6 +62,7 @@ from lmbayes.kinds import parameter_path
 from lmbayes.network import Network
 from lmbayes.parameters import Quantity
 from lmbayes.spec import NetworkSpec, Parameter
+from lmbayes.tables import burden_misfits
 from lmbayes.uncertainty import beta_parameters
 
 if TYPE_CHECKING:
@@ -276,6 +277,11 @@ def fit(network: Network, cohort: Cohort, *, source: str = "cohort") -> Fit:
     informed = {u.path for u in updates}
     kept = (*kept, *((q.path, "no patient in the cohort informs it") for q in wanted if q.path not in informed))
     final = replace(spec, parameters={**spec.parameters, **{u.path: u.after for u in updates}})
+    unreachable = {f"{node}.{field}" for node, field in burden_misfits(final)}
+    if unreachable:  # the burden model cannot give these tests the fitted figures: keep the file's
+        updates = [u for u in updates if u.path not in unreachable]
+        kept = (*kept, *((p, "the fitted figure does not fit the tumour-burden model with the other fitted numbers") for p in sorted(unreachable)))
+        final = replace(spec, parameters={**spec.parameters, **{u.path: u.after for u in updates}})
     _tables(final)
     ranked = tuple(sorted(updates, key=lambda u: -abs(u.shift)))
     return Fit(final, ranked, kept, iteration, converged, cohort.patients, source)

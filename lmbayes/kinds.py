@@ -22,10 +22,15 @@ causes whose second state is the "present" one:
 * **test** and **tap_test** (a test repeated on every tap, e.g. a CSF analysis): rows
   ``[specificity, 1 - specificity]`` for the target absent and ``[1 - sensitivity,
   sensitivity]`` for the target present.
-* **latent** (shedding): absent LM never sheds; LM sheds with probability ``pi``.
-* **tap** (cytology): without shedding ``[1 - f - e0, e0, f]``, with shedding
+* **latent** (the tumour burden in the CSF, none / low / high): without LM none; with LM
+  high with probability ``pi`` (the share cytology can ever find), low with ``(1 - pi) s``
+  and none with ``(1 - pi)(1 - s)``, ``s`` the file's ``cytology.low_burden`` (a judgement:
+  the share of the LM patients beyond cytology's reach whose CSF still carries tumour cells
+  or DNA, below what a cytologist can see).
+* **tap** (cytology): with no or a low burden ``[1 - f - e0, e0, f]``, with a high burden
   ``[1 - p - e1, e1, p]`` (negative, equivocal, positive), ``p`` and ``pi`` solved by
   :mod:`lmbayes.calibration`, ``p`` changed by the tap's technique (:mod:`lmbayes.technique`).
+* **burden_test** (CSF tumour cells, tumour DNA): see :class:`BurdenTest`.
 
 Given arrays of parameter values (one entry per draw), every table gains a leading axis over
 the draws.
@@ -91,6 +96,8 @@ class Kind:
     per_tap: ClassVar[bool] = False
     #: may have more than two states
     many_states: ClassVar[bool] = False
+    #: a cause whose table needs the other causes' joint (built after them)
+    second_pass: ClassVar[bool] = False
     #: drawing: layer from the top, and fill colour
     layer: ClassVar[int] = 2
     color: ClassVar[str] = "#b0bec5"
@@ -125,7 +132,7 @@ class _Prior(Kind):
     so that the share among patients with LM is the published ``m``: a third of patients with LM
     have brain metastases, and they co-occur through active systemic disease."""
 
-    fields = frozenset({"prior", "prior_given", "given"})
+    fields = frozenset({"prior", "prior_given", "given", "added_risk"})
     parent_field = "prior_given.parent"
     explains = True
     forms = (
@@ -134,13 +141,24 @@ class _Prior(Kind):
         _GIVEN,
     )
 
+    def _added_risk(self, node_id: str, raw: Mapping[str, Any], where: Where, sources: frozenset[str], params: Params) -> tuple[str, ...]:
+        """``added_risk: {cause: a}``: a present cause adds its own risk of the node, noisy-OR
+        (LM after brain metastases): ``P(X | parent, causes) = 1 - (1 - p_parent) prod_i (1 - a_i)^{x_i}``."""
+        added = raw.get("added_risk", {})
+        if not isinstance(added, dict):
+            raise where.error("added_risk", "expected a mapping of cause id to the risk it adds")
+        for cause, value in added.items():
+            with where.collect():
+                params[f"{node_id}.added_risk.{cause}"] = parameter(value, where, f"added_risk.{cause}", sources)
+        return tuple(str(c) for c in added)
+
     def read(self, node_id: str, raw: Mapping[str, Any], where: Where, sources: frozenset[str], params: Params) -> tuple[str, ...]:
         if ("prior" in raw) == ("prior_given" in raw):
             raise where.error("prior", "give exactly one of 'prior' or 'prior_given'")
         if "prior" in raw:
             with where.collect():
                 params[f"{node_id}.prior"] = parameter(raw["prior"], where, "prior", sources)
-            return ()
+            return self._added_risk(node_id, raw, where, sources, params)
         given = raw["prior_given"]
         if not isinstance(given, dict) or set(given) != {"parent", "values"}:
             raise where.error("prior_given", "expected 'parent' and 'values'")
@@ -152,14 +170,20 @@ class _Prior(Kind):
                 params[f"{node_id}.prior.{state}"] = parameter(value, where, path, sources)
         if "given" in raw:
             _read_given(node_id, raw["given"], where, sources, params, "share")
-        return (str(given["parent"]),)
+        return (str(given["parent"]), *self._added_risk(node_id, raw, where, sources, params))
 
     def table(self, node: Node, ctx: TableContext) -> np.ndarray:
-        if node.parents:
-            parent_states = ctx.spec.node(node.parents[0]).states
+        added = tuple(c for c in node.parents if f"{node.id}.added_risk.{c}" in ctx.spec.parameters)
+        first = tuple(c for c in node.parents if c not in added)
+        if first:
+            parent_states = ctx.spec.node(first[0]).states
             p = np.stack([ctx.value(f"{node.id}.prior.{s}") for s in parent_states], axis=-1)
         else:
             p = ctx.value(f"{node.id}.prior")
+        for c in added:  # one more axis (absent, present) per cause
+            a = ctx.value(f"{node.id}.added_risk.{c}")
+            a = a.reshape(a.shape + (1,) * (p.ndim - a.ndim))
+            p = np.stack([p, 1.0 - (1.0 - p) * (1.0 - a)], axis=-1)
         return np.stack([1.0 - p, p], axis=-1)
 
 
@@ -230,10 +254,23 @@ class Sign(Kind):
         return tuple(str(c) for c in (*given, *causes))
 
     def table(self, node: Node, ctx: TableContext) -> np.ndarray:
-        leak = ctx.value(f"{node.id}.leak")
+        leak = self.leak(node, ctx)
         solved = self.solve(node, ctx)
-        freqs = [solved[0] if c in solved[1] else ctx.value(f"{node.id}.causes.{c}") for c in node.parents]
+        freqs = [solved[0] if c in solved[1] else self.cause(node, ctx, c) for c in node.parents]
         return noisy_or(leak, freqs)
+
+    # what the noisy-OR reads; a test with rival causes reads its own fields (Test)
+    def leak(self, node: Node, ctx: TableContext) -> np.ndarray:
+        return ctx.value(f"{node.id}.leak")
+
+    def frequency(self, node: Node, ctx: TableContext, target: str) -> np.ndarray:
+        return ctx.value(f"{node.id}.given.{target}")
+
+    def cause(self, node: Node, ctx: TableContext, cause: str) -> np.ndarray:
+        return ctx.value(f"{node.id}.causes.{cause}")
+
+    def solved_target(self, node: Node, spec: NetworkSpec) -> str | None:
+        return self.given(node, spec)
 
     @staticmethod
     def given(node: Node, spec: NetworkSpec) -> str | None:
@@ -243,12 +280,12 @@ class Sign(Kind):
     def floor_and_solution(self, node: Node, ctx: TableContext) -> tuple[np.ndarray, np.ndarray] | None:
         """``(floor, f_target)`` for a sign with a given frequency (formula in the module doc);
         ``f_target`` is not clipped."""
-        target = self.given(node, ctx.spec)
+        target = self.solved_target(node, ctx.spec)
         if target is None:
             return None
         if ctx.causes_joint is None:
             raise NotImplementedError("a solved sign needs the causes' tables first (build_tables)")
-        leak, m = ctx.value(f"{node.id}.leak"), ctx.value(f"{node.id}.given.{target}")
+        leak, m = self.leak(node, ctx), self.frequency(node, ctx, target)
         others = tuple(c for c in node.parents if c != target)
         present = len(ctx.spec.node(target).states) - 1
         lead = leak.ndim
@@ -258,7 +295,7 @@ class Sign(Kind):
             joint = joint / joint.sum(axis=tuple(range(lead, joint.ndim)), keepdims=True)
             keep = np.ones(joint.shape)
             for axis, c in enumerate(others, start=lead):
-                k = (1.0 - ctx.value(f"{node.id}.causes.{c}")) / (1.0 - leak)
+                k = (1.0 - self.cause(node, ctx, c)) / (1.0 - leak)
                 shape = [1] * joint.ndim
                 shape[:lead] = leak.shape
                 shape[axis] = 2
@@ -271,8 +308,23 @@ class Sign(Kind):
         result = self.floor_and_solution(node, ctx)
         if result is None:
             return np.zeros(()), ()
-        leak = ctx.value(f"{node.id}.leak")
-        return np.maximum(result[1], leak), (self.given(node, ctx.spec) or "",)
+        leak = self.leak(node, ctx)
+        return np.maximum(result[1], leak), (self.solved_target(node, ctx.spec) or "",)
+
+
+class Reaction(Sign):
+    """A hidden per-patient state with several causes (an abnormal CSF: LM, epidural block,
+    brain metastases, CNS infection): a noisy-OR like a sign, its frequency among patients with
+    LM solved from the published one, but never observed and not listed beside the causes; the
+    tests done on every tap read it, so repeated routine CSF of one patient are dependent.
+    Its table is built after the other causes' (it needs their joint among patients with LM)."""
+
+    name = "reaction"
+    observable = False
+    explains = True
+    shown = False
+    second_pass = True
+    layer, color = 2, "#b0bec5"
 
 
 class Test(Kind):
@@ -287,7 +339,7 @@ class Test(Kind):
     """
 
     name = "test"
-    fields = frozenset({"target", "sensitivity", "specificity", "part_of", "given"})
+    fields = frozenset({"target", "sensitivity", "specificity", "part_of", "given", "causes"})
     parent_field = "target"
     forms = (Form("sensitivity", count=P.sensitivity), Form("specificity", count=P.specificity), _GIVEN)
     offered = True
@@ -304,7 +356,13 @@ class Test(Kind):
                 params[f"{node_id}.{field}"] = parameter(raw[field], where, field, sources)
         if "given" in raw:
             _read_given(node_id, raw["given"], where, sources, params, "frequency")
-        return (str(raw["target"]),)
+        causes = raw.get("causes", {})
+        if not isinstance(causes, dict) or (causes and "sensitivity" not in raw):
+            raise where.error("causes", "expected a mapping of rival cause id to how often it alone makes the test abnormal (with a sensitivity)")
+        for cause, value in causes.items():
+            with where.collect():
+                params[f"{node_id}.causes.{cause}"] = parameter(value, where, f"causes.{cause}", sources)
+        return (str(raw["target"]), *(str(c) for c in causes))
 
     def sensitivity(self, node: Node, ctx: TableContext) -> np.ndarray:
         """The sensitivity, solved where the file gives the frequency among patients with LM
@@ -325,9 +383,33 @@ class Test(Kind):
             return (m - (1.0 - r) * (1.0 - spec)) / r
 
     def table(self, node: Node, ctx: TableContext) -> np.ndarray:
+        if len(node.parents) > 1:
+            return _RivalTest().table(node, ctx)
         prefix = node.template or node.id
         sens, spec = np.clip(self.sensitivity(node, ctx), 0.0, 1.0), ctx.value(f"{prefix}.specificity")
         return _rows([spec, 1.0 - spec], [1.0 - sens, sens])
+
+
+class _RivalTest(Sign):
+    """A test of one target with rival causes (leptomeningeal enhancement: LM, and brain
+    metastases touching the meninges, CNS infection, ...): a noisy-OR whose leak is
+    ``1 - specificity`` (abnormal with no modelled cause) and whose target's own frequency is
+    solved so that ``P(abnormal | target)`` is the published sensitivity (as for a sign); the
+    rival causes lower the specificity wherever they are common, as among referred patients."""
+
+    name = "test"
+
+    def leak(self, node: Node, ctx: TableContext) -> np.ndarray:
+        return 1.0 - ctx.value(f"{node.template or node.id}.specificity")
+
+    def frequency(self, node: Node, ctx: TableContext, target: str) -> np.ndarray:
+        return ctx.value(f"{node.template or node.id}.sensitivity")
+
+    def cause(self, node: Node, ctx: TableContext, cause: str) -> np.ndarray:
+        return ctx.value(f"{node.template or node.id}.causes.{cause}")
+
+    def solved_target(self, node: Node, spec: NetworkSpec) -> str | None:
+        return node.parents[0]
 
 
 class TapTest(Test):
@@ -338,6 +420,107 @@ class TapTest(Test):
     fields = frozenset({"target", "sensitivity", "specificity", "given", "group"})
     per_tap = True
     layer, color = 4, "#80cbc4"
+
+
+class BurdenTest(Kind):
+    """A test of tumour material in the CSF, done on every tap (CSF tumour cells, tumour DNA):
+    a child of the patient's tumour burden ``b`` (none, low, high; :class:`Latent`) and of
+    optional other causes ``c_i`` that put the same material in the CSF (a brain metastasis
+    abutting the CSF sheds tumour DNA into it). Its repeats are dependent through the burden.
+
+    .. math:: P(\\text{negative} \\mid b, c) = (1 - d_b) \\prod_i (1 - a_i)^{c_i},
+              \\quad d = (d_0, \\rho\\, d_h, d_h)
+
+    with ``d_0`` the false-positive rate, ``rho`` the file's ``low_burden`` (how often the test
+    finds a low burden relative to a high one, a judgement) and ``a_i`` the file's ``causes``.
+    ``d_0`` and ``d_h`` are **solved** from the published per-test specificity ``s`` (among
+    patients without LM) and sensitivity ``m`` (among patients with LM). With ``E_0, E_1`` the
+    mean of ``prod_i (1 - a_i)^{c_i}`` without and with LM, and ``w = (w_0, w_l, w_h)`` the
+    burden among patients with LM (independent of the causes given LM):
+
+    .. math:: d_0 = 1 - s / E_0, \\qquad
+              d_h = \\frac{w_0 (1 - d_0) + w_l + w_h - (1 - m) / E_1}{\\rho\\, w_l + w_h} .
+    """
+
+    name = "burden_test"
+    fields = frozenset({"sensitivity", "specificity", "low_burden", "causes", "group"})
+    parent_field = "causes"
+    forms = (
+        Form("sensitivity", count=P.burden_sensitivity),
+        Form("specificity", count=P.burden_specificity),
+        Form("low_burden", words="{subject}: share of a low burden it finds, relative to a high one", count=P.burden_judgement),
+        Form("causes.{cause}", words="{subject} with {cause} alone", count=P.burden_judgement),
+    )
+    per_tap = True
+    offered = True
+    observable = True
+    layer, color = 4, "#80cbc4"
+
+    def read(self, node_id: str, raw: Mapping[str, Any], where: Where, sources: frozenset[str], params: Params) -> tuple[str, ...]:
+        from lmbayes.spec import BURDEN
+
+        require(raw, ("sensitivity", "specificity", "low_burden"), where)
+        for field in ("sensitivity", "specificity", "low_burden"):
+            with where.collect():
+                params[f"{node_id}.{field}"] = parameter(raw[field], where, field, sources)
+        causes = raw.get("causes", {})
+        if not isinstance(causes, dict):
+            raise where.error("causes", "expected a mapping of cause id to how often it alone makes the test positive")
+        for cause, value in causes.items():
+            with where.collect():
+                params[f"{node_id}.causes.{cause}"] = parameter(value, where, f"causes.{cause}", sources)
+        return (BURDEN, *(str(c) for c in causes))
+
+    def solve(self, node: Node, ctx: TableContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(d_0, d_low, d_high)`` from the formula in the class doc, unclipped."""
+        prefix = node.template or node.id
+        v = ctx.value
+        m, s, rho = v(f"{prefix}.sensitivity"), v(f"{prefix}.specificity"), v(f"{prefix}.low_burden")
+        causes = node.parents[1:]
+        e0, e1 = np.ones_like(m), np.ones_like(m)
+        if causes:
+            if ctx.causes_joint is None:
+                raise NotImplementedError("a burden test with causes needs the causes' tables first (build_tables)")
+            target = ctx.spec.target
+            lead = m.ndim
+            means = []
+            for state in (0, len(ctx.spec.node(target).states) - 1):
+                joint = ctx.causes_joint(causes, {target: state})
+                axes = tuple(range(lead, joint.ndim))
+                total = joint.sum(axis=axes)
+                keep = np.ones(joint.shape)
+                for axis, c in enumerate(causes, start=lead):
+                    shape = [1] * joint.ndim
+                    shape[:lead] = m.shape
+                    shape[axis] = 2
+                    a = v(f"{prefix}.causes.{c}")
+                    keep = keep * np.stack([np.ones_like(a), 1.0 - a], axis=-1).reshape(shape)
+                # a pre-test probability at the edge of double precision can leave no mass on one
+                # side: the causes then count as absent there
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    means.append(np.where(total > 0, (joint * keep).sum(axis=axes) / total, 1.0))
+            e0, e1 = means
+        (_, _, _), (w0, wl, wh) = burden_rows(ctx)
+        d0 = 1.0 - s / e0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dh = (w0 * (1.0 - d0) + wl + wh - (1.0 - m) / e1) / (rho * wl + wh)
+        return d0, rho * dh, dh
+
+    def table(self, node: Node, ctx: TableContext) -> np.ndarray:
+        prefix = node.template or node.id
+        d = [np.clip(x, 0.0, 1.0) for x in self.solve(node, ctx)]
+        miss = np.stack(np.broadcast_arrays(*(1.0 - x for x in d)), axis=-1)  # (..., burden)
+        causes = node.parents[1:]
+        shape = miss.shape + (1,) * len(causes)
+        negative = miss.reshape(shape)
+        for k, c in enumerate(causes):
+            a = np.asarray(ctx.value(f"{prefix}.causes.{c}"), dtype=float)
+            factor = np.stack([np.ones_like(a), 1.0 - a], axis=-1)  # (..., 2)
+            axis_shape = [1] * len(shape)
+            axis_shape[: a.ndim] = a.shape
+            axis_shape[a.ndim + 1 + k] = 2
+            negative = negative * factor.reshape(axis_shape)
+        return np.stack([negative, 1.0 - negative], axis=-1)
 
 
 class Feature(Kind):
@@ -388,8 +571,16 @@ class Latent(Kind):
     explains = False
 
     def table(self, node: Node, ctx: TableContext) -> np.ndarray:
-        pi = np.asarray(ctx.calibration.shedding_share)
-        return _rows([np.ones_like(pi), np.zeros_like(pi)], [1.0 - pi, pi])
+        return _rows(*burden_rows(ctx))
+
+
+def burden_rows(ctx: TableContext) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """``P(burden | LM absent)`` and ``P(burden | LM present)``, each ``[none, low, high]``."""
+    pi = np.asarray(ctx.calibration.shedding_share, dtype=float)
+    s = ctx.value("cytology.low_burden") if "cytology.low_burden" in ctx.spec.parameters else np.zeros_like(pi)
+    s = np.broadcast_to(s, np.broadcast_shapes(np.shape(s), pi.shape))
+    zero = np.zeros_like(pi)
+    return [zero + 1.0, zero, zero], [(1.0 - pi) * (1.0 - s), (1.0 - pi) * s, pi + zero]
 
 
 class Tap(Kind):
@@ -410,7 +601,7 @@ class Tap(Kind):
     layer, color = 4, "#4db6ac"
 
     def table(self, node: Node, ctx: TableContext) -> np.ndarray:
-        """Rows: no shedding ``[1 - f - e0, e0, f]``, shedding ``[1 - p - e1, e1, p]``."""
+        """Rows: burden none and low ``[1 - f - e0, e0, f]``, high ``[1 - p - e1, e1, p]``."""
         spec, v, cal = ctx.spec, ctx.value, ctx.calibration
         equivocal = "equivocal" in spec.tap_states
         p, f = np.asarray(cal.per_tap), np.asarray(cal.false_positive)
@@ -426,8 +617,9 @@ class Tap(Kind):
             effects = {k: v(f"cytology.technique.{k}") for k in TECHNIQUE_PARAMETERS}
             p = technique.detection(p, effects, ceiling=1.0 - e1)
         if equivocal:
-            return _rows([1.0 - f - e0, e0, f], [1.0 - p - e1, e1, p])
-        return _rows([1.0 - f, f], [1.0 - p, p])
+            unseen = [1.0 - f - e0, e0, f]
+            return _rows(unseen, unseen, [1.0 - p - e1, e1, p])
+        return _rows([1.0 - f, f], [1.0 - f, f], [1.0 - p, p])
 
 
 class Generic(Kind):
@@ -440,7 +632,7 @@ class Generic(Kind):
 
 KINDS: dict[str, Kind] = {
     k.name: k
-    for k in (Context(), Target(), Cause(), State(), Sign(), Test(), TapTest(), Feature(), Latent(), Tap(), Generic())
+    for k in (Context(), Target(), Cause(), State(), Reaction(), Sign(), Test(), TapTest(), BurdenTest(), Feature(), Latent(), Tap(), Generic())
 }
 #: Node kinds written in a network file.
 FILE_KINDS = tuple(name for name, k in KINDS.items() if k.in_file)
@@ -476,7 +668,7 @@ def events(spec: NetworkSpec) -> dict[str, tuple[str, ...]]:
     >>> ev["mri"]
     ('mri', 'mri_compression', 'mri_parenchymal')
     >>> ev["tap_2"]
-    ('csf_2', 'cells_2', 'protein_2', 'lactate_2', 'ctc_2', 'ctdna_2')
+    ('csf_2', 'cells_2', 'protein_2', 'lactate_2', 'glucose_2', 'pressure_2', 'ctc_2', 'ctdna_2')
     """
     found: dict[str, tuple[str, ...]] = {}
     for n in spec.nodes:

@@ -249,7 +249,7 @@ class _Context:
         self.causes_prior = {n: d[list(d)[-1]] for n, d in network.posterior(Findings()).posterior.items() if n in spec.causes}
         states = spec.node(spec.target).states
         absent, present = states[0], states[-1]
-        self.imaging = tuple(n.id for n in spec.of_kind("test") if n.parents == (spec.target,))
+        self.imaging = tuple(n.id for n in spec.of_kind("test") if n.parents[:1] == (spec.target,))
         first = spec.taps[0] if spec.taps else None
         watched = [*self.imaging, *([first] if first else [])]
         given = {s: network.posterior(network.observe({spec.target: s}), nodes=watched).posterior for s in (absent, present)}

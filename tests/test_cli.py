@@ -125,7 +125,7 @@ def test_network_show_json(runner, breast):
     assert data["calibration"]["one_tap"] == 0.5 and data["calibration"]["three_taps"] == 0.85
     assert data["parameters"]["headache.given.lm"]["sources"] == ["kaplan1990"]
     assert data["parameters"]["bladder_bowel.given.lm"]["judgement"] is True
-    assert (data["version"], len(data["digest"])) == ("2.0", 12)
+    assert (data["version"], len(data["digest"])) == ("3.0", 12)
     assert data["no_sign_share"] == pytest.approx(breast.share_without_signs(), abs=1e-15)
 
 
@@ -162,7 +162,7 @@ BAD_INPUT = [
     (["taps", "--csf", ",".join(["neg"] * 11), "--max-taps", "10"], 2, "at most 10 taps"),
     (["taps", "--csf", "neg,,neg"], 2, "empty result in --csf"),
     (["taps", "--csf", "p,x"], 2, "unknown state 'x' for 'csf_2'"),
-    (["posterior", "-e", "lm=absent", "-e", "shedding=yes"], 1, "impossible findings: lm=absent and shedding=yes"),
+    (["posterior", "-e", "lm=absent", "-e", "burden=high"], 1, "impossible findings: lm=absent and burden=high"),
     (["posterior", "--network", "brest"], 2, "did you mean 'breast'?"),
     (["posterior", "--pretest", "1.5"], 2, "1.5 is not in the range"),
     (["posterior", "--pretest", "0"], 2, "0.0 is not in the range"),
@@ -276,15 +276,15 @@ def test_random_option_values_end_in_clear_errors(option, value):
 PINNED = [
     ["-e", "lm=present"],
     ["-e", "lm=absent"],
-    ["-e", "shedding=yes"],
-    ["-e", "lm=present", "-e", "shedding=no", "--csf", "neg,neg"],
+    ["-e", "burden=high"],
+    ["-e", "lm=present", "-e", "burden=none", "--csf", "neg,neg"],
     ["--csf", "pos,pos,pos,pos,pos,pos"],
 ]
 COMMANDS = ["posterior", "taps", "plan", "dependence", "explain", "sensitivity"]
 
 
 def test_findings_that_pin_lm_never_print_nan():
-    """LM or shedding given as findings make odds infinite: no command may print NaN or inf."""
+    """LM or the burden given as findings make odds infinite: no command may print NaN or inf."""
     for findings in PINNED:
         for command in COMMANDS:
             for extra in ([], ["--json"]):
@@ -295,12 +295,12 @@ def test_findings_that_pin_lm_never_print_nan():
 
 def test_every_output_names_the_network_version_and_digest(runner, breast):
     digest = breast.spec.digest
-    assert len(digest) == 12 and breast.spec.version == "2.0"
+    assert len(digest) == 12 and breast.spec.version == "3.0"
     text = run(runner, "taps").output
     assert text.startswith(f"Network: breast 2.0 [{digest}] (Leptomeningeal")
     for command in (["taps"], ["posterior"], ["plan"], ["explain", "-e", "headache=present"], ["dependence"], ["replay", "seed_case"]):
         data = json.loads(run(runner, *command, "--json").output)
-        assert (data["network"], data["network_version"], data["network_digest"]) == ("breast", "2.0", digest), command
+        assert (data["network"], data["network_version"], data["network_digest"]) == ("breast", "3.0", digest), command
 
 
 def test_an_edited_copy_is_named_by_its_path_with_its_own_digest(runner, breast, edited_network, tmp_path):

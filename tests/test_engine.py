@@ -33,7 +33,7 @@ def test_pgmpy_model_is_valid_and_holds_the_same_tables(breast, breast_pgmpy):
 @pytest.mark.slow
 def test_engines_agree_on_random_evidence(breast, breast_pgmpy):
     rng = np.random.default_rng(20261128)
-    nodes = [*breast.summary_nodes, "shedding"]
+    nodes = [*breast.summary_nodes, "burden"]
     worst = 0.0
     for _ in range(N_EVIDENCE_SETS):
         findings = random_findings(breast, rng)
