@@ -139,6 +139,7 @@ class _Prior(Kind):
         Form("prior", words="{subject}: prior", count=P.prior),
         Form("prior.{state}", "prior_given.values.{state}", "{subject}: prior if {state}", P.prior_given),
         _GIVEN,
+        Form("added_risk.{cause}", words="{subject}: risk added by {cause}", count=P.added_risk),
     )
 
     def _added_risk(self, node_id: str, raw: Mapping[str, Any], where: Where, sources: frozenset[str], params: Params) -> tuple[str, ...]:
@@ -341,7 +342,12 @@ class Test(Kind):
     name = "test"
     fields = frozenset({"target", "sensitivity", "specificity", "part_of", "given", "causes"})
     parent_field = "target"
-    forms = (Form("sensitivity", count=P.sensitivity), Form("specificity", count=P.specificity), _GIVEN)
+    forms = (
+        Form("sensitivity", count=P.sensitivity),
+        Form("specificity", count=P.specificity),
+        _GIVEN,
+        Form("causes.{cause}", words="{subject} with {cause} alone", count=P.alone),
+    )
     offered = True
     observable = True
     layer, color = 3, "#ba68c8"
@@ -593,6 +599,7 @@ class Tap(Kind):
         Form("three_taps", count=P.three_taps),
         Form("false_positive", count=P.false_positive),
         Form("equivocal_{cells}_cells", count=P.equivocal),
+        Form("low_burden", words="CSF cytology: share of LM with a low tumour burden", count=P.burden_judgement),
         Form("technique.{effect}", count=P.technique),
     )
     offered = True

@@ -206,6 +206,10 @@ def burden_specificity(p: Parsed) -> Quantity:
     return Quantity(p.path, p.nodes, (0,), ((p.spec.target, 0),))
 
 
+def added_risk(p: Parsed) -> str:
+    return "a risk added by another cause (noisy-OR), a judgement not counted"
+
+
 def burden_judgement(p: Parsed) -> str:
     return "a judgement of the tumour-burden model, not counted"
 
