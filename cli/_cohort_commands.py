@@ -10,6 +10,7 @@ import click
 from lmbayes._text import printable
 from lmbayes.cli import _format
 from lmbayes.cli._options import csv_option, json_option, network_options, plot_option, reported, wrote
+from lmbayes.cli._complete import CohortType
 from lmbayes.cli._words import EPILOG
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 @network_options
 @json_option
 @csv_option
-@click.argument("cohort", metavar="COHORT.csv")
+@click.argument("cohort", type=CohortType, metavar="COHORT.csv")
 @click.option("--bins", type=click.IntRange(2, 100), default=10, show_default=True, help="Groups of patients by P(LM) in the calibration table.")
 @click.option("--bootstrap", type=click.IntRange(0, 100_000), default=200, show_default=True, metavar="N",
               help="Bootstrap resamples for the 95% intervals (0: none).")
@@ -58,7 +59,7 @@ def validate(net: Network, as_json: bool, as_csv: bool, cohort: str, bins: int, 
 @click.command(epilog=EPILOG)
 @network_options
 @json_option
-@click.argument("cohort", metavar="COHORT.csv")
+@click.argument("cohort", type=CohortType, metavar="COHORT.csv")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True, metavar="NEW.yaml",
               help="The network file to write, with the fitted numbers.")
 @click.option("--top", type=click.IntRange(1), default=10, show_default=True, help="Show the N numbers that moved most.")

@@ -10,6 +10,7 @@ import click
 from lmbayes import networks
 from lmbayes._text import printable
 from lmbayes.cli import _format
+from lmbayes.cli._complete import ShippedNetworkType
 from lmbayes.cli._words import EPILOG
 from lmbayes.cli._options import (
     report_problems,
@@ -57,7 +58,7 @@ def nodes(net: Network) -> None:
 
 
 @network.command("copy", epilog=EPILOG)
-@click.argument("name", metavar="NAME")
+@click.argument("name", type=ShippedNetworkType, metavar="NAME")
 @click.argument("output", type=click.Path(dir_okay=False, writable=True))
 def copy_network(name: str, output: str) -> None:
     """Copy a shipped network file to OUTPUT, to edit it (then check it with `lmbayes network check`)."""

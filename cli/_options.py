@@ -25,6 +25,7 @@ from lmbayes.spec import MAX_TAPS
 from lmbayes.technique import Technique, parse_next_tap
 
 from lmbayes.findings import split_csf
+from lmbayes.cli._complete import SettingType
 
 if TYPE_CHECKING:
     from lmbayes.network import Network
@@ -147,10 +148,9 @@ class NetworkType(click.ParamType):
     name = "NAME|PATH"
 
     def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
-        from click.shell_completion import CompletionItem
+        from lmbayes.cli._complete import names_and_files
 
-        names = [CompletionItem(n) for n in networks.available() if n.startswith(incomplete)]
-        return names + [CompletionItem(incomplete, type="file")]
+        return names_and_files(networks.available(), incomplete)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
         try:
@@ -187,6 +187,7 @@ def network_options(f: Callable[..., Any]) -> Callable[..., Any]:
     )
     @click.option(
         "--setting",
+        type=SettingType(),
         default=None,
         metavar="NAME",
         help="A documented population for the pre-test probability (see `lmbayes network show`).",

@@ -10,6 +10,7 @@ import click
 
 from lmbayes._text import printable
 from lmbayes.cli import _format
+from lmbayes.cli._complete import CaseType
 from lmbayes.cli._words import EPILOG
 from lmbayes.cli._options import (
     report_problems,
@@ -46,7 +47,7 @@ def _case_names() -> str:
     check`).
     """,
 )
-@click.argument("case_name", metavar="CASE")
+@click.argument("case_name", type=CaseType, metavar="CASE")
 @click.option("--step", is_flag=True, help="One step at a time: show the finding, ask for a guess, then the answer.")
 @click.option(
     "--guesses",
