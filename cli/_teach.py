@@ -16,7 +16,8 @@ import click
 
 from lmbayes.cli._format import DISCLAIMER, _cut, _plain, dumps, network_json
 from lmbayes.errors import InputError
-from lmbayes.guesses import ClassGuesses, Score, Spread, parse_guess
+from lmbayes._text import printable
+from lmbayes.guesses import ClassGuesses, Score, Spread, parse_guess, shown_guess
 from lmbayes.taps import percent
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ def guess_lines(lesson: Lesson, card: Scorecard, cols: int) -> list[str]:
         rows = [head]
         for k, s in enumerate(lesson.steps):
             q = card.guesses[k]
-            row = f"{k + 1:>2}" + (f"  {'-' if q is None else f'{100 * q:.0f}%':>5}" if typed else "")
+            row = f"{k + 1:>2}" + (f"  {'-' if q is None else shown_guess(q):>5}" if typed else "")
             if spread is not None:
                 row += f"  {_spread(spread[k], ranges):<{width}}"
             row += f"  {percent(s.row.p_lm_after):>7}  {percent(s.fagan):>6}"
@@ -188,6 +189,41 @@ def score_lines(card: Scorecard, cols: int) -> list[str]:
     verdict = _verdict(card)
     if verdict:
         lines += _wrap(verdict, cols)
+    return lines + student_lines(card, cols)
+
+
+def student_lines(card: Scorecard, cols: int) -> list[str]:
+    """Each student of a class file that names them, by name: their Brier scores against the
+    network and the Fagan chain, and which they are closer to."""
+    if not card.by_student:
+        return []
+    chain = card.taps_matter
+    names = [_cut(printable(s.name), 24) for s in card.by_student]
+    width = max(len("student"), *map(len, names))
+
+    def brier(score: Score | None) -> str:
+        return "-" if score is None else f"{score.brier:.4f}"
+
+    def closer(a: Score | None, b: Score | None) -> str:
+        if a is None or b is None:
+            return "-"
+        return "the network" if a.brier < b.brier else "the Fagan chain" if b.brier < a.brier else "neither"
+
+    table = [f"  {'student':<{width}}  {'network':>7}" + (f"  {'Fagan':>6}  closer to" if chain else "")]
+    said = []
+    for name, s in zip(names, card.by_student):
+        row = f"  {name:<{width}}  {brier(s.vs_network):>7}"
+        if chain:
+            row += f"  {brier(s.vs_fagan):>6}  {closer(s.vs_network, s.vs_fagan)}"
+        table.append(row)
+        said.append(f"{name}: {brier(s.vs_network)} against the network"
+                    + (f", {brier(s.vs_fagan)} against the Fagan chain, closer to {closer(s.vs_network, s.vs_fagan)}" if chain else ""))
+    title = "Each student's Brier score against the network" + (" and against the Fagan chain:" if chain else ":")
+    lines = ["", *_wrap(title, cols)]
+    if max(map(len, table)) <= cols:
+        return lines + table
+    for line in said:
+        lines += _wrap(line, cols, "    ", "  ")
     return lines
 
 
@@ -222,7 +258,7 @@ def step_answer(lesson: Lesson, k: int, guess: float | None, group: ClassGuesses
     """The answer of step ``k``: P(LM) before and after, the LR, the causes, the level, why."""
     s = lesson.steps[k - 1]
     r = s.row
-    yours = f" (your guess: {100 * guess:.0f}%)" if guess is not None else ""
+    yours = f" (your guess: {shown_guess(guess)})" if guess is not None else ""
     lines = _wrap(f"P(LM): {percent(r.p_lm_before)} -> {percent(r.p_lm_after)}{yours}", cols)
     if r.likelihood_ratio is not None:
         lines += _wrap(f"Likelihood ratio {r.likelihood_ratio:.2f}: the step multiplied the odds of LM by it.", cols)
@@ -246,7 +282,8 @@ def run_steps(
     lesson: Lesson, group: ClassGuesses | None, cols: int, read: Callable[[], str], err: bool = False,
 ) -> tuple[float | None, ...] | None:
     """Step through the lesson: question, a guess (or Enter), answer; screens on stderr when
-    ``err``. The guesses, one per step; None when the room quits (``q`` or the end of input)."""
+    ``err``. The guesses, one per step; None when the room quits (``q`` or the end of input)
+    before the last step; at the last step, quitting is the end: the guesses so far."""
 
     def say(lines: Sequence[str], nl: bool = True) -> None:
         click.echo("\n".join(lines), nl=nl, err=err)
@@ -262,6 +299,9 @@ def run_steps(
                 if not line:  # the end of input: the prompt's line is still open
                     say([""])
                 say([f"Stopped at step {k} of {len(lesson.steps)}."])
+                if k == len(lesson.steps):  # every step was shown: the summary follows
+                    say(["─" * cols])
+                    return (*guesses, None)
                 return None
             try:
                 guess = parse_guess(line)

@@ -39,9 +39,10 @@ def _case_names() -> str:
     With --step the case unfolds one step at a time, for a class: each step shows the new
     finding and asks "P(LM) now?"; type a guess in % (or press Enter), and the answer follows.
     At the end the guesses are scored against the network and against the naive chain of
-    independent taps (the Fagan nomogram's answer). q quits. When standard input is not a
-    terminal, --step shows the whole ladder. --guesses adds a class's guesses (CSV: one row
-    per student, one column per step) with their spread per step.
+    independent taps (the Fagan nomogram's answer). q quits (at the last step, with the
+    summary of what was played). When standard input is not a terminal, --step shows the whole
+    ladder. --guesses adds a class's guesses (CSV: one row per student, one column per step)
+    with their spread per step.
 
     CASE is a shipped case ({_case_names()}) or the path of a case file (see `lmbayes case
     check`).
@@ -55,7 +56,8 @@ def _case_names() -> str:
     type=click.Path(exists=True, dir_okay=False),
     default=None,
     metavar="FILE.csv",
-    help="A class's guesses of P(LM) in %: one row per student, one column per step.",
+    help="A class's guesses of P(LM) in % (or all as fractions): one row per student, one column "
+    "per step, separated by commas or semicolons; a header row and a first column of names allowed.",
 )
 @json_option
 @click.option(
@@ -77,6 +79,8 @@ def replay(case_name: str, step: bool, guesses_path: str | None, as_json: bool, 
         case, net = load_case(case_name)
         taught = lesson(net, case)
         group = None if guesses_path is None else read_class_guesses(guesses_path, len(case.steps))
+        if group is not None and group.note:
+            click.echo(f"Note: {printable(group.note)}", err=True)
         if plot_path is not None and step:
             from lmbayes.slides import slides
 

@@ -30,7 +30,7 @@ from typing import ClassVar
 from lmbayes._numbers import percent
 from lmbayes.cases import CaseFile
 from lmbayes.findings import Findings
-from lmbayes.guesses import ClassGuesses, Score, Spread, score
+from lmbayes.guesses import ClassGuesses, Score, Spread, StudentScore, score
 from lmbayes.network import Network
 from lmbayes.plan import DEFAULT_THRESHOLDS, Thresholds
 from lmbayes.taps import apply_likelihood_ratio
@@ -364,7 +364,8 @@ class Scorecard:
     naive chain (:mod:`lmbayes.guesses`); the chain is scored against the network too.
 
     ``closer_to_network`` counts the students whose guesses are closer (Brier) to the network
-    than to the chain, of ``students``."""
+    than to the chain, of ``students``; ``by_student`` scores each student by name, when the
+    class file names them."""
 
     guesses: tuple[float | None, ...]
     you_vs_network: Score | None
@@ -375,6 +376,7 @@ class Scorecard:
     class_vs_fagan: Score | None
     closer_to_network: int | None
     students: int | None
+    by_student: tuple[StudentScore, ...] = ()
 
     @property
     def taps_matter(self) -> bool:
@@ -397,4 +399,5 @@ def scorecard(lesson: Lesson, guesses: Sequence[float | None] = (), group: Class
         class_vs_fagan=score(median, fagan) if group is not None else None,
         closer_to_network=group.closer_to(network, fagan) if group is not None else None,
         students=len(group.students) if group is not None else None,
+        by_student=group.scores(network, fagan) if group is not None else (),
     )

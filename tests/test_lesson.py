@@ -282,3 +282,49 @@ def test_step_in_a_real_pseudo_terminal():
     assert "P(LM): 1.3% -> 13.2% (your guess: 10%)" in text
     assert text.rstrip().endswith("Stopped at step 2 of 6.")
     assert max(len(line) for line in text.splitlines()) <= 60
+
+
+# Class files as spreadsheets write them, and the end of a stepped replay (issue 28).
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0.1,0.2,0.6,0.4,0.2,0.1\n0.3,0.4,0.8,0.6,0.4,0.3\n", "10;20;60;40;20;10\n30;40;80;60;40;30\n",
+     "student,s1,s2,s3,s4,s5,s6\nAna,10,20,60,40,20,10\nBen,30,40,80,60,40,30\n"],
+    ids=["fractions", "semicolons", "names"],
+)
+def test_a_class_file_as_a_spreadsheet_writes_it(runner, tmp_path, text):
+    group = tmp_path / "class.csv"
+    group.write_text(text, encoding="utf-8")
+    result = runner.invoke(cli, ["replay", "typical_mri_negative_taps", "--guesses", str(group)])
+    assert result.exit_code == 0, result.output
+    rows = result.stdout[result.stdout.index(" #  class median"):].splitlines()
+    assert rows[1].split()[:4] == ["1", "20%", "(10-30%,", "2)"]  # not 0% (0-0%, 2)
+    assert rows[3].split()[:4] == ["3", "70%", "(60-80%,", "2)"]
+    if "0.1" in text:
+        assert result.stderr.startswith("Note: class.csv: every guess is at most 1, so the guesses are read as fractions")
+    else:
+        assert result.stderr == ""
+    if "Ana" in text:
+        students = result.stdout[result.stdout.index("Each student's Brier score"):].splitlines()
+        assert students[2].split()[0] == "Ana" and students[3].split()[0] == "Ben"
+        data = json.loads(runner.invoke(cli, ["replay", "typical_mri_negative_taps", "--guesses", str(group), "--json"]).stdout)
+        assert [s["name"] for s in data["scores"]["by_student"]] == ["Ana", "Ben"]
+
+
+def test_q_at_the_last_step_shows_what_was_played(terminal):
+    terminal()
+    result = CliRunner().invoke(cli, ["replay", "typical_mri_negative_taps", "--step"], input="20\n30\n\n50\n30\nq\n")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Stopped at step 6 of 6." in out
+    summary = out[out.index("Stopped at step 6 of 6."):]
+    assert " #  step" in summary and "Teaching note:" in summary
+    table = summary[summary.index(" #    you"):].splitlines()
+    assert table[1].split()[:2] == ["1", "20%"] and table[3].split()[:2] == ["3", "-"] and table[6].split()[:2] == ["6", "-"]
+
+
+def test_the_answer_echoes_the_guess_as_typed(terminal):
+    terminal()
+    result = CliRunner().invoke(cli, ["replay", "typical_mri_negative_taps", "--step"], input="0.6\nq\n")
+    assert "(your guess: 0.6%)" in result.output and "(your guess: 1%)" not in result.output
