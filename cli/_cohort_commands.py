@@ -9,6 +9,7 @@ import click
 
 from lmbayes._text import printable
 from lmbayes.cli import _format
+from lmbayes.cli._fit import echo_text
 from lmbayes.cli._options import csv_option, json_option, network_options, plot_option, reported, wrote
 from lmbayes.cli._complete import CohortType
 from lmbayes.cli._words import EPILOG
@@ -52,8 +53,10 @@ def validate(net: Network, as_json: bool, as_csv: bool, cohort: str, bins: int, 
     if as_csv:
         click.echo(_format.validate_csv(result))
         return
-    render = _format.validate_json if as_json else _format.validate_text
-    click.echo(render(net, printable(cohort), result))
+    if as_json:
+        click.echo(_format.validate_json(net, printable(cohort), result))
+    else:
+        echo_text(_format.validate_text(net, printable(cohort), result))
 
 
 @click.command(epilog=EPILOG)
@@ -82,5 +85,7 @@ def fit(net: Network, as_json: bool, cohort: str, out: str, top: int) -> None:
         patients.require_diagnoses(net.target)
         result = run_fit(net, patients, source=source_key(cohort))
         write_fitted(net, result, out, f"{result.patients:,} patients of the cohort file {printable(Path(cohort).name)}, fitted with lmbayes fit")
-    render = _format.fit_json if as_json else _format.fit_text
-    click.echo(render(net, printable(cohort), printable(out), result, top))
+    if as_json:
+        click.echo(_format.fit_json(net, printable(cohort), printable(out), result, top))
+    else:
+        echo_text(_format.fit_text(net, printable(cohort), printable(out), result, top))

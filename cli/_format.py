@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-import textwrap
+from lmbayes.cli import _fit as textwrap  # wrap and fill that never cut a word
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,17 +32,20 @@ if TYPE_CHECKING:  # command-specific modules load only with their command
 from lmbayes.cli._words import DISCLAIMER
 #: Text fits this many columns, or the terminal's width where it is wider.
 MIN_WIDTH = 80
+#: A terminal narrower than MIN_WIDTH gets text fitted to its width, down to this.
+NARROWEST = 40
 
 
 def width() -> int:
-    """The width text is fitted to: 80 columns, or the terminal's when wider (not a terminal: 80)."""
+    """The width text is fitted to: the terminal's (at least :data:`NARROWEST`); 80 when not a
+    terminal."""
     if sys.stdout.isatty():
         # what shutil.get_terminal_size does, without loading bz2 and lzma at every start-up
         columns = os.environ.get("COLUMNS", "")
         if columns.isdigit() and int(columns) > 0:
-            return max(MIN_WIDTH, int(columns))
+            return max(NARROWEST, int(columns))
         try:
-            return max(MIN_WIDTH, os.get_terminal_size(sys.stdout.fileno()).columns)
+            return max(NARROWEST, os.get_terminal_size(sys.stdout.fileno()).columns)
         except (OSError, ValueError):
             return MIN_WIDTH
     return MIN_WIDTH
@@ -306,9 +309,13 @@ def _all_taps_done(n_taps: int) -> str:
 def _points(change: float) -> str:
     """A change in percentage points, with more digits when it is small.
 
-    >>> _points(-0.0868), _points(-0.00031)
-    ('-8.7 pts', '-0.03 pts')
+    >>> _points(-0.0868), _points(-0.00031), _points(-2e-6), _points(0.0)
+    ('-8.7 pts', '-0.03 pts', '<0.01 pts', '0 pts')
     """
+    if change == 0.0:
+        return "0 pts"
+    if abs(change) < 0.00005:  # would print as -0.00
+        return "<0.01 pts"
     digits = 1 if abs(change) >= 0.001 else 2
     return f"{100 * change:+.{digits}f} pts"
 

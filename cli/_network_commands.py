@@ -10,6 +10,7 @@ import click
 from lmbayes import networks
 from lmbayes._text import printable
 from lmbayes.cli import _format
+from lmbayes.cli._fit import echo_text
 from lmbayes.cli._complete import ShippedNetworkType
 from lmbayes.cli._words import EPILOG
 from lmbayes.cli._options import (
@@ -34,7 +35,10 @@ def network() -> None:
 @json_option
 def show(net: Network, as_json: bool) -> None:
     """Nodes, states, parameters with sources and ranges, and the cytology calibration."""
-    click.echo(_format.show_json(net) if as_json else _format.show_text(net))
+    if as_json:
+        click.echo(_format.show_json(net))
+    else:
+        echo_text(_format.show_text(net))
 
 
 @network.command("draw", epilog=EPILOG)
@@ -54,7 +58,7 @@ def draw(net: Network, output: str) -> None:
 @network_options
 def nodes(net: Network) -> None:
     """The nodes a finding can name, one line each with their states (compact)."""
-    click.echo(_format.nodes_text(net))
+    echo_text(_format.nodes_text(net))
 
 
 @network.command("copy", epilog=EPILOG)

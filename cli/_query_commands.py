@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from lmbayes.cli import _format
+from lmbayes.cli._fit import echo_text
 from lmbayes.cli._words import EPILOG
 from lmbayes.cli._options import (
     NextTapType,
@@ -58,7 +59,7 @@ def posterior(net: Network, findings: Findings, as_json: bool, draws: Draws | No
     if as_json:
         click.echo(_format.posterior_json(net, post, intervals, draws, seed, conf))
     else:
-        click.echo(_format.posterior_text(net, post, intervals, draws, seed, conf))
+        echo_text(_format.posterior_text(net, post, intervals, draws, seed, conf))
 
 
 @click.command(epilog=EPILOG)
@@ -112,7 +113,7 @@ def taps(
     elif as_json:
         click.echo(_format.taps_json(net, findings, table, intervals, draws, seed))
     else:
-        click.echo(_format.taps_text(net, findings, table, intervals, draws, seed))
+        echo_text(_format.taps_text(net, findings, table, intervals, draws, seed))
 
 
 PROBABILITY = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
@@ -180,7 +181,7 @@ def plan(
     elif as_json:
         click.echo(_format.plan_json(net, result, intervals, draws, seed, findings))
     else:
-        click.echo(_format.plan_text(net, findings, result, intervals, draws, seed))
+        echo_text(_format.plan_text(net, findings, result, intervals, draws, seed))
 
 
 @click.command(epilog=EPILOG)
@@ -222,7 +223,7 @@ def sensitivity(
     elif as_json:
         click.echo(_format.sensitivity_json(net, current, swings, threshold))
     else:
-        click.echo(_format.sensitivity_text(net, findings, current, swings, threshold))
+        echo_text(_format.sensitivity_text(net, findings, current, swings, threshold))
 
 
 @click.command(epilog=EPILOG)
@@ -288,7 +289,7 @@ def simulate(
     elif as_json:
         click.echo(_format.simulate_json(net, results, seed))
     else:
-        click.echo(_format.simulate_text(net, findings, results, seed))
+        echo_text(_format.simulate_text(net, findings, results, seed))
 
 
 def _write_cohort(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
-import textwrap
+from lmbayes.cli import _fit as textwrap  # wrap and fill that never cut a word
 from typing import TYPE_CHECKING
 
 import click
 
 from lmbayes._text import printable
 from lmbayes.cli import _format
+from lmbayes.cli._fit import echo_text
 from lmbayes.cli._complete import CaseType
 from lmbayes.cli._words import EPILOG
 from lmbayes.cli._options import (
@@ -125,7 +126,7 @@ def explain(net: Network, findings: Findings, as_json: bool) -> None:
     if as_json:
         click.echo(_format.explain_json(net, post, items, conf))
     else:
-        click.echo(_format.explain_text(net, post, items, conf))
+        echo_text(_format.explain_text(net, post, items, conf))
 
 
 @click.command(epilog=EPILOG)
@@ -145,7 +146,7 @@ def dependence(net: Network, findings: Findings, as_json: bool) -> None:
     if as_json:
         click.echo(_format.dependence_json(net, findings, result))
     else:
-        click.echo(_format.dependence_text(net, findings, result))
+        echo_text(_format.dependence_text(net, findings, result))
 
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lmbayes._numbers import percent
+from lmbayes._numbers import about_zero, percent
 from lmbayes.spec import MAX_TAPS
 
 __all__ = ["TapStep", "TapTable", "apply_likelihood_ratio", "percent"]
@@ -97,9 +97,11 @@ class TapTable:
         )
         if useful < len(self.steps):
             text += "; each further tap changes it by less than 1 point"
+        text += f". Independent taps would claim {percent(last.p_lm_if_negative_independent)}"
+        if about_zero(self.floor):  # no floor worth a sentence
+            return text + "."
         text += (
-            f". Independent taps would claim {percent(last.p_lm_if_negative_independent)}; "
-            f"however many taps are negative, P(LM) stays above {percent(self.floor)} "
+            f"; however many taps are negative, P(LM) stays above {percent(self.floor)} "
             + ("(patients whose every reading can stay negative)." if self.analyses else "(patients who shed no cells).")
         )
         return text

@@ -40,3 +40,18 @@ def test_summary_of_the_case(breast, case_findings):
     summary = table.summary()
     assert summary.startswith("After 2 more negative taps P(LM) falls from 13.0% to 5.2%")
     assert "P(LM) stays above 3.6% (patients who shed no cells)" in summary
+
+
+def test_tiny_numbers_print_as_bounds_not_exponents(runner):
+    """`taps --with ctc` (issue 28): no -0.00 pts, no 1.4e-05%, no floor sentence about 0%."""
+    from lmbayes import load_network
+
+    result = runner.invoke(cli, ["taps", "--with", "ctc"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "-0.00 pts" not in out and "e-0" not in out and "stays above 0.0%" not in out
+    assert "<0.01 pts" in out and "<0.001%" in out
+    net = load_network("breast")
+    table = net.taps(net.observe({}), analyses="ctc")
+    assert table.floor < 1e-4  # the floor really is about 0: the sentence is rightly left out
+    assert "stays above" in net.taps(net.observe({})).summary()  # cytology alone keeps its floor sentence
