@@ -10,8 +10,9 @@ import click
 from lmbayes._text import printable
 from lmbayes.cli import _format
 from lmbayes.cli._fit import echo_text
-from lmbayes.cli._options import csv_option, json_option, network_options, plot_option, reported, wrote
+from lmbayes.cli._options import csv_option, json_option, network_options, plot_option, reported, structure_options, wrote
 from lmbayes.cli._complete import CohortType
+from lmbayes.cli._refuse import given, no_effect, one_format
 from lmbayes.cli._words import EPILOG
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ def validate(net: Network, as_json: bool, as_csv: bool, cohort: str, bins: int, 
     from lmbayes.cohort import read_cohort
     from lmbayes.validate import validate as run_validate
 
+    one_format(as_json, as_csv)
+    if bootstrap == 0 and given("seed"):
+        raise no_effect("--seed", "with --bootstrap 0 (no resamples, nothing random)")
     with reported():
         patients = read_cohort(net, cohort)
         result = run_validate(net, patients, bins=bins, bootstrap=bootstrap, rng=seed)
@@ -60,7 +64,7 @@ def validate(net: Network, as_json: bool, as_csv: bool, cohort: str, bins: int, 
 
 
 @click.command(epilog=EPILOG)
-@network_options
+@structure_options("fit learns the prior of LM from the cohort")
 @json_option
 @click.argument("cohort", type=CohortType, metavar="COHORT.csv")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True, metavar="NEW.yaml",
@@ -78,6 +82,9 @@ def fit(net: Network, as_json: bool, cohort: str, out: str, top: int) -> None:
     """
     from lmbayes.cohort import read_cohort
     from lmbayes.fit import fit as run_fit
+
+    if as_json and given("top"):
+        raise no_effect("--top", "with --json, which lists every number", "drop --top")
     from lmbayes.fitted_file import source_key, write_fitted
 
     with reported():

@@ -19,6 +19,7 @@ from lmbayes.cli._options import (
     json_option,
     network_options,
     reported,
+    structure_options,
 )
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def show(net: Network, as_json: bool) -> None:
 
 
 @network.command("draw", epilog=EPILOG)
-@network_options
+@structure_options("the drawing shows nodes and edges, which a pre-test probability does not change")
 @click.argument("output", type=click.Path(dir_okay=False, writable=True))
 def draw(net: Network, output: str) -> None:
     """Write the network graph to OUTPUT: DOT text (.dot or .gv), or a picture (.png, .svg,
@@ -55,7 +56,7 @@ def draw(net: Network, output: str) -> None:
 
 
 @network.command("nodes", epilog=EPILOG)
-@network_options
+@structure_options("the nodes and their states are the same in every population")
 def nodes(net: Network) -> None:
     """The nodes a finding can name, one line each with their states (compact)."""
     echo_text(_format.nodes_text(net))

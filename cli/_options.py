@@ -175,16 +175,46 @@ network_option = click.option(
 )
 
 
+max_taps_option = click.option(
+    "--max-taps",
+    type=click.IntRange(1, MAX_TAPS),
+    default=None,
+    help=f"Number of CSF taps the network models (default from the file; at most {MAX_TAPS}).",
+)
+
+
+def structure_options(why: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add --network and --max-taps, and pass the loaded ``net``: for the commands on which
+    --setting and --pretest have no effect (``why``). Those two are not listed in the help, and
+    refused with ``why`` when given (exit 2)."""
+
+    def refuse(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is not None:
+            raise UserInputError(f"{param.opts[0]} has no effect on `{ctx.command_path}`: {why}")
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        @network_option
+        @max_taps_option
+        @click.option("--setting", hidden=True, expose_value=False, callback=refuse)
+        @click.option("--pretest", hidden=True, expose_value=False, callback=refuse)
+        @functools.wraps(f)
+        def wrapper(network_path: Path, max_taps: int | None, **kwargs: Any) -> Any:
+            with reported():
+                from lmbayes.network import load_network
+
+                net = load_network(network_path, taps=max_taps)
+            return f(net=net, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 def network_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Add --network, --max-taps, --setting and --pretest; pass the loaded ``net``."""
 
     @network_option
-    @click.option(
-        "--max-taps",
-        type=click.IntRange(1, MAX_TAPS),
-        default=None,
-        help=f"Number of CSF taps the network models (default from the file; at most {MAX_TAPS}).",
-    )
+    @max_taps_option
     @click.option(
         "--setting",
         type=SettingType(),
@@ -264,6 +294,11 @@ def uncertainty_options(f: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--seed", type=click.IntRange(0), default=1, show_default=True, help="Seed of the draws, 0 or more (same seed, same output).")
     @functools.wraps(f)
     def wrapper(uncertainty: bool, draws: int, seed: int, net: Any, **kwargs: Any) -> Any:
+        from lmbayes.cli._refuse import given, no_effect
+
+        for name in ("draws", "seed"):
+            if not uncertainty and given(name):
+                raise no_effect(f"--{name}", "without --uncertainty", f"add --uncertainty or drop --{name}")
         sample = None
         if uncertainty:
             from lmbayes.uncertainty import draw_parameters

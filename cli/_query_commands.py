@@ -22,6 +22,7 @@ from lmbayes.cli._options import (
     uncertainty_options,
     wrote,
 )
+from lmbayes.cli._refuse import given, no_effect, one_format
 from lmbayes.findings import Findings
 from lmbayes.thresholds import DEFAULT_THRESHOLDS
 
@@ -95,6 +96,9 @@ def taps(
     repeated negatives rule out). With --with, every further tap also sends the named analyses
     (routine CSF, CTC, tumour DNA): negative then means all negative, positive any positive.
     """
+    one_format(as_json, as_csv)
+    if as_csv and draws is not None:
+        raise no_effect("--uncertainty", "with --csv (the CSV has no columns for intervals)", "use --json or text, or drop --uncertainty")
     with reported():
         table = net.taps(findings, next_technique=next_tap, analyses=analyses)
         if analyses and draws is not None:
@@ -159,6 +163,11 @@ def plan(
     from lmbayes.plan import Thresholds, plan_workup
     from lmbayes.uncertainty import plan_intervals
 
+    one_format(as_json, as_csv)
+    if as_csv and draws is not None:
+        raise no_effect("--uncertainty", "with --csv (the CSV has no columns for intervals)", "use --json or text, or drop --uncertainty")
+    if benefit is None and given("test_harm"):
+        raise no_effect("--test-harm", "without --benefit and --harm", "give all three, or drop --test-harm")
     with reported():
         net.require_target()
     if (benefit is None) != (harm is None):
@@ -208,6 +217,7 @@ def sensitivity(
     """
     from lmbayes.sensitivity import one_way
 
+    one_format(as_json, as_csv)
     with reported():
         current = net.posterior(findings).p_target
         swings = one_way(net, findings, threshold=threshold)[:top]
@@ -273,9 +283,18 @@ def simulate(
     """
     from lmbayes.simulate import simulate as run_simulation
 
+    one_format(as_json, as_csv)
+    writing = cohort is not None or out is not None
+    for name, option in (("strategy", "--strategy"), ("compare", "--compare"), ("patients", "--patients")):
+        if writing and given(name):
+            raise no_effect(option, "with --cohort, which writes patients drawn from the whole network and runs no strategy",
+                            f"drop {option}, or drop --cohort and --out to compare strategies")
+    for name, option in (("missing", "--missing"), ("unknown", "--unknown")):
+        if not writing and given(name):
+            raise no_effect(option, "without --cohort N --out FILE.csv (it shapes the cohort file written)")
     with reported():
         net.require_target()
-    if cohort is not None or out is not None:
+    if writing:
         _write_cohort(net, findings, cohort, out, missing, unknown, seed, as_text=not (as_json or as_csv))
         return
     strategies = tuple(dict.fromkeys((strategy, *compare)))
