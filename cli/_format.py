@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # command-specific modules load only with their command
     from lmbayes.validate import Estimate, Validation
     from lmbayes.fit import Fit
 
+from lmbayes.cli._assumed import assumed_lines
 from lmbayes.cli._words import DISCLAIMER
 #: Text fits this many columns, or the terminal's width where it is wider.
 MIN_WIDTH = 80
@@ -186,7 +187,7 @@ def posterior_text(
     seed: int = 0,
     conf: Conflict | None = None,
 ) -> str:
-    lines = header(net, post.findings) + [""]
+    lines = header(net, post.findings) + assumed_lines(net, post.findings, width()) + [""]
     rows = []
     for node, dist in post.posterior.items():
         if net.imported and node in post.findings:
@@ -236,7 +237,7 @@ def taps_text(
     draws: Draws | None = None,
     seed: int = 0,
 ) -> str:
-    lines = header(net, findings)
+    lines = header(net, findings) + assumed_lines(net, findings, width())
     done = f"{table.taps_done} tap{'s' if table.taps_done != 1 else ''} done"
     lines.append(f"P(LM): {percent(table.prior)} before any finding, {percent(table.current)} now ({done}).")
     unused = [a.group or a.id for a in net.spec.tap_analyses]
@@ -418,7 +419,7 @@ def plan_text(
     seed: int = 0,
 ) -> str:
     t = plan.thresholds
-    lines = header(net, findings)
+    lines = header(net, findings) + assumed_lines(net, findings, width())
     lines.append(_fill(
         f"P(LM) now {percent(plan.current)}. Thresholds: rule out below {percent(t.rule_out)}, "
         f"treat above {percent(t.treat)} ({t.source})."

@@ -60,6 +60,8 @@ Network: breast 2.0 [4a2492ab8111] (Leptomeningeal metastasis after breast
 For planning and teaching; not a medical device.
 Findings: cranial_nerve_palsy=present, limb_weakness=present,
   antibody_panel=positive
+Assumed: systemic disease status unknown (averaged over: 34.8% active
+  recurrence).
 
 P(present)                                            prior      now
 Leptomeningeal metastasis                              1.3%     5.1%  ▌
