@@ -60,7 +60,7 @@ def validate(net: Network, as_json: bool, as_csv: bool, cohort: str, bins: int, 
     if as_json:
         click.echo(_format.validate_json(net, printable(cohort), result))
     else:
-        echo_text(_format.validate_text(net, printable(cohort), result))
+        echo_text(_format.validate_text(net, printable(cohort), result), _format.width())
 
 
 @click.command(epilog=EPILOG)
@@ -95,4 +95,4 @@ def fit(net: Network, as_json: bool, cohort: str, out: str, top: int) -> None:
     if as_json:
         click.echo(_format.fit_json(net, printable(cohort), printable(out), result, top))
     else:
-        echo_text(_format.fit_text(net, printable(cohort), printable(out), result, top))
+        echo_text(_format.fit_text(net, printable(cohort), printable(out), result, top), _format.width())

@@ -109,8 +109,6 @@ def fill(text: str, width: int = 70, **options: Any) -> str:
     return "\n".join(wrap(text, width, **options))
 
 
-def echo_text(text: str) -> None:
-    """Print a command's text output fitted to the terminal."""
-    from lmbayes.cli._format import width
-
-    click.echo(fit(text, width()))
+def echo_text(text: str, cols: int) -> None:
+    """Print a command's text output fitted to ``cols`` columns (the terminal's)."""
+    click.echo(fit(text, cols))

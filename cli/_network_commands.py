@@ -39,7 +39,7 @@ def show(net: Network, as_json: bool) -> None:
     if as_json:
         click.echo(_format.show_json(net))
     else:
-        echo_text(_format.show_text(net))
+        echo_text(_format.show_text(net), _format.width())
 
 
 @network.command("draw", epilog=EPILOG)
@@ -59,7 +59,7 @@ def draw(net: Network, output: str) -> None:
 @structure_options("the nodes and their states are the same in every population")
 def nodes(net: Network) -> None:
     """The nodes a finding can name, one line each with their states (compact)."""
-    echo_text(_format.nodes_text(net))
+    echo_text(_format.nodes_text(net), _format.width())
 
 
 @network.command("copy", epilog=EPILOG)

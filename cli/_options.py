@@ -294,11 +294,12 @@ def uncertainty_options(f: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--seed", type=click.IntRange(0), default=1, show_default=True, help="Seed of the draws, 0 or more (same seed, same output).")
     @functools.wraps(f)
     def wrapper(uncertainty: bool, draws: int, seed: int, net: Any, **kwargs: Any) -> Any:
-        from lmbayes.cli._refuse import given, no_effect
+        from click.core import ParameterSource
 
-        for name in ("draws", "seed"):
-            if not uncertainty and given(name):
-                raise no_effect(f"--{name}", "without --uncertainty", f"add --uncertainty or drop --{name}")
+        ctx = click.get_current_context()
+        for name in ("draws", "seed"):  # typed, to no effect: refused (see cli/_refuse.py)
+            if not uncertainty and ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE:
+                raise UserInputError(f"--{name} has no effect without --uncertainty: add --uncertainty or drop --{name}")
         sample = None
         if uncertainty:
             from lmbayes.uncertainty import draw_parameters

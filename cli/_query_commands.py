@@ -60,7 +60,7 @@ def posterior(net: Network, findings: Findings, as_json: bool, draws: Draws | No
     if as_json:
         click.echo(_format.posterior_json(net, post, intervals, draws, seed, conf))
     else:
-        echo_text(_format.posterior_text(net, post, intervals, draws, seed, conf))
+        echo_text(_format.posterior_text(net, post, intervals, draws, seed, conf), _format.width())
 
 
 @click.command(epilog=EPILOG)
@@ -117,7 +117,7 @@ def taps(
     elif as_json:
         click.echo(_format.taps_json(net, findings, table, intervals, draws, seed))
     else:
-        echo_text(_format.taps_text(net, findings, table, intervals, draws, seed))
+        echo_text(_format.taps_text(net, findings, table, intervals, draws, seed), _format.width())
 
 
 PROBABILITY = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
@@ -190,7 +190,7 @@ def plan(
     elif as_json:
         click.echo(_format.plan_json(net, result, intervals, draws, seed, findings))
     else:
-        echo_text(_format.plan_text(net, findings, result, intervals, draws, seed))
+        echo_text(_format.plan_text(net, findings, result, intervals, draws, seed), _format.width())
 
 
 @click.command(epilog=EPILOG)
@@ -227,13 +227,14 @@ def sensitivity(
             from lmbayes.sensitivity import parameter_words
 
             words = {s.path: parameter_words(net.spec, s.path) for s in swings}
-            wrote(tornado(swings, current, plot_path, f"P(LM) = {100 * current:.1f}% with these findings: one-way sensitivity", words=words))
+            wrote(tornado(swings, current, plot_path, f"P(LM) = {100 * current:.1f}% with these findings: one-way sensitivity",
+                          words=words, threshold=threshold))
     if as_csv:
         click.echo(_format.sensitivity_csv(swings))
     elif as_json:
         click.echo(_format.sensitivity_json(net, current, swings, threshold))
     else:
-        echo_text(_format.sensitivity_text(net, findings, current, swings, threshold))
+        echo_text(_format.sensitivity_text(net, findings, current, swings, threshold), _format.width())
 
 
 @click.command(epilog=EPILOG)
@@ -308,7 +309,7 @@ def simulate(
     elif as_json:
         click.echo(_format.simulate_json(net, results, seed))
     else:
-        echo_text(_format.simulate_text(net, findings, results, seed))
+        echo_text(_format.simulate_text(net, findings, results, seed), _format.width())
 
 
 def _write_cohort(

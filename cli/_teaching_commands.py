@@ -126,7 +126,7 @@ def explain(net: Network, findings: Findings, as_json: bool) -> None:
     if as_json:
         click.echo(_format.explain_json(net, post, items, conf))
     else:
-        echo_text(_format.explain_text(net, post, items, conf))
+        echo_text(_format.explain_text(net, post, items, conf), _format.width())
 
 
 @click.command(epilog=EPILOG)
@@ -146,7 +146,7 @@ def dependence(net: Network, findings: Findings, as_json: bool) -> None:
     if as_json:
         click.echo(_format.dependence_json(net, findings, result))
     else:
-        echo_text(_format.dependence_text(net, findings, result))
+        echo_text(_format.dependence_text(net, findings, result), _format.width())
 
 
 

@@ -369,6 +369,7 @@ class Latent(Kind):
     name = "latent"
     in_file = False
     explains = False
+    color = "#d7ccc8"  # not the state's grey-blue: a latent node is not in the file
 
     def table(self, node: Node, ctx: TableContext) -> np.ndarray:
         pi = np.asarray(ctx.calibration.shedding_share)

@@ -273,3 +273,129 @@ def test_slides_into_a_file_is_refused(runner, tmp_path):
     assert result.exit_code == 1
     assert result.output == f"Error: '{path}' is a file: slides go into a folder, one picture per step\n"
     assert path.read_bytes() == b"x"
+
+
+# Pictures a room can read (issue 28).
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """The figures the drawing functions would save, instead of saving them."""
+    pytest.importorskip("matplotlib")
+    from lmbayes import plots
+
+    drawn = []
+
+    def keep(fig, path, tight=True):
+        drawn.append(fig)
+        return Path(path)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    yield drawn
+    import matplotlib.pyplot as plt
+
+    for fig in drawn:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("name", ["breast", "lung", "melanoma"])
+def test_no_edge_runs_through_a_box_without_graphviz(name, monkeypatch):
+    """The picture's edges skip rows through the gaps between boxes (before: the edge from
+    shedding to the taps ran straight through the 'back neck pain' box)."""
+    import shutil
+
+    from lmbayes import load_network, plots
+    from lmbayes._layout import crosses_box, layout, order_rows
+    from lmbayes.kinds import kind_of
+
+    monkeypatch.setattr(shutil, "which", lambda program: None)
+    spec = load_network(name).spec
+    shown = [n for n in spec.nodes if n.tap <= 2]
+    edges = [(p, n.id) for n in shown for p in n.parents]
+    layers: dict[int, list[str]] = {}
+    for n in shown:
+        layers.setdefault(kind_of(n).layer, []).append(n.id)
+    drawn = layout(order_rows([layers[k] for k in sorted(layers)], {n.id: n.parents for n in shown}), edges)
+    through = [
+        (u, v, w) for (u, v), points in drawn.routes.items() for a, b in zip(points, points[1:])
+        for w, centre in drawn.position.items() if w not in (u, v) and crosses_box(a, b, centre, margin=0.001)
+    ]
+    assert through == []
+    # and the old straight lines did run through boxes: the check can fail
+    straight = [(u, v) for u, v in edges for w, c in drawn.position.items()
+                if w not in (u, v) and crosses_box(drawn.position[u], drawn.position[v], c)]
+    assert straight
+    assert plots._graphviz_rows(None) is None
+
+
+def test_the_network_picture_shows_clinical_labels_in_readable_type(breast, monkeypatch, tmp_path):
+    pytest.importorskip("matplotlib")
+    import shutil
+
+    import matplotlib.image
+
+    from lmbayes import plots
+    from lmbayes.kinds import KINDS
+
+    monkeypatch.setattr(shutil, "which", lambda program: None)
+    drawn = []
+    save = plots._save
+    monkeypatch.setattr(plots, "_save", lambda fig, path, tight=True: (drawn.append([(t.get_text(), t.get_fontsize()) for t in fig.axes[0].texts]), save(fig, path, tight))[1])
+    written = plots.network_picture(breast.spec, tmp_path / "n.png")
+    texts = dict(drawn[0])
+    assert "Leptomeningeal\nmetastasis" in texts and "lm" not in texts and "back_neck_pain" not in texts
+    # the smallest box text in pixels as a projector 1920 pixels wide shows the PNG (before: 12.8)
+    width_px = matplotlib.image.imread(written).shape[1]
+    assert min(texts.values()) * 150 / 72 * 1920 / width_px >= 14
+    assert KINDS["state"].color != KINDS["latent"].color
+
+
+def test_the_tornado_wraps_labels_rounds_values_and_marks_the_threshold(figures, breast):
+    from lmbayes import plots
+    from lmbayes.sensitivity import one_way, parameter_words
+
+    findings = breast.observe({"mri": "typical_enhancement"}, ["neg", "neg"])
+    swings = one_way(breast, findings, threshold=0.05)
+    words = {s.path: parameter_words(breast.spec, s.path) for s in swings}
+    plots.tornado(swings, 0.019, "t.png", "title", words=words, threshold=0.05)
+    ax = figures[-1].axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert not any("…" in label for label in labels)
+    assert {label.replace("\n", " ").removesuffix(" (judgement)") for label in labels} <= set(words.values())
+    values = [t.get_text() for t in ax.texts]
+    assert values and all(len(v.replace("0.", "").lstrip("0")) <= 3 for v in values)  # 3 significant digits at most
+    assert any(list(line.get_xdata()) == [0.05, 0.05] for line in ax.get_lines())  # the threshold's line
+
+
+@pytest.mark.parametrize("findings, analyses", [({"systemic_status": "active_recurrence"}, ""), ({}, "ctc")], ids=["off-the-top", "floor-about-0"])
+def test_the_tap_curve_legend_shows_only_what_is_drawn(figures, breast, findings, analyses):
+    from lmbayes import plots
+
+    table = breast.taps(breast.observe(findings), analyses=analyses)
+    plots.tap_curve(table, "c.png", "title")
+    ax = figures[-1].axes[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    top = ax.get_ylim()[1]
+    drawn = any(s.p_lm_if_positive <= top for s in table.steps)
+    assert ("if that tap is positive" in legend) == drawn == bool(ax.collections)
+    assert any(t.startswith("floor") for t in legend) == (table.floor >= 1e-4)
+    if not analyses:
+        assert not drawn  # every positive tap above the curve: labelled at the top, not in the legend
+
+
+def test_the_ladder_keeps_labels_off_its_lines_and_causes_off_lms_blue(figures):
+    from matplotlib.colors import to_rgb
+
+    from lmbayes import plots
+    from lmbayes.cases import load_case
+    from lmbayes.lesson import lesson
+
+    case, net = load_case("seed_case")
+    taught = lesson(net, case)
+    plots.ladder(taught.rows, taught.prior, "l.png", "title")
+    ax = figures[-1].axes[0]
+    assert all(a.xycoords == ("data", "axes fraction") and a.xy[1] == 1.0 for a in ax.texts)  # above the plot
+    blue = to_rgb("#2f6f9f")
+    causes = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert causes and all(sum((a - b) ** 2 for a, b in zip(to_rgb(line.get_color()), blue)) ** 0.5 > 0.3 for line in causes)
+    assert not any("…" in t.get_text() for t in ax.get_xticklabels())
