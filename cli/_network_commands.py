@@ -136,7 +136,7 @@ def export(net: Network, fmt: str | None, output: str) -> None:
         fmt = suffix
     fmt = fmt.lower()
     with reported():
-        write_model(net.tables, fmt, output)
+        write_model(net.tables, fmt, output, spec=None if net.imported else net.spec)
     click.echo(f"wrote {printable(output)} ({fmt})")
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +22,9 @@ with warnings.catch_warnings():  # pgmpy 1.1 warns about its own deprecated modu
 
 from lmbayes.networks import READERS, WRITERS
 from lmbayes.tables import Tables
+
+if TYPE_CHECKING:
+    from lmbayes.spec import NetworkSpec
 
 __all__ = ["query", "to_pgmpy"]
 
@@ -68,21 +73,29 @@ def query(
 
 
 
-def write_model(tables: Tables, fmt: str, path: str) -> None:
+def write_model(tables: Tables, fmt: str, path: str, spec: NetworkSpec | None = None) -> None:
     """Write the network in a format another tool opens, with pgmpy's writer, atomically
-    (:mod:`lmbayes._output`): a failure leaves an existing file as it was."""
+    (:mod:`lmbayes._output`): a failure leaves an existing file as it was. An XDSL file of a
+    network with a ``spec`` gets its name, labels and layout (:mod:`lmbayes._xdsl`)."""
     from pgmpy import readwrite
 
     from lmbayes._output import target, write_atomically
 
     checked = target(path, "network")
     writer = getattr(readwrite, WRITERS[fmt])(to_pgmpy(tables))
-    # pgmpy 1.1 names it write; write_bif and the like are deprecated
-    write_atomically(checked, lambda temporary: writer.write(str(temporary)))
+
+    def write(temporary: Path) -> None:
+        writer.write(str(temporary))  # pgmpy 1.1 names it write; write_bif and the like are deprecated
+        if fmt == "xdsl" and spec is not None:
+            from lmbayes._xdsl import decorate
+
+            temporary.write_text(decorate(temporary.read_text(encoding="utf-8"), spec), encoding="utf-8")
+
+    write_atomically(checked, write)
 
 
 def read_tables(path: str) -> Tables:
-    """Read a BIF or XMLBIF file with pgmpy into our tables (topological order).
+    """Read a BIF, XMLBIF or XDSL file with pgmpy into our tables (topological order).
 
     Raises :class:`~lmbayes.errors.NetworkFileError` with the reason when pgmpy cannot.
     Control characters in node and state names are written as their escapes

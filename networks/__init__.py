@@ -15,7 +15,7 @@ __all__ = ["DEFAULT", "FOREIGN", "IMPORTED", "READERS", "WRITERS", "available", 
 #: The network used when none is named.
 DEFAULT = "breast"
 #: Formats of other tools that lmbayes reads (through pgmpy): suffix -> pgmpy reader.
-READERS = {".bif": "BIFReader", ".xmlbif": "XMLBIFReader", ".xml": "XMLBIFReader"}
+READERS = {".bif": "BIFReader", ".xmlbif": "XMLBIFReader", ".xml": "XMLBIFReader", ".xdsl": "XDSLReader"}
 #: Formats of other tools that lmbayes writes (through pgmpy): format -> pgmpy writer.
 WRITERS = {"bif": "BIFWriter", "xmlbif": "XMLBIFWriter", "net": "NETWriter", "uai": "UAIWriter", "xdsl": "XDSLWriter"}
 #: Suffixes of files lmbayes reads from other tools.
