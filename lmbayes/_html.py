@@ -1,5 +1,7 @@
 """HTML tables for notebooks: the ``_repr_html_`` of the posterior, the tap table, the plan and
-a replay. Plain HTML (no style sheet, no script), every text escaped.
+a replay. Plain HTML (no style sheet, no script), every text escaped. The same tables as text
+are the results' ``__str__`` (:func:`text`): ``print(net.posterior(findings))`` reads as a
+table, not a dataclass's repr.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from lmbayes._numbers import percent
+from lmbayes.technique import way
 
 if TYPE_CHECKING:
     from lmbayes.network import Posterior
@@ -16,9 +19,33 @@ if TYPE_CHECKING:
     from lmbayes.taps import TapTable
     from lmbayes.teaching import Replay
 
-__all__ = ["plan_html", "posterior_html", "replay_html", "taps_html"]
+__all__ = ["plan_html", "posterior_html", "replay_html", "taps_html", "text"]
 
 NOTE = "For planning and teaching; not a medical device."
+#: A plan's management zones, in words.
+ZONES = {"rule_out": "below rule-out", "test": "between the thresholds", "treat": "above treatment"}
+
+
+def text(html: str) -> str:
+    """One of the tables below as aligned plain text: caption, header, rows, the note.
+
+    >>> print(text(_table(("a", "bb"), [(1, "x"), (22, "yyy")], "Caption")))
+    Caption
+    a   bb
+    1   x
+    22  yyy
+    For planning and teaching; not a medical device.
+    """
+    import re
+    from html import unescape
+
+    caption = unescape(re.search(r"<caption>(.*?)</caption>", html, re.S)[1])  # type: ignore[index]
+    rows = [[unescape(c) for c in re.findall(r"<t[hd]>(.*?)</t[hd]>", row, re.S)] for row in re.findall(r"<tr>(.*?)</tr>", html, re.S)]
+    widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(max(map(len, rows)))]
+    import textwrap
+
+    lines = textwrap.wrap(caption, 80) + ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows] + [NOTE]
+    return "\n".join(lines)
 
 
 def _table(head: Sequence[str], rows: Iterable[Sequence[object]], caption: str) -> str:
@@ -68,9 +95,10 @@ def plan_html(plan: Plan) -> str:
     """Each test not yet done with P(LM) after each of its results, and the advice."""
     rows = []
     for option in plan.tests:
-        how = "" if option.technique is None else " (usual)" if option.technique.usual else " (stated technique)"
+        how = "" if option.technique is None else f" (done {way(option.technique)})"
         for o in option.outcomes:
-            rows.append((option.label + how, f"{option.information_bits:.3f}", o.state, percent(o.probability), percent(o.p_lm), o.zone))
+            rows.append((option.label + how, f"{option.information_bits:.3f}", o.state, percent(o.probability), percent(o.p_lm),
+                         ZONES.get(o.zone, o.zone)))
     head = ("test", "bits", "result", "P(result)", "P(LM) after", "zone")
     return _table(head, rows, f"P(LM) now {percent(plan.current)}. {plan.advice}")
 

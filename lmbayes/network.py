@@ -65,6 +65,12 @@ class Posterior:
         """P(target present | findings): the target's last state."""
         return list(self.posterior[self.target].values())[-1]
 
+    def __str__(self) -> str:
+        """The table of :meth:`_repr_html_` as plain text (``print`` shows it)."""
+        from lmbayes._html import text
+
+        return text(self._repr_html_())
+
     def _repr_html_(self) -> str:
         from lmbayes._html import posterior_html
 

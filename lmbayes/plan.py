@@ -130,6 +130,12 @@ class Plan:
     #: False where the benefit and harm figures make no tap worth doing (treat or not, untested)
     testing_worthwhile: bool = True
 
+    def __str__(self) -> str:
+        """The table of :meth:`_repr_html_` as plain text (``print`` shows it)."""
+        from lmbayes._html import text
+
+        return text(self._repr_html_())
+
     def _repr_html_(self) -> str:
         from lmbayes._html import plan_html
 

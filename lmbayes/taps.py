@@ -69,6 +69,12 @@ class TapTable:
     #: the analyses sent from every further tap beside cytology
     analyses: tuple[str, ...] = ()
 
+    def __str__(self) -> str:
+        """The table of :meth:`_repr_html_` as plain text (``print`` shows it)."""
+        from lmbayes._html import text
+
+        return text(self._repr_html_())
+
     def _repr_html_(self) -> str:
         from lmbayes._html import taps_html
 

@@ -159,6 +159,12 @@ class Replay(NamedTuple):
     rows: tuple[ReplayRow, ...]
     conflict: Conflict
 
+    def __str__(self) -> str:
+        """The table of :meth:`_repr_html_` as plain text (``print`` shows it)."""
+        from lmbayes._html import text
+
+        return text(self._repr_html_())
+
     def _repr_html_(self) -> str:
         from lmbayes._html import replay_html
 
