@@ -4,6 +4,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from unittest import mock
+
 import pytest
 from click.testing import CliRunner
 
@@ -56,6 +58,16 @@ def case_findings() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def breast_pgmpy(breast):
     return breast.to_pgmpy()
+
+
+@pytest.fixture
+def builds():
+    """lmbayes.network._build_network, wrapped: how many times a network was built (not read
+    from the cache)."""
+    import lmbayes.network as network_module
+
+    with mock.patch.object(network_module, "_build_network", wraps=network_module._build_network) as build:
+        yield build
 
 
 @pytest.fixture

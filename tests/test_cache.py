@@ -23,12 +23,6 @@ def own_cache(tmp_path, monkeypatch) -> Path:
     return folder
 
 
-@pytest.fixture
-def builds():
-    with mock.patch.object(network_module, "_build_network", wraps=network_module._build_network) as build:
-        yield build
-
-
 def test_a_second_load_of_the_same_file_is_not_built_again(own_cache, builds):
     first = lmbayes.load_network("breast")
     second = lmbayes.load_network("breast")

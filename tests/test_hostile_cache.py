@@ -41,12 +41,6 @@ def own_cache(tmp_path, monkeypatch) -> Path:
     return folder
 
 
-@pytest.fixture
-def builds():
-    with mock.patch.object(network_module, "_build_network", wraps=network_module._build_network) as build:
-        yield build
-
-
 def kept_path(folder: Path) -> Path:
     return folder / _cache.file_name(BREAST, BREAST.read_bytes(), OPTIONS)
 
