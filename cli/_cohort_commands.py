@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from lmbayes._text import printable
-from lmbayes.cli import _format
+from lmbayes.cli import _format_cohort
 from lmbayes.cli._options import UserInputError, csv_option, json_option, network_options, plot_option, reported, wrote, yes_option
 from lmbayes.cli._words import EPILOG
 
@@ -66,9 +66,9 @@ def validate(
             result = run_validate(net, patients, bins=bins, bootstrap=bootstrap, rng=seed, progress=advance)
     except BootstrapStopped as stopped:
         if as_csv:
-            click.echo(_format.validate_csv(stopped.partial))
+            click.echo(_format_cohort.validate_csv(stopped.partial))
         else:
-            render = _format.validate_json if as_json else _format.validate_text
+            render = _format_cohort.validate_json if as_json else _format_cohort.validate_text
             click.echo(render(net, printable(cohort), stopped.partial))
         click.echo("Interrupted during the bootstrap: the results above have no intervals.", err=True)
         sys.exit(130)
@@ -78,9 +78,9 @@ def validate(
         with reported():
             wrote(calibration_curve(result, plot_path, f"{net.label}: {printable(cohort)}"))
     if as_csv:
-        click.echo(_format.validate_csv(result))
+        click.echo(_format_cohort.validate_csv(result))
         return
-    render = _format.validate_json if as_json else _format.validate_text
+    render = _format_cohort.validate_json if as_json else _format_cohort.validate_text
     click.echo(render(net, printable(cohort), result))
 
 
@@ -125,5 +125,5 @@ def fit(net: Network, as_json: bool, cohort: str, out: str, top: int) -> None:
             raise UserInputError(f"--out '{printable(out)}' is the network file read; name a new file for the fitted network")
         result = run_fit(net, patients, source=source_key(cohort, taken=net.spec.sources))
         write_fitted(net, result, out, f"{result.patients:,} patients of the cohort file {printable(Path(cohort).name)}, fitted with lmbayes fit")
-    render = _format.fit_json if as_json else _format.fit_text
+    render = _format_cohort.fit_json if as_json else _format_cohort.fit_text
     click.echo(render(net, printable(cohort), printable(out), result, top))

@@ -9,7 +9,7 @@ import click
 
 from lmbayes import networks
 from lmbayes._text import printable
-from lmbayes.cli import _format
+from lmbayes.cli import _format, _format_network
 from lmbayes.cli._words import EPILOG
 from lmbayes.cli._options import (
     report_problems,
@@ -33,7 +33,7 @@ def network() -> None:
 @json_option
 def show(net: Network, as_json: bool) -> None:
     """Nodes, states, parameters with sources and ranges, and the cytology calibration."""
-    click.echo(_format.show_json(net) if as_json else _format.show_text(net))
+    click.echo(_format_network.show_json(net) if as_json else _format_network.show_text(net))
 
 
 @network.command("draw", epilog=EPILOG)
@@ -53,7 +53,7 @@ def draw(net: Network, output: str) -> None:
 @network_options
 def nodes(net: Network) -> None:
     """The nodes a finding can name, one line each with their states (compact)."""
-    click.echo(_format.nodes_text(net))
+    click.echo(_format_network.nodes_text(net))
 
 
 @network.command("copy", epilog=EPILOG)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lmbayes.cli import _format
+from lmbayes.cli import _format_cohort, _format_query
 from lmbayes.cli._words import EPILOG
 from lmbayes.cli._options import (
     NextTapType,
@@ -56,9 +56,9 @@ def posterior(net: Network, findings: Findings, as_json: bool, draws: Draws | No
 
             intervals = posterior_intervals(net, findings, draws=draws)
     if as_json:
-        click.echo(_format.posterior_json(net, post, intervals, draws, seed, conf))
+        click.echo(_format_query.posterior_json(net, post, intervals, draws, seed, conf))
     else:
-        click.echo(_format.posterior_text(net, post, intervals, draws, seed, conf))
+        click.echo(_format_query.posterior_text(net, post, intervals, draws, seed, conf))
 
 
 @click.command(epilog=EPILOG)
@@ -96,23 +96,21 @@ def taps(
     """
     with reported():
         table = net.taps(findings, next_technique=next_tap, analyses=analyses)
-        if analyses and draws is not None:
-            raise UserInputError("--uncertainty does not yet combine with --with; drop one of them")
         intervals = None
         if draws is not None:
             from lmbayes.uncertainty import tap_intervals
 
-            intervals = tap_intervals(net, findings, draws=draws, next_technique=next_tap)
+            intervals = tap_intervals(net, findings, draws=draws, next_technique=next_tap, analyses=analyses)
         if plot_path is not None:
             from lmbayes.plots import tap_curve
 
             wrote(tap_curve(table, plot_path, f"P(LM) after further negative taps ({net.name} network)"))
     if as_csv:
-        click.echo(_format.taps_csv(table))
+        click.echo(_format_query.taps_csv(table))
     elif as_json:
-        click.echo(_format.taps_json(net, findings, table, intervals, draws, seed))
+        click.echo(_format_query.taps_json(net, findings, table, intervals, draws, seed))
     else:
-        click.echo(_format.taps_text(net, findings, table, intervals, draws, seed))
+        click.echo(_format_query.taps_text(net, findings, table, intervals, draws, seed))
 
 
 PROBABILITY = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
@@ -176,11 +174,11 @@ def plan(
         )
         intervals = None if draws is None else plan_intervals(net, findings, result, draws)
     if as_csv:
-        click.echo(_format.plan_csv(result))
+        click.echo(_format_query.plan_csv(result, intervals))
     elif as_json:
-        click.echo(_format.plan_json(net, result, intervals, draws, seed, findings))
+        click.echo(_format_query.plan_json(net, result, intervals, draws, seed, findings))
     else:
-        click.echo(_format.plan_text(net, findings, result, intervals, draws, seed))
+        click.echo(_format_query.plan_text(net, findings, result, intervals, draws, seed))
 
 
 @click.command(epilog=EPILOG)
@@ -218,11 +216,11 @@ def sensitivity(
             words = {s.path: parameter_words(net.spec, s.path) for s in swings}
             wrote(tornado(swings, current, plot_path, f"P(LM) = {100 * current:.1f}% with these findings: one-way sensitivity", words=words))
     if as_csv:
-        click.echo(_format.sensitivity_csv(swings))
+        click.echo(_format_query.sensitivity_csv(swings))
     elif as_json:
-        click.echo(_format.sensitivity_json(net, current, swings, threshold))
+        click.echo(_format_query.sensitivity_json(net, current, swings, threshold))
     else:
-        click.echo(_format.sensitivity_text(net, findings, current, swings, threshold))
+        click.echo(_format_query.sensitivity_text(net, findings, current, swings, threshold))
 
 
 @click.command(epilog=EPILOG)
@@ -284,11 +282,11 @@ def simulate(
             net, findings, strategies=strategies, patients=patients, rng=seed, progress=advance
         )
     if as_csv:
-        click.echo(_format.simulate_csv(results))
+        click.echo(_format_cohort.simulate_csv(results))
     elif as_json:
-        click.echo(_format.simulate_json(net, results, seed))
+        click.echo(_format_cohort.simulate_json(net, results, seed))
     else:
-        click.echo(_format.simulate_text(net, findings, results, seed))
+        click.echo(_format_cohort.simulate_text(net, findings, results, seed))
 
 
 def _write_cohort(
@@ -307,4 +305,4 @@ def _write_cohort(
     with reported():
         drawn = draw_cohort(net, patients, missing=missing, unknown=unknown, rng=seed)
         write_cohort(net, drawn, out)
-    click.echo(_format.cohort_written(net, drawn, out, missing, seed))
+    click.echo(_format_cohort.cohort_written(net, drawn, out, missing, seed))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from lmbayes._text import printable
-from lmbayes.cli import _format
+from lmbayes.cli import _format, _format_teaching
 from lmbayes.cli._words import EPILOG
 from lmbayes.cli._options import (
     report_problems,
@@ -126,9 +126,9 @@ def explain(net: Network, findings: Findings, as_json: bool) -> None:
         post = net.posterior(findings)
         conf = conflict(net, findings)
     if as_json:
-        click.echo(_format.explain_json(net, post, items, conf))
+        click.echo(_format_teaching.explain_json(net, post, items, conf))
     else:
-        click.echo(_format.explain_text(net, post, items, conf))
+        click.echo(_format_teaching.explain_text(net, post, items, conf))
 
 
 @click.command(epilog=EPILOG)
@@ -146,9 +146,9 @@ def dependence(net: Network, findings: Findings, as_json: bool) -> None:
     with reported():
         result = run_dependence(net, findings)
     if as_json:
-        click.echo(_format.dependence_json(net, findings, result))
+        click.echo(_format_teaching.dependence_json(net, findings, result))
     else:
-        click.echo(_format.dependence_text(net, findings, result))
+        click.echo(_format_teaching.dependence_text(net, findings, result))
 
 
 

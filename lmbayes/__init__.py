@@ -26,14 +26,11 @@ if _sys.argv and _sys.argv[0].replace("\\", "/").rsplit("/", 1)[-1] in ("lmbayes
 
 import importlib
 import importlib.util
-from pathlib import Path as _Path
 from typing import TYPE_CHECKING, Any
 
-# In a source checkout cli/ and networks/ sit beside lmbayes/ (pyproject.toml maps them to
-# lmbayes.cli and lmbayes.networks on install); importing from the checkout finds them there.
-_source = _Path(__file__).resolve().parent.parent
-if not (_Path(__file__).parent / "networks").is_dir() and (_source / "networks" / "__init__.py").is_file():
-    __path__.append(str(_source))
+# cli/ and networks/ sit beside lmbayes/ in the source tree; pyproject.toml maps them to
+# lmbayes.cli and lmbayes.networks when the package is installed (a regular or an editable
+# install, `pip install -e .`): lmbayes runs as installed, never from the tree's folders.
 
 # The names below load on first use (PEP 562): `import lmbayes` alone costs nothing, so that the
 # command's entry point (lmbayes.cli:main) is running, and can end a Ctrl-C quietly, before

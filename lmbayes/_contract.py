@@ -152,7 +152,11 @@ def plan(inputs: Sequence[Labels], output: Labels, sizes: dict[Hashable, int], *
     inputs = tuple(tuple(i) for i in inputs)
     live: list[Labels] = list(inputs)
     steps: list[_Step] = []
-    path = _path(inputs, tuple(output), sizes, max_cells)
+    # a label every table carries and the output keeps (the rows of a batch of evidence) is
+    # never summed: the order is planned without it, or every pair of tables would look joined
+    everywhere = set(output).intersection(*map(set, inputs)) if inputs else set()
+    bare = tuple(tuple(a for a in i if a not in everywhere) for i in inputs)
+    path = _path(bare, tuple(a for a in output if a not in everywhere), sizes, max_cells)
     # opt_einsum's path removes the chosen tables from a list and appends the result; keep the
     # positions of every table ever made instead, so that the backward pass can find them.
     alive = list(range(len(inputs)))

@@ -11,7 +11,7 @@ import numpy as np
 
 from lmbayes.tables import Tables
 
-__all__ = ["chain_tables", "random_tables"]
+__all__ = ["chain_tables", "network_text", "random_tables"]
 
 
 def random_tables(
@@ -44,3 +44,51 @@ def chain_tables(n: int, rng: np.random.Generator | int | None = None) -> Tables
     parents = {v: (names[i - 1],) if i else () for i, v in enumerate(names)}
     cpts = {v: rng.dirichlet(np.ones(2), size=(2,) if i else ()) for i, v in enumerate(names)}
     return Tables(tuple(names), {v: ("s0", "s1") for v in names}, parents, cpts)
+
+
+def network_text(causes: int, rng: np.random.Generator | int | None = None, *, taps: int = 3) -> str:
+    """A lmbayes network file (YAML) of ``3 causes + 1`` nodes besides the taps: LM, ``causes``
+    competing causes, one sign of each cause and of LM, and one test of each cause.
+
+    Every number is a random judgement (for tests of size, not of medicine). With 60 causes the
+    nodes that are some node's parent are more than einsum's 52 letters; with 333, the file
+    has 1,000 nodes before its taps.
+    """
+    rng = np.random.default_rng(rng)
+
+    def p(low: float, high: float) -> str:
+        value = round(float(rng.uniform(low, high)), 3)
+        return f"{{value: {value}, range: [{value / 2:.4f}, {(1 + value) / 2:.4f}], judgement: true}}"
+
+    lines = [
+        f"name: random{causes}",
+        "title: A random network for tests of size",
+        "population: Nobody; every number is random.",
+        "target: lm",
+        "nodes:",
+        "  lm: {kind: target, label: LM, description: The target., states: [absent, present], prior: "
+        + p(0.05, 0.3)
+        + "}",
+    ]
+    for i in range(causes):
+        lines += [
+            f"  cause{i}: {{kind: cause, label: Cause {i}, description: A cause., states: [absent, present], prior: {p(0.05, 0.3)}}}",
+            f"  sign{i}:",
+            f"    {{kind: sign, label: Sign {i}, description: A sign., states: [absent, present], observable: true,",
+            "     leak: {value: 0.02, range: [0.01, 0.04], judgement: true},",
+            f"     causes: {{cause{i}: {p(0.3, 0.9)}, lm: {p(0.3, 0.9)}}}}}",
+            f"  test{i}:",
+            f"    {{kind: test, label: Test {i}, description: A test., states: [negative, positive], observable: true,",
+            f"     target: cause{i}, sensitivity: {p(0.6, 0.95)}, specificity: {p(0.8, 0.99)}}}",
+        ]
+    lines += [
+        "cytology:",
+        f"  taps: {taps}",
+        "  label: CSF cytology",
+        "  states: [negative, positive]",
+        "  one_tap: {value: 0.50, range: [0.45, 0.59], judgement: true}",
+        "  three_taps: {value: 0.85, range: [0.80, 0.91], judgement: true}",
+        "  false_positive: {value: 0.003, range: [0.0005, 0.01], judgement: true}",
+        "sources: {random: \"Random numbers drawn by lmbayes._random for tests of size\"}",
+    ]
+    return "\n".join(lines) + "\n"

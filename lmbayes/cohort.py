@@ -34,11 +34,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lmbayes._text import printable, read_file, shown, spreadsheet_cell
-from lmbayes.errors import FindingError, InputError, TooFewTapsError, did_you_mean
+from lmbayes.errors import FindingError, ImpossibleEvidenceError, InputError, TooFewTapsError, did_you_mean
+from lmbayes.evidence import MISSING, Evidence
 from lmbayes.findings import resolve_state
 from lmbayes.spec import MAX_TAPS
 
 if TYPE_CHECKING:
+    from lmbayes.engine import Engine
     from lmbayes.network import Network
 
 __all__ = ["Cohort", "CohortError", "ID", "available", "draw_cohort", "read_cohort", "resolve", "write_cohort"]
@@ -47,8 +49,6 @@ __all__ = ["Cohort", "CohortError", "ID", "available", "draw_cohort", "read_coho
 ID = "id"
 #: The largest cohort file read (a million patients with every finding: about 400 MB).
 COHORT_LIMIT = 4 << 30
-#: A finding not recorded.
-MISSING = -1
 
 
 class CohortError(InputError):
@@ -73,6 +73,24 @@ class Cohort:
     @property
     def patients(self) -> int:
         return int(self.states.shape[0])
+
+    @property
+    def evidence(self) -> Evidence:
+        """The findings as rows of state indices (:mod:`lmbayes.evidence`)."""
+        return Evidence(self.columns, self.states)
+
+    def check_possible(self, engine: Engine, rows: np.ndarray | None = None) -> None:
+        """An :class:`ImpossibleEvidenceError` naming the line of the first patient (among
+        ``rows``, a mask; all by default) whose findings cannot occur together under the network
+        (probability 0), as a single patient's impossible findings are."""
+        chosen = np.arange(self.patients) if rows is None else np.flatnonzero(rows)
+        impossible = Evidence(self.columns, self.states[chosen]).impossible(engine)
+        if impossible.size:
+            line = self.lines[chosen[impossible[0]]]
+            raise ImpossibleEvidenceError(
+                f"{self.source}, line {line}: findings impossible under the network (probability 0); "
+                "correct the row, or widen the number that rules it out"
+            )
 
     @property
     def known(self) -> np.ndarray:
@@ -237,19 +255,11 @@ def _columns(network: Network, header: list[str], where: str, line: int) -> tupl
 
 def _check_tap_order(network: Network, cohort: Cohort, where: str) -> None:
     """Taps are counted in order: a row with tap ``k`` recorded has every tap before it."""
-    spec = network.spec
-    tap_of = {n.id: n.tap for n in spec.nodes if n.tap}
-    present = np.zeros((cohort.patients, spec.n_taps + 1), dtype=bool)
-    for j, column in enumerate(cohort.columns):
-        if column in tap_of:
-            present[:, tap_of[column]] |= cohort.states[:, j] >= 0
-    done = cohort.taps_done(tap_of)
-    gap = (np.arange(spec.n_taps + 1)[None, :] < done[:, None]) & ~present
-    gap[:, 0] = False
-    if gap.any():
-        i, k = np.argwhere(gap)[0]
+    gap = cohort.evidence.tap_gap(network.spec)
+    if gap is not None:
+        i, done, k = gap
         raise CohortError(
-            f"{where}, line {cohort.lines[i]}, column csf_{done[i]}: tap {done[i]} is recorded but tap {k} is not; "
+            f"{where}, line {cohort.lines[i]}, column csf_{done}: tap {done} is recorded but tap {k} is not; "
             "taps are counted in order (record at least one result of every earlier tap)"
         )
 

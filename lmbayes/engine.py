@@ -18,7 +18,8 @@ same tables; the tests hold the two to 1e-10.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+import math
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,12 +29,20 @@ from lmbayes._contract import Plan, plan
 if TYPE_CHECKING:
     from lmbayes.tables import Tables
 
-__all__ = ["Engine"]
+__all__ = ["ROWS", "Engine"]
 
-#: Labels of the axes that are not variables: the draws of the parameters, the subsets of
-#: findings (no node id starts with a NUL character).
+#: Labels of the axes that are not variables: the draws of the parameters, the rows of
+#: evidence (patients, subsets of findings); no node id starts with a NUL character.
 _DRAWS = "\0draws"
-_SUBSETS = "\0subsets"
+_ROWS = "\0rows"
+
+#: Rows per contraction: bounds memory (a joint over 12 binary nodes is 4096 numbers a row).
+ROWS = 4096
+#: :meth:`Engine.family_rows` contracts to the union of the wanted nodes when it has at most
+#: this many cells, and otherwise runs the backward pass over every table.
+UNION_CELLS = 4096
+#: The most numbers the tables of one chunk of rows may hold in the backward pass.
+ROW_CELLS = 2**23
 
 
 class Engine:
@@ -42,6 +51,13 @@ class Engine:
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
         self._plans: dict[tuple[object, ...], Plan] = {}
+
+    def with_tables(self, tables: Tables) -> Engine:
+        """An engine over other tables of the same shapes (new numbers), sharing the kept
+        contraction plans, which depend only on the labels and shapes."""
+        other = Engine(tables)
+        other._plans = self._plans
+        return other
 
     def _ancestral(self, nodes: Iterable[str]) -> list[str]:
         keep = set()
@@ -160,19 +176,138 @@ class Engine:
     def subset_joint(
         self, nodes: tuple[str, ...], findings: Mapping[str, int], masks: np.ndarray
     ) -> np.ndarray:
-        """``P(nodes, S_b)`` for many subsets ``S_b`` of the findings at once.
+        """``P(nodes, S_b)`` for many subsets ``S_b`` of the findings at once: the rows of
+        :meth:`joint_rows` with finding ``i`` recorded in row ``b`` where ``masks[b, i]``."""
+        states = np.where(masks, np.array(list(findings.values()), dtype=np.int64), -1)
+        return self.joint_rows(nodes, tuple(findings), states)
 
-        ``masks[b, i]`` says whether the ``i``-th finding (in the order of ``findings``) is in
-        subset ``b``. Each finding enters as a likelihood vector: its indicator when included,
-        ones when not (which sums it out). Returns an array of shape ``(B, *cards of nodes)``.
+    # Rows of evidence: one contraction with a leading axis over patients (or subsets).
+
+    def _likelihoods(self, columns: Sequence[str], states: np.ndarray) -> dict[str, np.ndarray]:
+        """Each column recorded in some row: its likelihood rows, the indicator of the recorded
+        state or ones where nothing is recorded (``-1``), shape ``(rows, states)``."""
+        found = {}
+        for j, v in enumerate(columns):
+            observed = states[:, j]
+            if (observed >= 0).any():
+                n = len(self.tables.states[v])
+                found[v] = np.vstack([np.eye(n), np.ones((1, n))])[observed]
+        return found
+
+    def joint_rows(self, nodes: Sequence[str], columns: Sequence[str], states: np.ndarray) -> np.ndarray:
+        """The unnormalised ``P(nodes, e_b)`` for every row ``b`` of evidence: shape
+        ``(B, [draws,] *cards of nodes)``.
+
+        ``states[b, j]`` is row ``b``'s state index of ``columns[j]``, ``-1`` where not
+        recorded. Each column enters as likelihood rows (:meth:`_likelihoods`): the same plan
+        as :meth:`joint` with one more label, the rows, on the evidence and the output. Rows
+        are contracted :data:`ROWS` at a time.
         """
+        nodes = tuple(nodes)
+        states = np.asarray(states).reshape(len(states), len(columns))
+        parts = [self._joint_rows(nodes, columns, states[start : start + ROWS]) for start in range(0, max(len(states), 1), ROWS)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def _joint_rows(self, nodes: tuple[str, ...], columns: Sequence[str], states: np.ndarray) -> np.ndarray:
         t = self.tables
-        if t.batch:
-            raise NotImplementedError("subsets of findings over draws of parameters")
-        tables, labels = self._factors({}, self._ancestral([*findings, *nodes]))
-        for i, (v, state) in enumerate(findings.items()):
-            likelihood = np.ones((masks.shape[0], len(t.states[v])))
-            likelihood[masks[:, i]] = np.eye(len(t.states[v]))[state]
-            tables.append(likelihood)
-            labels.append((_SUBSETS, v))
-        return self._plan(tables, labels, (_SUBSETS, *nodes)).contract(tables)
+        draws = (_DRAWS,) if t.batch else ()
+        likelihoods = self._likelihoods(columns, states)
+        relevant = self._ancestral([*likelihoods, *nodes])
+        parents = {p for v in relevant for p in t.parents[v]}
+        position = {c: j for j, c in enumerate(columns)}
+        tables: list[np.ndarray] = []
+        labels: list[tuple[Hashable, ...]] = []
+        for v in relevant:
+            if v in likelihoods and v not in parents and v not in nodes:
+                # an observed leaf: P(v = recorded state | parents) in each row, or ones
+                cpt = np.moveaxis(t.cpts[v], -1, 0)
+                column = states[:, position[v]]
+                tables.append(np.concatenate([cpt, np.ones((1, *cpt.shape[1:]))])[column])
+                labels.append((_ROWS, *draws, *t.parents[v]))
+                continue
+            tables.append(t.cpts[v])
+            labels.append((*draws, *t.parents[v], v))
+            if v in likelihoods:
+                tables.append(likelihoods[v])
+                labels.append((_ROWS, v))
+        if not likelihoods:  # nothing recorded: every row is the prior
+            tables.append(np.ones(len(states)))
+            labels.append((_ROWS,))
+        return self._plan(tables, labels, (_ROWS, *draws, *nodes)).contract(tables)
+
+    def family_rows(
+        self, columns: Sequence[str], states: np.ndarray, wanted: Sequence[tuple[str, ...]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """``P(e_b)`` and the unnormalised ``P(S, e_b)`` for each node set ``S`` in ``wanted``,
+        for every row ``b``: shapes ``(B,)`` and ``(B, *cards of S)``.
+
+        Where the union of the sets is small (:data:`UNION_CELLS`) that is one contraction to
+        the union, summed down to each set. Otherwise every table gets the rows axis (each
+        table ``P(v | pa(v))`` times ``v``'s likelihood rows) and one forward and backward pass
+        (:meth:`lmbayes._contract.Plan.marginals`) gives the joint over every family
+        ``(pa(v), v)`` in every row; a set that lies in no family costs one more contraction.
+        """
+        if self.tables.batch:
+            raise NotImplementedError("rows of evidence over draws of parameters in the backward pass")
+        wanted = [tuple(s) for s in wanted]
+        union = tuple(dict.fromkeys(v for s in wanted for v in s))
+        states = np.asarray(states).reshape(len(states), len(columns))
+        cards = [len(self.tables.states[v]) for v in union]
+        if math.prod(cards) <= UNION_CELLS:
+            flat = self.joint_rows(union, columns, states).reshape(len(states), -1)
+            grid = np.indices(cards).reshape(len(union), flat.shape[1])
+            shapes, cells = [], []
+            for s in wanted:  # sums over the union's other nodes: one product with a 0/1 matrix
+                shapes.append(tuple(cards[union.index(v)] for v in s))
+                index = np.ravel_multi_index(tuple(grid[union.index(v)] for v in s), shapes[-1]) if s else np.zeros(grid.shape[1], dtype=int)
+                cells.append(index[:, None] == np.arange(math.prod(shapes[-1])))
+            sums = flat @ np.concatenate(cells, axis=1).astype(float)
+            ends = np.cumsum([c.shape[1] for c in cells])
+            found = [part.reshape(len(states), *shape) for part, shape in zip(np.split(sums, ends[:-1], axis=1), shapes)]
+            return flat.sum(axis=1), found
+        recorded = [c for j, c in enumerate(columns) if (states[:, j] >= 0).any()]
+        relevant = self._ancestral([*recorded, *union])
+        per_row = sum(self.tables.cpts[v].size for v in relevant)
+        chunk = max(1, min(ROWS, ROW_CELLS // max(per_row, 1)))
+        parts = [self._family_rows(relevant, columns, states[start : start + chunk], wanted) for start in range(0, max(len(states), 1), chunk)]
+        z = np.concatenate([p[0] for p in parts])
+        return z, [np.concatenate([p[1][i] for p in parts]) for i in range(len(wanted))]
+
+    def _family_rows(
+        self, relevant: list[str], columns: Sequence[str], states: np.ndarray, wanted: list[tuple[str, ...]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        t = self.tables
+        rows = len(states)
+        likelihoods = self._likelihoods(columns, states)
+        tables: list[np.ndarray] = []
+        labels: list[tuple[Hashable, ...]] = []
+        for v in relevant:
+            cpt = t.cpts[v][None]
+            if v in likelihoods:
+                table = cpt * likelihoods[v].reshape(rows, *(1,) * (cpt.ndim - 2), -1)
+            else:
+                table = np.broadcast_to(cpt, (rows, *cpt.shape[1:]))
+            tables.append(table)
+            labels.append((_ROWS, *t.parents[v], v))
+        z, joints = self._plan(tables, labels, (_ROWS,)).marginals(tables)
+        holding_node: dict[Hashable, set[int]] = {}
+        for j, ls in enumerate(labels):
+            for a in ls:
+                holding_node.setdefault(a, set()).add(j)
+        found = []
+        for s in wanted:
+            holding = set.intersection(*(holding_node.get(v, set()) for v in s)) if s else set(range(len(labels)))
+            if holding:
+                j = min(holding, key=lambda i: joints[i].size)
+                found.append(_marginal(joints[j], labels[j][1:], s))
+            else:
+                found.append(self._joint_rows(s, columns, states))
+        return z, found
+
+
+def _marginal(joint: np.ndarray, labels: Sequence[Hashable], nodes: tuple[str, ...]) -> np.ndarray:
+    """``joint`` (rows first, then one axis per label) summed to ``nodes``, in their order."""
+    labels = list(labels)
+    summed = joint.sum(axis=tuple(1 + i for i, a in enumerate(labels) if a not in nodes))
+    kept = [a for a in labels if a in nodes]
+    return np.transpose(summed, [0, *(1 + kept.index(v) for v in nodes)])

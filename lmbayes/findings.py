@@ -18,7 +18,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+import numpy as np
+
 from lmbayes.errors import FindingError, TooFewTapsError, did_you_mean
+from lmbayes.evidence import Evidence
 from lmbayes.spec import MAX_TAPS, NetworkSpec, tap_id
 from lmbayes.technique import Technique, split_result
 
@@ -50,6 +53,11 @@ class Findings(Mapping[str, str]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.states)
+
+    def evidence(self, spec: NetworkSpec) -> Evidence:
+        """The findings as one row of state indices (:mod:`lmbayes.evidence`)."""
+        row = [spec.node(n).states.index(s) for n, s in self.states.items()]
+        return Evidence(tuple(self.states), np.array([row], dtype=np.int64).reshape(1, len(row)), self.techniques)
 
     def without(self, *nodes: str) -> Findings:
         """The same findings with some nodes left out (taps after a gap are kept as given)."""
@@ -146,11 +154,12 @@ def resolve_findings(
         states[node] = resolve_state(node, spec.tap_states, result.strip())
         if technique is not None:
             techniques[node] = technique
-    tapped = sorted({spec.node(n).tap for n in states if spec.node(n).tap})
-    if tapped and tapped != list(range(1, len(tapped) + 1)):
-        missing = next(k for k in range(1, tapped[-1]) if k not in tapped)
+    rows = Findings(states, techniques).evidence(spec)
+    gap = rows.tap_gap(spec)
+    if gap is not None:
+        _, last, missing = gap
         raise FindingError(
-            f"tap {tapped[-1]} is given but tap {missing} is not: taps are counted in order, so give "
+            f"tap {last} is given but tap {missing} is not: taps are counted in order, so give "
             "every result from the first (e.g. negative,negative,positive)"
         )
-    return Findings(states, techniques, len(tapped))
+    return Findings(states, techniques, int(rows.taps_done(spec)[0]))

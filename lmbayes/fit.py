@@ -9,7 +9,8 @@ patients in the condition.
 
 Where the condition is hidden (LM when the diagnosis is unknown, the competing causes, the CSF
 state, shedding) the counts are *expected* counts, expectation-maximisation over the network's
-own tables (:mod:`lmbayes.batch` gives every patient's posterior over the hidden core ``H``):
+own tables (:meth:`lmbayes.engine.Engine.family_rows` gives every patient's posterior over
+the hidden nodes of each condition):
 
 .. math:: e = \\sum_b P(\\text{condition} \\mid x_b)\\,[\\text{event in } x_b], \\qquad
           n = \\sum_b P(\\text{condition} \\mid x_b)\\,[\\text{node recorded in } x_b]
@@ -49,15 +50,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from lmbayes import batch
 from lmbayes.calibration import CalibrationError
 from lmbayes.cohort import Cohort
+from lmbayes.engine import ROWS, Engine
 from lmbayes.errors import LmbayesError
+from lmbayes.kinds import parameter_path
 from lmbayes.network import Network
+from lmbayes.parameters import Quantity
 from lmbayes.spec import NetworkSpec, Parameter
 from lmbayes.uncertainty import beta_parameters
 
@@ -76,21 +79,6 @@ class FitError(LmbayesError):
 
 
 @dataclass(frozen=True)
-class Quantity:
-    """``P(node in event | condition)``, pooled over ``nodes`` (every tap of an analysis).
-
-    ``condition`` maps parent (core) nodes to state indices; ``within`` > 0 marks a cumulative
-    cytology figure: any of the first ``within`` taps positive, among patients who had them.
-    """
-
-    path: str
-    nodes: tuple[str, ...]
-    event: tuple[int, ...]
-    condition: tuple[tuple[str, int], ...]
-    within: int = 0
-
-
-@dataclass(frozen=True)
 class Update:
     """One number before and after the cohort, with the cohort's (expected) counts."""
 
@@ -102,6 +90,7 @@ class Update:
     total: float
     #: the share of the hidden condition's variance the findings resolve (1: observed)
     information: float = 1.0
+    json_extra: ClassVar[tuple[str, ...]] = ("shift",)
 
     @property
     def shift(self) -> float:
@@ -124,95 +113,64 @@ class Fit:
 
 
 def quantities(spec: NetworkSpec) -> tuple[tuple[Quantity, ...], tuple[tuple[str, str], ...]]:
-    """The quantity each parameter of ``spec`` is, and the parameters no cohort informs."""
-    target = spec.target
-    present = len(spec.node(target).states) - 1
-    instances: dict[str, tuple[str, ...]] = {}
-    for n in spec.nodes:
-        instances[n.template or n.id] = (*instances.get(n.template or n.id, ()), n.id)
-    tap_states = spec.tap_states
-    positive = len(tap_states) - 1
+    """The quantity each parameter of ``spec`` is, and the parameters no cohort informs, with
+    the reason (each kind's forms say which: :mod:`lmbayes.parameters`)."""
     found: list[Quantity] = []
     kept: list[tuple[str, str]] = []
     for path in spec.parameters:
-        head, _, rest = path.partition(".")
-        parts = rest.split(".")
-        if head == "cytology":
-            taps = spec.taps
-            if parts[0] == "technique":
-                kept.append((path, "a cohort file records no tap technique"))
-            elif parts[0] == "one_tap":
-                found.append(Quantity(path, taps[:1], (positive,), ((target, present),)))
-            elif parts[0] == "three_taps":
-                found.append(Quantity(path, taps[:3], (positive,), ((target, present),), within=3))
-            elif parts[0] == "false_positive":
-                found.append(Quantity(path, taps, (positive,), (("shedding", 0),)))
-            elif parts[0].startswith("equivocal_") and "equivocal" in tap_states:
-                shed = 1 if parts[0] == "equivocal_with_cells" else 0
-                found.append(Quantity(path, taps, (tap_states.index("equivocal"),), (("shedding", shed),)))
-            else:
-                kept.append((path, "not a quantity lmbayes counts"))
-            continue
-        template = next((a for a in spec.tap_analyses if a.id == head), None)
-        node = template or spec.node(head)
-        nodes = instances.get(head, (head,))
-        last = len(node.states) - 1
-        parents = node.parents
-        if parts[0] == "prior" and len(parts) == 1:
-            found.append(Quantity(path, nodes, (last,), ()))
-        elif parts[0] == "prior":
-            if f"{head}.given.{target}" in spec.parameters:
-                kept.append((path, f"a relative judgement, scaled to the share among patients with {target}"))
-                continue
-            parent = parents[0]
-            found.append(Quantity(path, nodes, (last,), ((parent, spec.node(parent).states.index(parts[1])),)))
-        elif parts[0] == "given":
-            found.append(Quantity(path, nodes, (last,), ((parts[1], len(spec.node(parts[1]).states) - 1),)))
-        elif parts[0] == "leak":
-            found.append(Quantity(path, nodes, (last,), tuple((p, 0) for p in parents)))
-        elif parts[0] == "causes":
-            found.append(Quantity(path, nodes, (last,), tuple((p, int(p == parts[1])) for p in parents)))
-        elif parts[0] == "sensitivity":
-            found.append(Quantity(path, nodes, (last,), ((parents[0], len(spec.node(parents[0]).states) - 1),)))
-        elif parts[0] == "specificity":
-            found.append(Quantity(path, nodes, (0,), ((parents[0], 0),)))
-        elif parts[0] == "share":
-            row = 0 if parts[1] == "absent" else present
-            found.append(Quantity(path, nodes, (node.states.index(parts[2]),), ((target, row),)))
+        counted = parameter_path(spec, path).quantity()
+        if isinstance(counted, str):
+            kept.append((path, counted))
         else:
-            kept.append((path, "not a quantity lmbayes counts"))
+            found.append(counted)
     return tuple(found), tuple(kept)
+
+
+def core_nodes(tables: Tables) -> tuple[str, ...]:
+    """The nodes that are some node's parent (LM, the causes, the context, the hidden CSF state
+    and shedding), in topological order: a quantity of one of them is counted over every
+    patient, from the posterior of its family."""
+    parents = {p for v in tables.variables for p in tables.parents[v]}
+    return tuple(v for v in tables.variables if v in parents)
 
 
 class _Counts:
     """The E-step, prepared once for a cohort: ``(events, total, information)`` of each quantity.
 
-    The posterior of every patient over the core comes from one batched contraction; each
-    quantity's condition (and, for a core node, its event) is a mask over the core, all applied
-    in one matrix product. What each patient's record adds to each quantity (events, recorded
+    Each quantity needs every patient's posterior over a few nodes: its condition's, and for a
+    core node its own (a family of the network). :meth:`lmbayes.engine.Engine.family_rows`
+    gives all of them from one batched contraction (or one forward and backward pass); each
+    quantity's condition (and, for a core node, its event) is a mask over its set, applied as
+    a matrix product. What each patient's record adds to each quantity (events, recorded
     nodes) does not change between iterations and is counted here once.
     """
 
     def __init__(self, tables: Tables, cohort: Cohort, wanted: Sequence[Quantity]) -> None:
         self.cohort = cohort
-        core = self.core = batch.core_nodes(tables)
-        shape = tuple(len(tables.states[c]) for c in core)
-        grids = np.indices(shape).reshape(len(core), -1)
+        core = core_nodes(tables)
         column = {c: j for j, c in enumerate(cohort.columns)}
         n = cohort.patients
-        conditions, events, hidden = [], [], []
+        self.sets: list[tuple[str, ...]] = []
+        #: per quantity: its set's position, its condition mask and event mask over the set
+        self.masks: list[tuple[int, np.ndarray, np.ndarray]] = []
+        hidden = []
         self.recorded = np.zeros((n, len(wanted)))
         self.hits = np.zeros((n, len(wanted)))
         for i, q in enumerate(wanted):
+            is_hidden = q.nodes[0] in core  # the event is hidden too: every patient counts
+            nodes = tuple(dict.fromkeys((*(node for node, _ in q.condition), *((q.nodes[0],) if is_hidden else ()))))
+            if nodes not in self.sets:
+                self.sets.append(nodes)
+            shape = tuple(len(tables.states[v]) for v in nodes)
+            grids = np.indices(shape).reshape(len(nodes), -1)
             m = np.ones(grids.shape[1], dtype=bool)
             for node, state in q.condition:
-                m &= grids[core.index(node)] == state
-            conditions.append(m)
-            if q.nodes[0] in core:  # a hidden node: the event is in the core too, every patient counts
-                events.append(m & np.isin(grids[core.index(q.nodes[0])], q.event))
+                m &= grids[nodes.index(node)] == state
+            event = m & np.isin(grids[nodes.index(q.nodes[0])], q.event) if is_hidden else np.zeros_like(m)
+            self.masks.append((self.sets.index(nodes), m.astype(float), event.astype(float)))
+            if is_hidden:
                 hidden.append(i)
                 continue
-            events.append(np.zeros_like(m))
             recorded = [cohort.states[:, column[v]] for v in q.nodes if v in column]
             if q.within:
                 if len(recorded) < q.within:
@@ -225,9 +183,8 @@ class _Counts:
                 self.recorded[:, i] += r >= 0
                 self.hits[:, i] += np.isin(r, q.event)
         self.recorded[:, hidden] = 1.0
-        self.conditions = np.array(conditions, dtype=float).T
-        self.events = np.array(events, dtype=float).T
         self.hidden = np.array(hidden, dtype=int)
+        self.engine = Engine(tables)
 
     def __call__(self, tables: Tables) -> np.ndarray:
         """``(events, total, information)`` of each quantity under ``tables``: shape
@@ -240,21 +197,20 @@ class _Counts:
         0 where the findings say nothing about it. The fit scales the counts by it.
         """
         cohort = self.cohort
-        k = self.conditions.shape[1]
+        k = len(self.masks)
+        self.engine = engine = self.engine.with_tables(tables)
         sums = np.zeros((k, 4))  # events, total, sum of w^2 (or joint^2 / w), patients counted
-        for start in range(0, cohort.patients, batch.CHUNK):
-            rows = slice(start, start + batch.CHUNK)
-            post = batch.joint(tables, cohort.columns, cohort.states[rows], self.core)
-            post = post.reshape(post.shape[0], -1)
-            total = post.sum(axis=1, keepdims=True)
-            if not (total > 0).all():  # a row the network cannot produce: named, not a warning
-                line = cohort.lines[start + int(np.argmin(total[:, 0] > 0))]
+        for start in range(0, cohort.patients, ROWS):
+            rows = slice(start, start + ROWS)
+            z, joints = engine.family_rows(cohort.columns, cohort.states[rows], self.sets)
+            if not (z > 0).all():  # a row the network cannot produce: named, not a warning
+                line = cohort.lines[start + int(np.argmin(z > 0))]
                 raise FitError(
                     f"{cohort.source}, line {line}: findings impossible under the network (probability 0); "
                     "correct the row, or widen the number that rules it out"
                 )
-            post /= total
-            weights = post @ self.conditions
+            post = [j.reshape(len(j), -1) / z[:, None] for j in joints]
+            weights = np.column_stack([post[s] @ m for s, m, _ in self.masks]) if k else np.zeros((len(z), 0))
             recorded = self.recorded[rows]
             chunk = np.stack([
                 (weights * self.hits[rows]).sum(axis=0),
@@ -263,7 +219,8 @@ class _Counts:
                 recorded.sum(axis=0),
             ], axis=1)
             if self.hidden.size:  # the event is hidden too: its probability q = joint / w
-                joint, w = post @ self.events[:, self.hidden], weights[:, self.hidden]
+                joint = np.column_stack([post[self.masks[i][0]] @ self.masks[i][2] for i in self.hidden])
+                w = weights[:, self.hidden]
                 with np.errstate(divide="ignore", invalid="ignore"):
                     squares = np.where(w > 0, joint * joint / w, 0.0).sum(axis=0)
                 chunk[self.hidden] = np.stack([joint.sum(axis=0), w.sum(axis=0), squares, w.sum(axis=0)], axis=1)
@@ -291,7 +248,9 @@ def fit(network: Network, cohort: Cohort, *, source: str = "cohort") -> Fit:
     kept = (*kept, *((q.path, "a fixed number (no range)") for q in wanted if priors[q.path] is None))
     wanted = tuple(q for q in wanted if priors[q.path] is not None)
     prior = np.array([priors[q.path] for q in wanted])
-    step = _Counts(network.tables, cohort.with_diagnosis(network.target), wanted)
+    diagnosed = cohort.with_diagnosis(network.target)
+    diagnosed.check_possible(network.engine)
+    step = _Counts(network.tables, diagnosed, wanted)
 
     def em(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One EM step: the posterior means given the expected counts under ``values``, each
@@ -356,12 +315,15 @@ def _updates(spec: NetworkSpec, wanted: Sequence[Quantity], prior: np.ndarray, c
     from scipy.stats import beta as beta_distribution  # pgmpy's dependency; only fit needs it
 
     updates = []
-    for q, (a, b), (e, n, information) in zip(wanted, prior, counts):
+    a1s, b1s = prior[:, 0] + counts[:, 0], prior[:, 1] + counts[:, 1] - counts[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):  # the quantities without data are skipped
+        quantiles = beta_distribution.ppf([[0.025], [0.975]], a1s, b1s)  # all at once: one call
+    for q, (a, b), (e, n, information), low, high in zip(wanted, prior, counts, *quantiles):
         if n <= 0:
             continue
         a1, b1 = a + e, b + n - e
         mean = a1 / (a1 + b1)
-        low, high = (float(x) for x in beta_distribution.ppf([0.025, 0.975], a1, b1))
+        low, high = float(low), float(high)
         before = spec.parameters[q.path]
         events, total = max(round(a1 - 0.5), 0), max(round(a1 + b1 - 1.0), 1)
         events = min(events, total)

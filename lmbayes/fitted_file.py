@@ -63,7 +63,7 @@ def fitted_text(fit: Fit, original: str, citation: str) -> str:
 
     data = yaml.safe_load(original)
     for update in fit.updates:
-        field = _field(data, update.path)
+        field = _field(data, fit, update.path)
         p = update.after
         value = float(f"{p.value:.4g}")
         field["value"] = value
@@ -91,20 +91,13 @@ def fitted_text(fit: Fit, original: str, citation: str) -> str:
     return head + yaml.safe_dump(data, sort_keys=False, default_flow_style=None, allow_unicode=True, width=100)
 
 
-def _field(data: dict[str, Any], path: str) -> dict[str, Any]:
-    """The mapping of one parameter in a network file's data (the inverse of the loader's paths)."""
-    head, *rest = path.split(".")
-    if head == "cytology":
-        field = data["cytology"]
-        for part in rest:
-            field = field[part]
-        return field
-    node = data["nodes"][head]
-    if rest[0] == "prior":
-        return node["prior"] if len(rest) == 1 else node["prior_given"]["values"][rest[1]]
-    if rest[0] == "share":
-        return node["shares"][rest[1]][rest[2]]
-    field = node
-    for part in rest:
+def _field(data: dict[str, Any], fit: Fit, path: str) -> dict[str, Any]:
+    """The mapping of one parameter in a network file's data: where its kind's form says it
+    lives (:func:`lmbayes.kinds.parameter_path`), in the node's mapping or the cytology block."""
+    from lmbayes.kinds import parameter_path
+
+    head = path.split(".", 1)[0]
+    field = data["cytology"] if head == "cytology" else data["nodes"][head]
+    for part in parameter_path(fit.spec, path).field:
         field = field[part]
     return field

@@ -33,25 +33,24 @@ the draws.
 
 from __future__ import annotations
 
-import itertools
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
+from lmbayes import parameters as P
 from lmbayes._fields import Where, parameter, require
+from lmbayes._noisy_or import noisy_or
+from lmbayes._noisy_or import rows as _rows
 from lmbayes.calibration import Calibration
 from lmbayes.errors import InputError
+from lmbayes.parameters import Form, Parsed, parse
 from lmbayes.spec import NetworkSpec, Node, Parameter
 from lmbayes.technique import PARAMETERS as TECHNIQUE_PARAMETERS
 from lmbayes.technique import Technique
 
-if TYPE_CHECKING:
-    from numpy.typing import ArrayLike
-
-__all__ = ["KINDS", "FILE_KINDS", "Kind", "TableContext", "events", "explaining", "kind_of", "noisy_or"]
+__all__ = ["KINDS", "FILE_KINDS", "Kind", "TableContext", "events", "explaining", "kind_of", "noisy_or", "parameter_path"]
 
 Params = dict[str, Parameter]
 
@@ -95,6 +94,8 @@ class Kind:
     #: drawing: layer from the top, and fill colour
     layer: ClassVar[int] = 2
     color: ClassVar[str] = "#b0bec5"
+    #: the forms of the kind's numbers after the node id (:mod:`lmbayes.parameters`)
+    forms: ClassVar[tuple[Form, ...]] = ()
 
     def read(self, node_id: str, raw: Mapping[str, Any], where: Where, sources: frozenset[str], params: Params) -> tuple[str, ...]:
         """Read the kind's fields into ``params`` (by path); return the parents."""
@@ -102,6 +103,10 @@ class Kind:
 
     def table(self, node: Node, ctx: TableContext) -> np.ndarray:
         raise NotImplementedError(f"nodes of kind '{self.name}' have no table of their own")
+
+
+#: ``given: {lm: m}``, a figure among patients with the target (signs, tests, priors)
+_GIVEN = Form("given.{parent}", words="{subject} among patients with {parent}", count=P.given)
 
 
 def _read_given(node_id: str, given: Any, where: Where, sources: frozenset[str], params: Params, what: str) -> None:
@@ -123,6 +128,11 @@ class _Prior(Kind):
     fields = frozenset({"prior", "prior_given", "given"})
     parent_field = "prior_given.parent"
     explains = True
+    forms = (
+        Form("prior", words="{subject}: prior", count=P.prior),
+        Form("prior.{state}", "prior_given.values.{state}", "{subject}: prior if {state}", P.prior_given),
+        _GIVEN,
+    )
 
     def read(self, node_id: str, raw: Mapping[str, Any], where: Where, sources: frozenset[str], params: Params) -> tuple[str, ...]:
         if ("prior" in raw) == ("prior_given" in raw):
@@ -182,6 +192,11 @@ class Sign(Kind):
     name = "sign"
     fields = frozenset({"leak", "causes", "given"})
     parent_field = "causes"
+    forms = (
+        Form("leak", words="{subject} without any modelled cause", count=P.leak),
+        _GIVEN,
+        Form("causes.{cause}", words="{subject} with {cause} alone", count=P.alone),
+    )
     observable = True
     layer, color = 3, "#8bc34a"
 
@@ -274,6 +289,7 @@ class Test(Kind):
     name = "test"
     fields = frozenset({"target", "sensitivity", "specificity", "part_of", "given"})
     parent_field = "target"
+    forms = (Form("sensitivity", count=P.sensitivity), Form("specificity", count=P.specificity), _GIVEN)
     offered = True
     observable = True
     layer, color = 3, "#ba68c8"
@@ -337,6 +353,7 @@ class Feature(Kind):
     name = "feature"
     fields = frozenset({"shares"})
     parent_field = "shares"
+    forms = (Form("share.{row}.{state}", "shares.{row}.{state}", "{subject}: share {state} {row} LM", P.share),)
     observable = True
     many_states = True
     explains = True  # a cause may depend on it (paraneoplastic syndromes on lung histology)
@@ -379,8 +396,17 @@ class Latent(Kind):
 
 
 class Tap(Kind):
+    """A tap's cytology; its numbers are the file's ``cytology`` block (``cytology.one_tap``)."""
+
     name = "tap"
     in_file = False
+    forms = (
+        Form("one_tap", count=P.one_tap),
+        Form("three_taps", count=P.three_taps),
+        Form("false_positive", count=P.false_positive),
+        Form("equivocal_{cells}_cells", count=P.equivocal),
+        Form("technique.{effect}", count=P.technique),
+    )
     offered = True
     observable = True
     per_tap = True
@@ -428,6 +454,18 @@ def kind_of(node: Node) -> Kind:
     return KINDS[node.kind]
 
 
+def parameter_path(spec: NetworkSpec, path: str) -> Parsed:
+    """The number at ``path`` read against the forms of its node's kind (the cytology block's
+    are the tap kind's): where it lives in the file, its words, what a cohort counts.
+
+    >>> from lmbayes import load_network
+    >>> p = parameter_path(load_network().spec, "limb_weakness.causes.epidural_compression")
+    >>> p.words(), p.field
+    ('Limb weakness or sensory loss with epidural spinal cord or cauda equina compression alone', ('causes', 'epidural_compression'))
+    """
+    return parse(spec, path, lambda node: (KINDS["tap"] if node is None else kind_of(node)).forms)
+
+
 def explaining(spec: NetworkSpec) -> tuple[Node, ...]:
     """The causes and context nodes: what the signs and tests depend on."""
     return tuple(n for n in spec.nodes if kind_of(n).explains)
@@ -448,36 +486,3 @@ def events(spec: NetworkSpec) -> dict[str, tuple[str, ...]]:
         if n.observable and kind_of(n).offered:
             found[n.event] = (*found.get(n.event, ()), n.id)
     return found
-
-
-def noisy_or(leak: ArrayLike, frequencies: Sequence[ArrayLike]) -> np.ndarray:
-    """The noisy-OR table of a binary sign with binary causes (formula in the module doc).
-
-    Arrays of values give a leading axis over draws.
-
-    >>> t = noisy_or(0.1, [0.5, 0.3])
-    >>> [round(float(x), 4) for x in t[1, 0, :]]   # first cause alone: frequency 0.5
-    [0.5, 0.5]
-    >>> round(float(t[1, 1, 1]), 4)                # both: 1 - 0.9 * (0.5/0.9) * (0.7/0.9)
-    0.6111
-    """
-    leak = np.asarray(leak, dtype=float)
-    freqs = [np.asarray(f, dtype=float) for f in frequencies]
-    shape = np.broadcast_shapes(leak.shape, *(f.shape for f in freqs))
-    # a cause cannot make a sign rarer than the leak: a draw below it is held at the leak
-    # (the loader refuses such a value in a file; sampled ranges can still cross)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        keep = [np.where(leak < 1.0, (1.0 - np.maximum(f, leak)) / (1.0 - leak), 1.0) for f in freqs]
-    table = np.empty(shape + (2,) * len(freqs) + (2,))
-    for config in itertools.product((0, 1), repeat=len(freqs)):
-        absent = (1.0 - leak) * math.prod((k for k, x in zip(keep, config) if x), start=np.ones(shape))
-        absent_at: tuple[Any, ...] = (..., *config, 0)
-        present_at: tuple[Any, ...] = (..., *config, 1)
-        table[absent_at] = absent
-        table[present_at] = 1.0 - absent
-    return table
-
-
-def _rows(*rows: Sequence[ArrayLike]) -> np.ndarray:
-    """Stack rows of (possibly batched) probabilities into a table (..., parent state, state)."""
-    return np.stack([np.stack(np.broadcast_arrays(*row), axis=-1) for row in rows], axis=-2)

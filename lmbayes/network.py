@@ -29,7 +29,6 @@ from lmbayes.engine import Engine
 from lmbayes.errors import (
     FindingError,
     NotApplicableError,
-    ImpossibleEvidenceError,
     InputError,
     NetworkFileError,
     NoTargetError,
@@ -39,7 +38,8 @@ from lmbayes.findings import Findings, resolve_findings
 from lmbayes.kinds import explaining, kind_of
 from lmbayes.spec import NetworkSpec, Node
 from lmbayes.tables import MIN_PRETEST, Tables, build_tables
-from lmbayes.taps import TapStep, TapTable, apply_likelihood_ratio
+from lmbayes.case import Case
+from lmbayes.taps import TapTable, negative_lr, tap_table
 from lmbayes.technique import Technique
 
 if TYPE_CHECKING:
@@ -69,91 +69,6 @@ class Posterior:
         from lmbayes._html import posterior_html
 
         return posterior_html(self)
-
-
-@dataclass(frozen=True)
-class Case:
-    """Checked findings with the engine whose tables fit them (and the techniques of taps not
-    yet done, for planning)."""
-
-    spec: NetworkSpec
-    engine: Engine
-    findings: Findings
-
-    @property
-    def evidence(self) -> dict[str, int]:
-        """The findings as state indices."""
-        return {n: self.engine.tables.state_index(n, s) for n, s in self.findings.states.items()}
-
-    @property
-    def taps_done(self) -> int:
-        return self.findings.taps_done
-
-    @property
-    def techniques(self) -> Mapping[str, Technique]:
-        """Every tap technique the engine's tables carry, done taps and planned ones."""
-        ctx = self.engine.tables.context
-        return ctx.techniques if ctx is not None else MappingProxyType({})
-
-    def p_target(self, evidence: Mapping[str, int]) -> float:
-        """P(target present | evidence)."""
-        dists, _ = self.engine.posteriors(evidence, [self.spec.target])
-        return float(dists[self.spec.target][-1])
-
-    def floor(self, analyses: Sequence[str] = ()) -> float:
-        """P(LM) after infinitely many further all-negative taps (see :mod:`lmbayes.taps`).
-
-        A tap's readings (cytology and ``analyses``) depend on hidden parents ``h`` (shedding,
-        the CSF state, LM itself); all of them negative has probability ``q(h)`` per tap. After
-        ``k`` such taps the weight of ``h`` is ``P(h | E) q(h)^k``, so only the configurations
-        with the largest ``q`` remain:
-
-        .. math:: \\text{floor} = \\frac{P(LM, h \\in H^* \\mid E)}{P(h \\in H^* \\mid E)},
-                  \\quad H^* = \\arg\\max_h q(h) .
-
-        With cytology alone that is the patients who shed no cells, with LM or without.
-        When the findings leave no such patient, taps cannot move P(LM): the floor is P(LM) now.
-        """
-        spec, tables = self.spec, self.engine.tables
-        readings = spec.tap_readings(spec.n_taps, analyses)
-        parents = tuple(dict.fromkeys(p for r in readings for p in spec.node(r).parents))
-        nodes = tuple(dict.fromkeys((spec.target, *parents)))
-        joint = self.engine.joint(nodes, self.evidence)
-        q = np.ones(joint.shape)
-        for r in readings:
-            axes = [nodes.index(p) for p in spec.node(r).parents]
-            table = tables.cpts[r][..., 0]
-            shape = [1] * len(nodes)
-            for a, n in zip(axes, table.shape):
-                shape[a] = n
-            q = q * table.reshape(shape)
-        possible = joint > 0
-        if not possible.any():
-            return self.p_target(self.evidence)
-        best = q >= q[possible].max() * (1 - 1e-12)
-        mass = np.where(best & possible, joint, 0.0)
-        if mass.sum() <= 0:
-            return self.p_target(self.evidence)
-        return float(mass[1].sum() / mass.sum())
-
-    def check_possible(self) -> float:
-        """P(findings); an :class:`ImpossibleEvidenceError` naming a minimal conflict if zero."""
-        index = self.engine.tables.state_index
-        probability = self.engine.probability
-        z = float(probability(self.evidence))
-        if z > 0.0:
-            return z
-        conflict = dict(self.findings.states)
-        for node in list(conflict):
-            trial = {n: s for n, s in conflict.items() if n != node}
-            if probability({n: index(n, s) for n, s in trial.items()}) == 0.0:
-                conflict = trial
-        names = " and ".join(f"{n}={s}" for n, s in conflict.items())
-        raise ImpossibleEvidenceError(
-            f"impossible findings: {names} cannot occur together under the network "
-            "(probability 0); remove or correct one of them",
-            tuple(conflict),
-        )
 
 
 class Network:
@@ -378,7 +293,7 @@ class Network:
         """The likelihood ratio of one all-negative tap done the usual way before any finding:
         the fixed ratio a nomogram chains tap after tap (1 where it is undefined)."""
         joint = self.engine.joint((self.target, *self.spec.tap_readings(1, analyses)))
-        return _negative_lr(joint.reshape(2, -1), 0) or 1.0
+        return negative_lr(joint.reshape(2, -1), 0) or 1.0
 
     def taps(
         self,
@@ -388,80 +303,20 @@ class Network:
         next_technique: Technique | None = None,
         analyses: str | Sequence[str] = (),
     ) -> TapTable:
-        """The tap table: P(LM) after each further tap (see :mod:`lmbayes.taps`).
+        """The tap table: P(LM) after each further tap (see :func:`lmbayes.taps.tap_table`).
 
         ``next_technique``, if given, is the technique of every further tap. ``analyses`` (see
         :meth:`analyses`) are sent from every further tap beside cytology: a tap is then
         negative when every reading is negative, positive when any is positive (its last state).
         """
         self.require_target()
-        findings = self._observed(findings, csf)
-        chosen = self.analyses(analyses)
-        further = {}
-        if next_technique is not None:
-            further = {t: next_technique for t in self.spec.taps[findings.taps_done :]}
-        case = self.case(findings, further)
-        engine, base = case.engine, case.evidence
-        done = case.taps_done
-        target = self.target
-        # one contraction per step: the joint of LM and the next tap's readings gives every column
-        single = self.single_tap_lr(chosen)
-        prefix = dict(base)
-        current = before = case.p_target(prefix)
-        steps = []
-        for k in range(done + 1, self.spec.n_taps + 1):
-            readings = self.spec.tap_readings(k, chosen)
-            joint = engine.joint((target, *readings), prefix)
-            positive = _any_last_state(joint.shape[1:])
-            flat = joint.reshape(2, -1)
-            total = flat.sum()
-            p_positive = flat[:, positive].sum() / total
-            after = float(flat[1, 0] / flat[:, 0].sum())
-            # a positive result that cannot happen leaves P(LM) where it was
-            if_positive = float(flat[1, positive].sum() / flat[:, positive].sum()) if p_positive > 0 else before
-            steps.append(
-                TapStep(
-                    tap=k,
-                    p_positive=float(p_positive),
-                    p_lm_if_positive=if_positive,
-                    p_lm_if_negative=after,
-                    change=after - before,
-                    likelihood_ratio=None if target in prefix else _negative_lr(flat, 0),
-                    p_lm_if_negative_independent=apply_likelihood_ratio(current, single, k - done),
-                )
-            )
-            prefix.update(dict.fromkeys(readings, 0))
-            before = after
-
-        return TapTable(
-            prior=float(self.prior([target])[target][-1]),
-            current=current,
-            taps_done=done,
-            n_taps=self.spec.n_taps,
-            single_tap_lr=single,
-            floor=case.floor(chosen),
-            steps=tuple(steps),
-            analyses=chosen,
-        )
+        return tap_table(self, self._observed(findings, csf), next_technique, self.analyses(analyses))
 
     def to_pgmpy(self) -> DiscreteBayesianNetwork:
         """The reference pgmpy model built from the same tables (imports pgmpy: seconds)."""
         from lmbayes._pgmpy import to_pgmpy
 
         return to_pgmpy(self.tables)
-
-
-def _any_last_state(shape: tuple[int, ...]) -> np.ndarray:
-    """A mask over the flattened readings: at least one reading in its last (positive) state."""
-    grids = np.meshgrid(*(np.arange(n) for n in shape), indexing="ij")
-    return np.logical_or.reduce([g == n - 1 for g, n in zip(grids, shape)]).reshape(-1)
-
-
-def _negative_lr(joint: np.ndarray, negative: int) -> float | None:
-    """P(negative | LM) / P(negative | no LM) from the joint of (LM, tap), or None if undefined."""
-    if joint[0].sum() == 0 or joint[1].sum() == 0 or joint[0, negative] == 0:
-        return None
-    return float((joint[1, negative] / joint[1].sum()) / (joint[0, negative] / joint[0].sum()))
 
 
 def load_network(

@@ -77,10 +77,15 @@ def testing_thresholds(
 
 @dataclass(frozen=True)
 class Outcome:
+    """One result of a test: its probability, P(LM) after it and that P(LM)'s zone."""
+
     state: str
     probability: float
     p_lm: float
     zone: str
+    #: a test of a competing cause whose result sets LM aside by finding that cause: P(LM)
+    #: falls below the rule-out threshold because the signs are explained, not tested
+    another_cause: bool = False
 
 
 @dataclass(frozen=True)
@@ -215,12 +220,17 @@ def value_of_test(
     joint = (joint / joint.sum()).reshape(joint.shape[0], -1)
     p_results = joint.sum(axis=0)
     p_lm = joint.sum(axis=1)
+    tests_target = any({target, SHEDDING, "csf_reaction"} & set(spec.node(r).parents) for r in readings) or any(
+        spec.node(r).tap for r in readings
+    )
     outcomes = []
     for name, members in outcome_groups(spec, readings):
         p = float(p_results[members].sum())
         after = float(joint[1, members].sum() / p) if p > 0 else current
         if p > 0 or len(readings) == 1:
-            outcomes.append(Outcome(name, p, after, thresholds.zone(after)))
+            zone = thresholds.zone(after)
+            another = zone == RULE_OUT and not tests_target and after < current
+            outcomes.append(Outcome(name, p, after, zone, another))
     info = sum(
         joint[l, t] * math.log2(joint[l, t] / (p_lm[l] * p_results[t]))
         for l in range(joint.shape[0])
@@ -242,8 +252,7 @@ def value_of_test(
         information_bits=max(float(info), 0.0),
         changes_management=any(o.probability > 0 and o.zone != zone for o in outcomes),
         readings=readings,
-        tests_target=any({target, SHEDDING, "csf_reaction"} & set(spec.node(r).parents) for r in readings)
-        or any(spec.node(r).tap for r in readings),
+        tests_target=tests_target,
     )
 
 

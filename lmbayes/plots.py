@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lmbayes._output import target, write_atomically
-from lmbayes.errors import InputError, LmbayesError
+from lmbayes.errors import LmbayesError
 from lmbayes.kinds import KINDS, kind_of
 from lmbayes.sensitivity import Swing
 from lmbayes.spec import NetworkSpec

@@ -25,6 +25,7 @@ import numpy as np
 from lmbayes.calibration import reachable
 from lmbayes.engine import Engine
 from lmbayes.findings import Findings
+from lmbayes.kinds import parameter_path
 from lmbayes.network import Case, Network
 from lmbayes.spec import NetworkSpec
 from lmbayes.tables import sign_floors
@@ -57,7 +58,7 @@ class Swing:
 
 
 def parameter_words(spec: NetworkSpec, path: str) -> str:
-    """A parameter path in words, for pictures.
+    """A parameter path in words, for pictures (its kind's form says how, :mod:`lmbayes.parameters`).
 
     >>> from lmbayes import load_network
     >>> spec = load_network().spec
@@ -66,27 +67,7 @@ def parameter_words(spec: NetworkSpec, path: str) -> str:
     >>> parameter_words(spec, "limb_weakness.causes.epidural_compression")
     'Limb weakness or sensory loss with epidural spinal cord or cauda equina compression alone'
     """
-    head, _, rest = path.partition(".")
-    labels = {n.id: n.label for n in (*spec.nodes, *spec.tap_analyses)}
-    labels.setdefault("cytology", "CSF cytology")
-    subject = labels.get(head, head.replace("_", " "))
-
-    def label(node: str) -> str:
-        text = labels.get(node, node.replace("_", " "))
-        return "LM" if node == spec.target else text[:1].lower() + text[1:]
-
-    parts = rest.split(".")
-    if parts[0] == "given":
-        return f"{subject} among patients with {label(parts[1])}"
-    if parts[0] == "causes":
-        return f"{subject} with {label(parts[1])} alone"
-    if parts[0] == "leak":
-        return f"{subject} without any modelled cause"
-    if parts[0] == "prior":
-        return f"{subject}: prior" + (f" if {parts[1].replace('_', ' ')}" if len(parts) > 1 else "")
-    if parts[0] == "share":
-        return f"{subject}: share {parts[2].replace('_', ' ')} {'with' if parts[1] == 'present' else 'without'} LM"
-    return f"{subject}: {' '.join(p.replace('_', ' ') for p in parts)}"
+    return parameter_path(spec, path).words()
 
 
 def feasible_range(
@@ -110,10 +91,11 @@ def feasible_range(
         return max(p.low, low + eps), min(p.high, high)
     if path == "cytology.false_positive":  # need (1 - f)^2 > (1 - s3) / (1 - s1)
         return p.low, min(p.high, 1 - ((1 - s3) / (1 - s1)) ** 0.5 - eps)
-    node, _, rest = path.partition(".")
-    if rest == f"given.{spec.target}" and node in spec.node_ids and spec.node(node).kind == "sign":
+    parsed = parameter_path(spec, path)
+    node = parsed.node
+    if node is not None and node.kind == "sign" and parsed.names.get("parent") == spec.target:
         # below the floor (the leak and the other causes among patients with LM) LM adds nothing
-        floor = (floors if floors is not None else sign_floors(spec))[node][1]
+        floor = (floors if floors is not None else sign_floors(spec))[node.id][1]
         return max(p.low, min(floor, p.high)), p.high
     return p.low, p.high
 

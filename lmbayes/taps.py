@@ -22,12 +22,23 @@ indistinguishable from patients without LM,
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from lmbayes._numbers import percent
 from lmbayes.spec import MAX_TAPS
 
-__all__ = ["TapStep", "TapTable", "apply_likelihood_ratio", "percent"]
+if TYPE_CHECKING:
+    from lmbayes.engine import Engine
+    from lmbayes.network import Network
+    from lmbayes.findings import Findings
+    from lmbayes.spec import NetworkSpec
+    from lmbayes.technique import Technique
+
+__all__ = ["TapJoint", "TapStep", "TapTable", "apply_likelihood_ratio", "negative_lr", "percent", "tap_joints", "tap_table"]
 
 
 def apply_likelihood_ratio(p: float, lr: float, times: int = 1) -> float:
@@ -40,6 +51,64 @@ def apply_likelihood_ratio(p: float, lr: float, times: int = 1) -> float:
         return p
     odds = p / (1.0 - p) * lr**times
     return odds / (1.0 + odds)
+
+
+@dataclass(frozen=True)
+class TapJoint:
+    """One further tap ``k``: ``joint[..., l, r] = P(LM = l, readings = r, E, N_k)``, the
+    readings of the tap (cytology and the analyses sent with it) flattened, with a leading
+    axis over the draws of the parameters when the engine has one. ``positive`` marks the
+    readings in which at least one is in its last (positive) state; ``r = 0`` is all negative.
+
+    Each probability is an array over the draws (a 0-d array without them).
+    """
+
+    tap: int
+    joint: np.ndarray
+    positive: np.ndarray
+
+    @property
+    def p_positive(self) -> np.ndarray:
+        return self.joint[..., self.positive].sum(axis=(-2, -1)) / self.joint.sum(axis=(-2, -1))
+
+    @property
+    def p_lm_if_negative(self) -> np.ndarray:
+        return self.joint[..., 1, 0] / self.joint[..., :, 0].sum(axis=-1)
+
+    def p_lm_if_positive(self, before: np.ndarray | float) -> np.ndarray:
+        """P(LM | E, N_k, tap k positive); ``before`` where a positive result cannot happen
+        (it leaves P(LM) where it was)."""
+        positive = self.joint[..., self.positive]
+        total = positive.sum(axis=(-2, -1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(total > 0, positive[..., 1, :].sum(axis=-1) / total, before)
+
+
+def tap_joints(engine: Engine, spec: NetworkSpec, evidence: Mapping[str, int], done: int, analyses: Sequence[str] = ()) -> Iterator[TapJoint]:
+    """The one loop over further taps: for each ``k = done+1 .. N`` the joint of LM and tap
+    ``k``'s readings given the findings and every further tap before it negative (one
+    contraction each). The tap table, its intervals over the draws and the dependence table
+    are each read from it."""
+    prefix = dict(evidence)
+    for k in range(done + 1, spec.n_taps + 1):
+        readings = spec.tap_readings(k, analyses)
+        joint = engine.joint((spec.target, *readings), prefix)
+        lead = joint.shape[: joint.ndim - 1 - len(readings)]
+        yield TapJoint(k, joint.reshape(*lead, joint.shape[len(lead)], -1), _any_last_state(joint.shape[len(lead) + 1 :]))
+        prefix.update(dict.fromkeys(readings, 0))
+
+
+def _any_last_state(shape: tuple[int, ...]) -> np.ndarray:
+    """A mask over the flattened readings: at least one reading in its last (positive) state."""
+    grids = np.meshgrid(*(np.arange(n) for n in shape), indexing="ij")
+    return np.logical_or.reduce([g == n - 1 for g, n in zip(grids, shape)]).reshape(-1)
+
+
+def negative_lr(joint: np.ndarray, negative: int = 0) -> float | None:
+    """P(negative | LM) / P(negative | no LM) from the joint of (LM, tap), or None if undefined."""
+    if joint[0].sum() == 0 or joint[1].sum() == 0 or joint[0, negative] == 0:
+        return None
+    return float((joint[1, negative] / joint[1].sum()) / (joint[0, negative] / joint[0].sum()))
 
 
 @dataclass(frozen=True)
@@ -103,3 +172,41 @@ class TapTable:
             + ("(patients whose every reading can stay negative)." if self.analyses else "(patients who shed no cells).")
         )
         return text
+
+
+def tap_table(network: Network, findings: Findings, next_technique: Technique | None = None, analyses: Sequence[str] = ()) -> TapTable:
+    """The tap table (module docstring) for checked findings: each further tap done
+    ``next_technique`` (the usual way if None), sending ``analyses`` (node ids of the file's
+    analyses) beside cytology; one contraction a tap (:func:`tap_joints`)."""
+    further = {}
+    if next_technique is not None:
+        further = {t: next_technique for t in network.spec.taps[findings.taps_done :]}
+    case = network.case(findings, further)
+    done = case.taps_done
+    single = network.single_tap_lr(analyses)
+    current = before = case.p_target(case.evidence)
+    steps = []
+    for j in tap_joints(case.engine, network.spec, case.evidence, done, analyses):
+        after = float(j.p_lm_if_negative)
+        steps.append(
+            TapStep(
+                tap=j.tap,
+                p_positive=float(j.p_positive),
+                p_lm_if_positive=float(j.p_lm_if_positive(before)),
+                p_lm_if_negative=after,
+                change=after - before,
+                likelihood_ratio=None if network.target in case.evidence else negative_lr(j.joint, 0),
+                p_lm_if_negative_independent=apply_likelihood_ratio(current, single, j.tap - done),
+            )
+        )
+        before = after
+    return TapTable(
+        prior=float(network.prior([network.target])[network.target][-1]),
+        current=current,
+        taps_done=done,
+        n_taps=network.spec.n_taps,
+        single_tap_lr=single,
+        floor=case.floor(analyses),
+        steps=tuple(steps),
+        analyses=tuple(analyses),
+    )

@@ -40,7 +40,7 @@ import numpy as np
 from lmbayes.errors import InputError
 from lmbayes.findings import Findings
 from lmbayes.network import Network
-from lmbayes.taps import apply_likelihood_ratio
+from lmbayes.taps import apply_likelihood_ratio, negative_lr, tap_joints
 
 if TYPE_CHECKING:
     from lmbayes.cases import CaseFile
@@ -286,29 +286,26 @@ def dependence(network: Network, findings: Findings) -> Dependence:
     negative, positive = 0, len(spec.tap_states) - 1
     further = spec.taps[findings.taps_done :]
     fagan_lr = network.single_tap_lr()
-    first = engine.joint((target, further[0]), base) if further else None
-    if first is None or target in base or first[0].sum() == 0 or first[1].sum() == 0 or first[0, negative] == 0:
+    steps = list(tap_joints(engine, spec, base, findings.taps_done)) if target not in base else []
+    first = steps[0].joint if steps else None
+    if first is None or first[0].sum() == 0 or first[1].sum() == 0 or first[0, negative] == 0:
         return Dependence(None, fagan_lr, ())  # no further tap, or the findings fix P(LM)
     neg_lm, neg_no = first[1, negative] / first[1].sum(), first[0, negative] / first[0].sum()
     independent_lr = float(neg_lm / neg_no)
     pos_lm = first[1, positive] / first[1].sum()
     current = case.p_target(base)
     rows = []
-    prefix = dict(base)
     p_lm_total = engine.joint((target,), base)[1]
-    for j, tap in enumerate(further, start=1):
-        prefix[tap] = negative
+    for j, step in enumerate(steps, start=1):
         # P(no positive among the j taps | LM): sum over the non-positive states of each tap
         index: tuple[int | slice, ...] = (1, *[slice(0, positive)] * j)
         none_positive = engine.joint((target, *further[:j]), base)[index].sum()
-        step = engine.joint((target, tap), {n: s for n, s in prefix.items() if n != tap})
-        lr = (step[1, negative] / step[1].sum()) / (step[0, negative] / step[0].sum()) if step[0, negative] > 0 else None
         rows.append(DependenceRow(
             taps=j,
-            network=case.p_target(prefix),
+            network=float(step.p_lm_if_negative),
             independent=apply_likelihood_ratio(current, independent_lr, j),
             fagan=apply_likelihood_ratio(current, fagan_lr, j),
-            likelihood_ratio=None if lr is None else float(lr),
+            likelihood_ratio=negative_lr(step.joint, negative),
             yield_network=float(1.0 - none_positive / p_lm_total),
             yield_independent=float(1.0 - (1.0 - pos_lm) ** j),
         ))

@@ -37,8 +37,10 @@ from lmbayes.engine import Engine
 from lmbayes.errors import InputError
 from lmbayes.findings import Findings
 from lmbayes.network import Case, Network
-from lmbayes.spec import NetworkSpec, Parameter, tap_id
+from lmbayes.spec import NetworkSpec, Parameter
 from lmbayes.tables import Tables
+from lmbayes.taps import tap_joints
+from lmbayes.thresholds import RULE_OUT, TREAT
 from lmbayes.technique import Technique
 
 if TYPE_CHECKING:
@@ -252,26 +254,28 @@ def tap_intervals(
     *,
     draws: Draws,
     next_technique: Technique | None = None,
+    analyses: str | Sequence[str] = (),
 ) -> TapIntervals:
-    """Intervals of P(LM) now and after each further tap (positive, or negative like all before)."""
+    """Intervals of P(LM) now and after each further tap (positive, or negative like all
+    before), read from the same loop as the tap table (:func:`lmbayes.taps.tap_joints`) over
+    the draws; ``analyses`` as in :meth:`Network.taps`."""
     network.require_target()
+    chosen = network.analyses(analyses)
     further = {}
     if next_technique is not None:
         further = {t: next_technique for t in network.spec.taps[findings.taps_done :]}
     case = network.case(findings, further)
     target = network.target
-    negative, positive = 0, len(network.spec.tap_states) - 1
     taps = range(case.taps_done + 1, network.spec.n_taps + 1)
 
     def compute(tables: Tables) -> list[np.ndarray]:
         engine = _engine(tables, case)
-        prefix = case.evidence
-        found = [p_target(engine, target, prefix)]
-        for k in taps:
-            node = tap_id(k)
-            found.append(p_target(engine, target, {**prefix, node: positive}))
-            prefix = {**prefix, node: negative}
-            found.append(p_target(engine, target, prefix))
+        before = p_target(engine, target, case.evidence)
+        found = [before]
+        for j in tap_joints(engine, network.spec, case.evidence, case.taps_done, chosen):
+            found.append(j.p_lm_if_positive(before))
+            before = j.p_lm_if_negative
+            found.append(before)
         return found
 
     current, *rest = _intervals(network, draws, compute)
@@ -281,10 +285,16 @@ def tap_intervals(
 
 @dataclass(frozen=True)
 class PlanIntervals:
-    """Intervals of P(LM) now and after each result of each test, in the plan's order."""
+    """Intervals of P(LM) now and after each result of each test, in the plan's order.
+
+    ``straddles[n][k]``: the result moves P(LM) into another zone at the plan's numbers, but
+    the 95% interval of P(LM) after it contains the threshold it crosses, so with other
+    numbers in their ranges it might not change management.
+    """
 
     current: Interval
     outcomes: tuple[tuple[Interval, ...], ...]
+    straddles: tuple[tuple[bool, ...], ...] = ()
 
 
 def plan_intervals(network: Network, findings: Findings, plan: Plan, draws: Draws) -> PlanIntervals:
@@ -315,8 +325,14 @@ def plan_intervals(network: Network, findings: Findings, plan: Plan, draws: Draw
         return found
 
     current, *rest = _intervals(network, draws, compute)
-    outcomes, start = [], 0
+    outcomes, straddles, start = [], [], 0
+    t = plan.thresholds
     for option, _ in options:
-        outcomes.append(tuple(rest[start : start + len(option.outcomes)]))
+        found = rest[start : start + len(option.outcomes)]
+        outcomes.append(tuple(found))
+        straddles.append(tuple(
+            o.zone in (RULE_OUT, TREAT) and o.probability > 0 and i.low < (t.rule_out if o.zone == RULE_OUT else t.treat) < i.high
+            for o, i in zip(option.outcomes, found)
+        ))
         start += len(option.outcomes)
-    return PlanIntervals(current, tuple(outcomes))
+    return PlanIntervals(current, tuple(outcomes), tuple(straddles))

@@ -107,3 +107,36 @@ def test_fit_refuses_a_pretest_and_writes_nothing(tmp_path):
     assert result.exit_code == 1
     assert "give no pre-test probability" in result.output
     assert not out.exists()
+
+
+# Networks of any size through every cohort path (issue 23): 60 causes make 61 nodes that are
+# some node's parent (more than einsum's 52 letters: the old batched evaluator failed there
+# with an IndexError); 333 causes make 1,000 nodes besides the taps.
+
+
+@pytest.mark.parametrize("causes, patients", [(60, 200), (333, 40)], ids=["61-parent-nodes", "1000-nodes"])
+def test_simulate_validate_and_fit_a_large_network(tmp_path, causes, patients):
+    from lmbayes._random import network_text
+
+    network = tmp_path / f"random{causes}.yaml"
+    network.write_text(network_text(causes, rng=causes), encoding="utf-8")
+    net = load_network(network)
+    assert len(net.spec.nodes) == 3 * causes + 1 + 4  # and shedding and three taps
+    assert sum(1 for v in net.tables.variables if any(v in net.tables.parents[w] for w in net.tables.variables)) > 52
+    cohort = tmp_path / "cohort.csv"
+    drawn = invoke_cleanly(["simulate", "--network", str(network), "--cohort", str(patients), "--seed", "3", "--out", str(cohort)])
+    assert drawn.exit_code == 0, drawn.output
+    checked = invoke_cleanly(["validate", "--network", str(network), str(cohort), "--bootstrap", "10", "--json"])
+    assert checked.exit_code == 0, checked.output
+    stages = json.loads(checked.output)["stages"]
+    assert stages[0]["patients"] == patients and 0.5 < stages[0]["auc"]["value"] <= 1.0
+    out = tmp_path / "fitted.yaml"
+    fitted = invoke_cleanly(["fit", "--network", str(network), str(cohort), "--out", str(out), "--json"])
+    assert fitted.exit_code == 0, fitted.output
+    assert load_network(out).spec.nodes == net.spec.nodes
+    # P(LM) of each patient from the batched contraction equals the network's one-patient query
+    rows = read_cohort(net, cohort)
+    joint = net.engine.joint_rows((net.target,), rows.columns, rows.states[:3])
+    for i in range(3):
+        findings = {c: net.spec.node(c).states[s] for c, s in zip(rows.columns, rows.states[i]) if s >= 0}
+        assert joint[i, 1] / joint[i].sum() == pytest.approx(net.posterior(findings).p_target, rel=1e-9)

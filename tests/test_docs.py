@@ -113,7 +113,7 @@ PACKAGES = [lmbayes, importlib.import_module("lmbayes.cli"), importlib.import_mo
 MODULES = [p.__name__ for p in PACKAGES] + [
     m.name
     for p in PACKAGES
-    for m in pkgutil.iter_modules(p.__path__[:1], f"{p.__name__}.")  # from a checkout lmbayes.__path__ also holds the root
+    for m in pkgutil.iter_modules(p.__path__, f"{p.__name__}.")
     if m.name not in ("lmbayes._pgmpy", "lmbayes.cli", "lmbayes.networks")
 ]
 

@@ -8,7 +8,7 @@ import pytest
 
 from lmbayes import load_network
 from lmbayes._loader import load_spec
-from lmbayes.batch import core_nodes
+from lmbayes.fit import core_nodes
 from lmbayes.cohort import draw_cohort
 from lmbayes.fit import FitError, _Counts, fit, quantities
 from lmbayes.fitted_file import write_fitted

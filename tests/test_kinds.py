@@ -124,3 +124,28 @@ def test_a_per_tap_analysis_with_an_unknown_target_is_refused(edited_network):
     path = edited_network((r"^\n# Serial CSF cytology", "\n" + TOY.replace("target: lm", "target: lmx")), name="bad.yaml")
     problems = lmbayes._loader.check_spec(path)
     assert len(problems) == 1 and "node 'csf_protein'" in problems[0] and "unknown node 'lmx'" in problems[0]
+
+
+@pytest.mark.parametrize("name", ["breast", "lung", "melanoma"])
+def test_each_kind_owns_its_parameter_paths(name):
+    # every number the loader read is one of its kind's forms, and the form's field finds the
+    # same number in the file: the form is the inverse of the kind's reader
+    import yaml
+
+    from lmbayes import networks
+    from lmbayes.kinds import parameter_path
+
+    path = networks.available()[name]
+    spec = lmbayes.load_network(name).spec
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for key, parameter in spec.parameters.items():
+        parsed = parameter_path(spec, key)
+        kind = KINDS["tap"] if parsed.node is None else kind_of(parsed.node)
+        assert parsed.form in kind.forms, key
+        field = data["cytology"] if parsed.node is None else data["nodes"][parsed.node.id]
+        for part in parsed.field:
+            field = field[part]
+        assert field["value"] == pytest.approx(parameter.value), key
+        assert parsed.words() and "{" not in parsed.words(), key
+        counted = parsed.quantity()
+        assert isinstance(counted, str) or counted.path == key

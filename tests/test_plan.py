@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 
@@ -239,6 +241,33 @@ def test_a_result_of_a_test_for_another_cause_is_not_called_rule_out(runner):
     option = next(t for t in data["tests"] if t["test"] == "antibody_panel")
     assert option["tests_target"] is False and option["outcomes"][1]["zone"] == "rule_out"
     assert all(t["tests_target"] for t in data["tests"] if t["test"] != "antibody_panel")
+    # the decision is the library's: JSON and CSV carry it, for this result only
+    assert option["outcomes"][1]["another_cause"] is True and option["outcomes"][1]["p_lm"] < data["current"]
+    assert [o["another_cause"] for t in data["tests"] for o in t["outcomes"]].count(True) == text.count("(another cause)")
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(cli, [*args, "--csv"]).output)))
+    assert [r["another_cause"] == "True" for r in rows] == [o["another_cause"] for t in data["tests"] for o in t["outcomes"]]
+
+
+def test_json_and_csv_of_plan_uncertainty_carry_the_straddle_decision(runner):
+    args = ["plan", "-e", "cranial_nerve_palsy=present", "--csf", "neg", "--uncertainty", "--draws", "200", "--seed", "3"]
+    text = runner.invoke(cli, args).output
+    data = json.loads(runner.invoke(cli, [*args, "--json"]).output)
+    assert data["schema_version"] == 2
+    t = data["thresholds"]
+    decided = []
+    for test, ints in zip(data["tests"], data["uncertainty"]["tests"]):
+        for outcome, interval in zip(test["outcomes"], ints["outcomes"]):
+            limit = {"rule_out": t["rule_out"], "treat": t["treat"]}.get(outcome["zone"])
+            expected = limit is not None and outcome["probability"] > 0 and interval["p_lm"]["low"] < limit < interval["p_lm"]["high"]
+            assert interval["straddles"] is expected
+            decided.append(expected)
+    assert any(decided) and not all(decided)
+    # the text marks the same results with '?'
+    marked = [line for line in text.splitlines() if line.startswith("    ") and line.rstrip().endswith("?")]
+    assert len(marked) == decided.count(True)
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(cli, [*args, "--csv"]).output)))
+    assert [r["straddles"] == "True" for r in rows] == decided
+    assert all(float(r["p_lm_low"]) <= float(r["p_lm_median"]) <= float(r["p_lm_high"]) for r in rows)
 
 
 def test_no_tap_worth_its_harm_is_advice_not_an_error(runner, breast):

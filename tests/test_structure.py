@@ -78,6 +78,20 @@ def test_no_import_circle():
         pytest.fail(f"import circle: {' -> '.join(exc.args[1])}")
 
 
+#: The most lines a module of the library or the command line may have (one noun a module).
+MAX_LINES = 500
+
+
+def test_no_module_of_the_library_or_the_command_line_is_over_500_lines():
+    sizes = {
+        name: len(file.read_text(encoding="utf-8").splitlines())
+        for name, file in our_modules().items()
+        if name.split(".")[:2] != ["lmbayes", "networks"]
+    }
+    assert "lmbayes.cli._format" in sizes and "lmbayes.engine" in sizes
+    assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}
+
+
 def test_tables_and_engine_do_not_import_each_other():
     graph = import_graph()
     assert "lmbayes.tables" not in graph["lmbayes.engine"]  # the engine knows tables by type only

@@ -230,3 +230,30 @@ def test_every_table_over_the_draws_is_a_probability_table(breast):
     for node, cpt in tables.cpts.items():
         assert cpt.min() >= 0.0, node
         assert np.allclose(cpt.sum(axis=-1), 1.0), node
+
+
+def test_tap_intervals_with_analyses_collapse_onto_the_tap_table(breast, case_findings):
+    # one loop serves both: without uncertainty, every interval with --with ctc is the table's
+    # own number (a positive tap: any reading positive; a negative: all negative)
+    net = Network(fixed_spec(breast.spec))
+    findings = net.observe(case_findings, ["negative"])
+    table = net.taps(findings, analyses="ctc")
+    intervals = tap_intervals(net, findings, draws=draw_parameters(net.spec, 10, 5), analyses="ctc")
+    alone = net.taps(findings)
+    assert [i.tap for i in intervals.steps] == [s.tap for s in table.steps] == [2, 3, 4, 5, 6]
+    for i, step, cytology in zip(intervals.steps, table.steps, alone.steps):
+        assert i.p_lm_if_negative.median == pytest.approx(step.p_lm_if_negative, abs=1e-12)
+        assert i.p_lm_if_positive.median == pytest.approx(step.p_lm_if_positive, abs=1e-12)
+        assert i.p_lm_if_negative.high - i.p_lm_if_negative.low < 1e-12
+        assert step.p_lm_if_negative < cytology.p_lm_if_negative  # CTC adds to a negative cytology
+
+
+def test_taps_uncertainty_with_ctc_at_the_command_line(runner):
+    args = ["taps", "-e", "cranial_nerve_palsy=present", "--csf", "neg", "--with", "ctc", "--uncertainty", "--draws", "200"]
+    text = runner.invoke(cli, args)
+    assert text.exit_code == 0, text.output
+    assert "cytology with ctc" in text.output and "median (95% int.)" in text.output
+    data = json.loads(runner.invoke(cli, [*args, "--json"]).output)
+    assert [s["tap"] for s in data["uncertainty"]["steps"]] == [s["tap"] for s in data["steps"]] == [2, 3, 4, 5, 6]
+    first = data["uncertainty"]["steps"][0]["p_lm_if_negative"]
+    assert first["low"] <= first["median"] <= first["high"]

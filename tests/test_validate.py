@@ -82,13 +82,12 @@ def test_slope_agrees_with_statsmodels_logit_on_a_cohort_with_overlap(network):
     with the slope fixed at 1 against its GLM with an offset."""
     import statsmodels.api as sm
 
-    from lmbayes.batch import p_target
-
     cohort = draw_cohort(network, 3000, rng=21)
     tapped = {n.id for n in network.spec.nodes if n.tap}
     columns = [c for c in cohort.columns if c not in tapped]  # before the first tap: overlap
     keep = [cohort.columns.index(c) for c in columns]
-    p, _ = p_target(network.tables, network.target, columns, cohort.states[:, keep])
+    joint = network.engine.joint_rows((network.target,), columns, cohort.states[:, keep])
+    p = joint[:, -1] / joint.sum(axis=1)
     y = cohort.diagnosis.astype(float)
     assert slope_obstacles(p, y) == [None]
     lp = np.log(p / (1 - p))
