@@ -162,7 +162,7 @@ def hostile_run(folder: Path, network_edits: Any, case_edits: Any, command: Any)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is a Linux limit")
-@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(network_edits=hostile_network, case_edits=hostile_case, command=st.sampled_from(COMMANDS))
 def test_hostile_files_in_a_subprocess_under_a_memory_limit(network_edits, case_edits, command):
     with tempfile.TemporaryDirectory() as name:
