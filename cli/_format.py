@@ -206,7 +206,7 @@ def network_json(net: Network) -> dict[str, Any]:
 def _draws_line(draws: Draws, seed: int) -> str:
     return _fill(
         f"Uncertainty: {draws.n:,} draws of every parameter (seed {seed}); "
-        f"{100 * draws.acceptance:.0f}% of cytology draws reproducible by a shedding model."
+        f"{100 * draws.acceptance:.0f}% of cytology draws reproducible by a tumour-burden model."
     )
 
 

@@ -51,8 +51,8 @@ def show_text(net: Network) -> str:
             "",
             "Cytology calibration (solved from the figures above; lmbayes/calibration.py):",
             f"  published: {cal.one_tap:.3f} after one tap, {cal.three_taps:.3f} after three",
-            f"  solved: per-tap detection among shedders {cal.per_tap:.4f},",
-            f"          share of LM that sheds {cal.shedding_share:.4f}",
+            f"  solved: per-tap detection at a high tumour burden {cal.per_tap:.4f},",
+            f"          share of LM with a high burden {cal.shedding_share:.4f}",
             f"  implied: {cal.two_taps:.4f} after two taps; plateau {cal.plateau:.4f}",
         ]
     if spec.settings:

@@ -5,7 +5,7 @@ For planning and teaching; not a medical device.
 >>> import lmbayes
 >>> net = lmbayes.load_network()
 >>> round(net.posterior({"mri": "typical_enhancement"}).p_target, 4)
-0.0884
+0.2001
 """
 
 import sys as _sys

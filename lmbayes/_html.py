@@ -35,7 +35,7 @@ def posterior_html(post: Posterior) -> str:
 
     >>> from lmbayes import load_network
     >>> html = load_network().posterior({"headache": "present"})._repr_html_()
-    >>> html.startswith("<table><caption>P(LM) 2.1%")
+    >>> html.startswith("<table><caption>P(LM) 4.6%")
     True
     """
     rows = []

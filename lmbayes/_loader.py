@@ -21,10 +21,11 @@ from lmbayes._text import printable, read_file, shown
 from lmbayes._yaml import Lines, read
 from lmbayes.kinds import FILE_KINDS, KINDS
 from lmbayes.networks import FOREIGN, IMPORTED
-from lmbayes.tables import MIN_PRETEST, point_context, sign_floors, solved_sensitivities
+from lmbayes.tables import MIN_PRETEST, burden_misfits, burden_solutions, point_context, sign_floors, solved_sensitivities
 from lmbayes.spec import (
     MAX_TAPS,
-    SHEDDING,
+    BURDEN,
+    BURDEN_STATES,
     NetworkSpec,
     Node,
     Parameter,
@@ -160,12 +161,15 @@ def _parse(data: Any, where: Where, path: str, digest: str = "") -> NetworkSpec 
     n_taps, tap_states, tap_label = 1, ("negative", "positive"), "CSF cytology"
     with where.collect():
         n_taps, tap_states, tap_label = _cytology(data["cytology"], where.at("cytology"), source_keys, parameters)
-    shedding = Node(
-        id=SHEDDING,
+    burden = Node(
+        id=BURDEN,
         kind="latent",
-        label="Tumour cells shed into the sampled CSF",
-        description="Latent: whether this patient's CSF carries detectable tumour cells on a tap.",
-        states=("no", "yes"),
+        label="Tumour burden in the CSF",
+        description=(
+            "Latent, per patient: none, low (tumour cells or DNA below cytology's reach) or high "
+            "(cytology can find the cells); shared by every tap."
+        ),
+        states=BURDEN_STATES,
         parents=(target,),
     )
     analyses = tuple(n for n in nodes.values() if KINDS[n.kind].per_tap)
@@ -176,9 +180,9 @@ def _parse(data: Any, where: Where, path: str, digest: str = "") -> NetworkSpec 
     with where.collect():
         for node in nodes.values():
             given = [p for p in parameters if p.startswith(f"{node.id}.given.")]
-            if given and node.parents[:1] == (SHEDDING,):
+            if given and node.parents[:1] == (BURDEN,):
                 raise where.at(node.id).error("given", (
-                    f"a test of the latent '{SHEDDING}' node takes its sensitivity, not a frequency among patients "
+                    f"a test of the latent '{BURDEN}' node takes its sensitivity, not a frequency among patients "
                     f"with {target} (given); write sensitivity: {{value: ...}}"
                 ))
             if given and node.kind != "sign":
@@ -197,7 +201,7 @@ def _parse(data: Any, where: Where, path: str, digest: str = "") -> NetworkSpec 
         population=text(data, "population", where, keep="\n\t"),
         path=path,
         target=target,
-        nodes=ordered + (shedding,) + tap_nodes(n_taps, tap_states, tap_label, analyses),
+        nodes=ordered + (burden,) + tap_nodes(n_taps, tap_states, tap_label, analyses),
         parameters=parameters,
         settings=settings,
         sources=citations,
@@ -219,11 +223,21 @@ def _parse(data: Any, where: Where, path: str, digest: str = "") -> NetworkSpec 
                     "outside [0, 1]: the frequency among patients with LM, the state's share among them and the "
                     "specificity do not fit together",
                 )
+    solutions = burden_solutions(spec, ctx)
+    for node_id, field in burden_misfits(spec, ctx):
+        d0, _, dh = solutions[node_id]
+        value, what = (d0, "false-positive rate") if field == "specificity" else (dh, "detection at a high burden")
+        with where.collect():
+            raise where.at(node_id).error(
+                f"{field}.value",
+                f"gives a {what} of {value:.3f}, outside [0, 1]: the published sensitivity and "
+                "specificity, low_burden, the causes and the burden among patients with LM do not fit together",
+            )
     for node_id, (m, floor, _) in sign_floors(spec, ctx).items():
         if m < floor - 1e-12:
             with where.collect():
                 raise where.at(node_id).error(
-                    f"given.{target}.value",
+                    "sensitivity.value" if spec.node(node_id).kind == "test" else f"given.{target}.value",
                     f"{m:g} cannot be reached: the leak and the other causes alone give {floor:.3f} among "
                     f"patients with {target}; lower the leak or the other causes, or drop {target} from this sign",
                 )
@@ -233,8 +247,8 @@ def _parse(data: Any, where: Where, path: str, digest: str = "") -> NetworkSpec 
 def _node(
     node_id: str, raw: Any, where: Where, source_keys: frozenset[str], params: dict[str, Parameter]
 ) -> Node:
-    if not ID.match(node_id) or node_id == SHEDDING or re.fullmatch(r"csf_\d+", node_id):
-        raise where.error("id", "expected a snake_case id (not 'shedding' or 'csf_N', which are generated)")
+    if not ID.match(node_id) or node_id == BURDEN or re.fullmatch(r"csf_\d+", node_id):
+        raise where.error("id", f"expected a snake_case id (not '{BURDEN}' or 'csf_N', which are generated)")
     if not isinstance(raw, dict):
         raise where.error("node", "expected a mapping with kind, label, states, ...")
     require(raw, ("kind", "label", "description", "states"), where)
@@ -275,7 +289,7 @@ def _check_references(
         field = kind.parent_field
         with w.collect():
             for parent in node.parents:
-                if parent in broken or (kind.per_tap and parent == SHEDDING):
+                if parent in broken or (kind.per_tap and parent == BURDEN):
                     continue
                 if parent not in nodes:
                     raise w.error(field, f"unknown node '{parent}'{did_you_mean(parent, nodes)}")
@@ -285,7 +299,7 @@ def _check_references(
                 other = nodes.get(node.part_of)
                 if other is None or other.kind != node.kind or other.part_of:
                     raise w.error("part_of", f"'{node.part_of}' is not another {node.kind} of this network")
-            if "prior_given" in kind.fields and node.parents and node.parents[0] in nodes:
+            if "prior_given" in kind.fields and node.parents and node.parents[0] in nodes and f"{node.id}.prior" not in params:
                 given_by = nodes[node.parents[0]]
                 given = {p.rsplit(".", 1)[1] for p in params if p.startswith(f"{node.id}.prior.")}
                 if given != set(given_by.states):
@@ -372,6 +386,9 @@ def _cytology(
             if field not in raw:
                 raise where.error(field, "missing")
             params[f"cytology.{field}"] = parameter(raw[field], where, field, source_keys)
+    if "low_burden" in raw:  # optional: without it no LM patient has a low burden
+        with where.collect():
+            params["cytology.low_burden"] = parameter(raw["low_burden"], where, "low_burden", source_keys)
     if any(f"cytology.{k}" not in params for k in ("one_tap", "three_taps", "false_positive")):
         return n_taps, tap_states, prose(raw.get("label", "CSF cytology"), where, "label")
     if "technique" in raw:
@@ -388,7 +405,7 @@ def _cytology(
             raise where.error(f"technique.{sorted(extra)[0]}", "unknown field")
         if "cytology.technique.usual_shortfall" in params and params["cytology.technique.usual_shortfall"].high >= 1.0:
             raise where.error("technique.usual_shortfall", "must stay below 1")
-    unknown = set(raw) - {"taps", "states", "label", "technique", *_CYTOLOGY_PARAMS}
+    unknown = set(raw) - {"taps", "states", "label", "technique", "low_burden", *_CYTOLOGY_PARAMS}
     if unknown:
         raise where.error(sorted(unknown)[0], "unknown field")
     try:

@@ -62,6 +62,7 @@ from lmbayes.kinds import parameter_path
 from lmbayes.network import Network
 from lmbayes.parameters import Quantity
 from lmbayes.spec import NetworkSpec, Parameter
+from lmbayes.tables import burden_misfits
 from lmbayes.uncertainty import beta_parameters
 
 if TYPE_CHECKING:
@@ -276,6 +277,13 @@ def fit(network: Network, cohort: Cohort, *, source: str = "cohort") -> Fit:
     informed = {u.path for u in updates}
     kept = (*kept, *((q.path, "no patient in the cohort informs it") for q in wanted if q.path not in informed))
     final = replace(spec, parameters={**spec.parameters, **{u.path: u.after for u in updates}})
+    final = _causes_above_their_leaks(final)
+    updates = [replace(u, after=final.parameters[u.path]) for u in updates]
+    unreachable = {f"{node}.{field}" for node, field in burden_misfits(final)}
+    if unreachable:  # the burden model cannot give these tests the fitted figures: keep the file's
+        updates = [u for u in updates if u.path not in unreachable]
+        kept = (*kept, *((p, "the fitted figure does not fit the tumour-burden model with the other fitted numbers") for p in sorted(unreachable)))
+        final = replace(spec, parameters={**spec.parameters, **{u.path: u.after for u in updates}})
     _tables(final)
     ranked = tuple(sorted(updates, key=lambda u: -abs(u.shift)))
     return Fit(final, ranked, kept, iteration, converged, cohort.patients, source)
@@ -296,11 +304,23 @@ def _squarem(em: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], values: 
     return np.clip(values - 2.0 * alpha * r + alpha * alpha * v, 1e-9, 1.0 - 1e-9), t2
 
 
+def _causes_above_their_leaks(spec: NetworkSpec) -> NetworkSpec:
+    """A noisy-OR cause cannot make a sign rarer than its leak (the loader refuses it): a
+    fitted cause below its node's fitted leak is held at the leak, as the tables hold it."""
+    params = dict(spec.parameters)
+    for path, p in spec.parameters.items():
+        node, _, rest = path.partition(".")
+        leak = params.get(f"{node}.leak")
+        if rest.startswith("causes.") and leak is not None and p.value < leak.value:
+            params[path] = replace(p, value=leak.value, low=min(p.low, leak.value), high=max(p.high, leak.value))
+    return replace(spec, parameters=params)
+
+
 def _tables(spec: NetworkSpec) -> Tables:
     try:
         return Network(spec).tables
     except CalibrationError as exc:
-        raise FitError(f"the cohort's cytology figures cannot be reproduced by a shedding model: {exc}") from None
+        raise FitError(f"the cohort's cytology figures cannot be reproduced by a tumour-burden model: {exc}") from None
 
 
 def _with_values(spec: NetworkSpec, wanted: Sequence[Quantity], values: np.ndarray) -> NetworkSpec:

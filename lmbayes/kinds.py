@@ -22,10 +22,15 @@ causes whose second state is the "present" one:
 * **test** and **tap_test** (a test repeated on every tap, e.g. a CSF analysis): rows
   ``[specificity, 1 - specificity]`` for the target absent and ``[1 - sensitivity,
   sensitivity]`` for the target present.
-* **latent** (shedding): absent LM never sheds; LM sheds with probability ``pi``.
-* **tap** (cytology): without shedding ``[1 - f - e0, e0, f]``, with shedding
+* **latent** (the tumour burden in the CSF, none / low / high): without LM none; with LM
+  high with probability ``pi`` (the share cytology can ever find), low with ``(1 - pi) s``
+  and none with ``(1 - pi)(1 - s)``, ``s`` the file's ``cytology.low_burden`` (a judgement:
+  the share of the LM patients beyond cytology's reach whose CSF still carries tumour cells
+  or DNA, below what a cytologist can see).
+* **tap** (cytology): with no or a low burden ``[1 - f - e0, e0, f]``, with a high burden
   ``[1 - p - e1, e1, p]`` (negative, equivocal, positive), ``p`` and ``pi`` solved by
   :mod:`lmbayes.calibration`, ``p`` changed by the tap's technique (:mod:`lmbayes.technique`).
+* **burden_test** (CSF tumour cells, tumour DNA): see :class:`BurdenTest`.
 
 Given arrays of parameter values (one entry per draw), every table gains a leading axis over
 the draws.
@@ -33,76 +38,22 @@ the draws.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from lmbayes import parameters as P
 from lmbayes._fields import Where, parameter, require
+from lmbayes._kind_base import Kind, Params, TableContext
 from lmbayes._noisy_or import noisy_or
 from lmbayes._noisy_or import rows as _rows
-from lmbayes.calibration import Calibration
-from lmbayes.errors import InputError
+from lmbayes.burden import BurdenTest, Latent, Tap
 from lmbayes.parameters import Form, Parsed, parse
-from lmbayes.spec import NetworkSpec, Node, Parameter
-from lmbayes.technique import PARAMETERS as TECHNIQUE_PARAMETERS
-from lmbayes.technique import Technique
+from lmbayes.spec import NetworkSpec, Node
 
 __all__ = ["KINDS", "FILE_KINDS", "Kind", "TableContext", "events", "explaining", "kind_of", "noisy_or", "parameter_path"]
 
-Params = dict[str, Parameter]
-
-
-@dataclass(frozen=True)
-class TableContext:
-    """What a kind needs to build a table: the spec, parameter values (arrays over draws),
-    the solved cytology calibration and the technique of each tap given one."""
-
-    spec: NetworkSpec
-    value: Callable[[str], np.ndarray]
-    calibration: Calibration
-    techniques: Mapping[str, Technique]
-    #: the unnormalised joint of causes and context nodes given evidence, once they are built
-    causes_joint: Callable[..., np.ndarray] | None = None
-
-
-class Kind:
-    """One node kind. Subclasses set the class attributes and implement :meth:`read` and
-    :meth:`table`."""
-
-    name: ClassVar[str]
-    #: the kind's own fields in a network file (besides kind, label, description, states)
-    fields: ClassVar[frozenset[str]] = frozenset()
-    #: the file field that names the node's parents, for error messages
-    parent_field: ClassVar[str] = "parents"
-    #: written in network files (the others are generated)
-    in_file: ClassVar[bool] = True
-    #: a cause, context or hidden state the signs and tests depend on (its table comes first)
-    explains: ClassVar[bool] = False
-    #: listed beside the target in posterior tables
-    shown: ClassVar[bool] = True
-    #: a test the planner may offer (once none of its readings is given)
-    offered: ClassVar[bool] = False
-    #: observable unless the file says otherwise
-    observable: ClassVar[bool] = False
-    #: one node per tap, generated from the file's node
-    per_tap: ClassVar[bool] = False
-    #: may have more than two states
-    many_states: ClassVar[bool] = False
-    #: drawing: layer from the top, and fill colour
-    layer: ClassVar[int] = 2
-    color: ClassVar[str] = "#b0bec5"
-    #: the forms of the kind's numbers after the node id (:mod:`lmbayes.parameters`)
-    forms: ClassVar[tuple[Form, ...]] = ()
-
-    def read(self, node_id: str, raw: Mapping[str, Any], where: Where, sources: frozenset[str], params: Params) -> tuple[str, ...]:
-        """Read the kind's fields into ``params`` (by path); return the parents."""
-        return ()
-
-    def table(self, node: Node, ctx: TableContext) -> np.ndarray:
-        raise NotImplementedError(f"nodes of kind '{self.name}' have no table of their own")
 
 
 #: ``given: {lm: m}``, a figure among patients with the target (signs, tests, priors)
@@ -125,14 +76,26 @@ class _Prior(Kind):
     so that the share among patients with LM is the published ``m``: a third of patients with LM
     have brain metastases, and they co-occur through active systemic disease."""
 
-    fields = frozenset({"prior", "prior_given", "given"})
+    fields = frozenset({"prior", "prior_given", "given", "added_risk"})
     parent_field = "prior_given.parent"
     explains = True
     forms = (
         Form("prior", words="{subject}: prior", count=P.prior),
         Form("prior.{state}", "prior_given.values.{state}", "{subject}: prior if {state}", P.prior_given),
         _GIVEN,
+        Form("added_risk.{cause}", words="{subject}: risk added by {cause}", count=P.added_risk),
     )
+
+    def _added_risk(self, node_id: str, raw: Mapping[str, Any], where: Where, sources: frozenset[str], params: Params) -> tuple[str, ...]:
+        """``added_risk: {cause: a}``: a present cause adds its own risk of the node, noisy-OR
+        (LM after brain metastases): ``P(X | parent, causes) = 1 - (1 - p_parent) prod_i (1 - a_i)^{x_i}``."""
+        added = raw.get("added_risk", {})
+        if not isinstance(added, dict):
+            raise where.error("added_risk", "expected a mapping of cause id to the risk it adds")
+        for cause, value in added.items():
+            with where.collect():
+                params[f"{node_id}.added_risk.{cause}"] = parameter(value, where, f"added_risk.{cause}", sources)
+        return tuple(str(c) for c in added)
 
     def read(self, node_id: str, raw: Mapping[str, Any], where: Where, sources: frozenset[str], params: Params) -> tuple[str, ...]:
         if ("prior" in raw) == ("prior_given" in raw):
@@ -140,7 +103,7 @@ class _Prior(Kind):
         if "prior" in raw:
             with where.collect():
                 params[f"{node_id}.prior"] = parameter(raw["prior"], where, "prior", sources)
-            return ()
+            return self._added_risk(node_id, raw, where, sources, params)
         given = raw["prior_given"]
         if not isinstance(given, dict) or set(given) != {"parent", "values"}:
             raise where.error("prior_given", "expected 'parent' and 'values'")
@@ -152,14 +115,20 @@ class _Prior(Kind):
                 params[f"{node_id}.prior.{state}"] = parameter(value, where, path, sources)
         if "given" in raw:
             _read_given(node_id, raw["given"], where, sources, params, "share")
-        return (str(given["parent"]),)
+        return (str(given["parent"]), *self._added_risk(node_id, raw, where, sources, params))
 
     def table(self, node: Node, ctx: TableContext) -> np.ndarray:
-        if node.parents:
-            parent_states = ctx.spec.node(node.parents[0]).states
+        added = tuple(c for c in node.parents if f"{node.id}.added_risk.{c}" in ctx.spec.parameters)
+        first = tuple(c for c in node.parents if c not in added)
+        if first:
+            parent_states = ctx.spec.node(first[0]).states
             p = np.stack([ctx.value(f"{node.id}.prior.{s}") for s in parent_states], axis=-1)
         else:
             p = ctx.value(f"{node.id}.prior")
+        for c in added:  # one more axis (absent, present) per cause
+            a = ctx.value(f"{node.id}.added_risk.{c}")
+            a = a.reshape(a.shape + (1,) * (p.ndim - a.ndim))
+            p = np.stack([p, 1.0 - (1.0 - p) * (1.0 - a)], axis=-1)
         return np.stack([1.0 - p, p], axis=-1)
 
 
@@ -230,10 +199,23 @@ class Sign(Kind):
         return tuple(str(c) for c in (*given, *causes))
 
     def table(self, node: Node, ctx: TableContext) -> np.ndarray:
-        leak = ctx.value(f"{node.id}.leak")
+        leak = self.leak(node, ctx)
         solved = self.solve(node, ctx)
-        freqs = [solved[0] if c in solved[1] else ctx.value(f"{node.id}.causes.{c}") for c in node.parents]
+        freqs = [solved[0] if c in solved[1] else self.cause(node, ctx, c) for c in node.parents]
         return noisy_or(leak, freqs)
+
+    # what the noisy-OR reads; a test with rival causes reads its own fields (Test)
+    def leak(self, node: Node, ctx: TableContext) -> np.ndarray:
+        return ctx.value(f"{node.id}.leak")
+
+    def frequency(self, node: Node, ctx: TableContext, target: str) -> np.ndarray:
+        return ctx.value(f"{node.id}.given.{target}")
+
+    def cause(self, node: Node, ctx: TableContext, cause: str) -> np.ndarray:
+        return ctx.value(f"{node.id}.causes.{cause}")
+
+    def solved_target(self, node: Node, spec: NetworkSpec) -> str | None:
+        return self.given(node, spec)
 
     @staticmethod
     def given(node: Node, spec: NetworkSpec) -> str | None:
@@ -243,12 +225,12 @@ class Sign(Kind):
     def floor_and_solution(self, node: Node, ctx: TableContext) -> tuple[np.ndarray, np.ndarray] | None:
         """``(floor, f_target)`` for a sign with a given frequency (formula in the module doc);
         ``f_target`` is not clipped."""
-        target = self.given(node, ctx.spec)
+        target = self.solved_target(node, ctx.spec)
         if target is None:
             return None
         if ctx.causes_joint is None:
             raise NotImplementedError("a solved sign needs the causes' tables first (build_tables)")
-        leak, m = ctx.value(f"{node.id}.leak"), ctx.value(f"{node.id}.given.{target}")
+        leak, m = self.leak(node, ctx), self.frequency(node, ctx, target)
         others = tuple(c for c in node.parents if c != target)
         present = len(ctx.spec.node(target).states) - 1
         lead = leak.ndim
@@ -258,7 +240,7 @@ class Sign(Kind):
             joint = joint / joint.sum(axis=tuple(range(lead, joint.ndim)), keepdims=True)
             keep = np.ones(joint.shape)
             for axis, c in enumerate(others, start=lead):
-                k = (1.0 - ctx.value(f"{node.id}.causes.{c}")) / (1.0 - leak)
+                k = (1.0 - self.cause(node, ctx, c)) / (1.0 - leak)
                 shape = [1] * joint.ndim
                 shape[:lead] = leak.shape
                 shape[axis] = 2
@@ -271,8 +253,23 @@ class Sign(Kind):
         result = self.floor_and_solution(node, ctx)
         if result is None:
             return np.zeros(()), ()
-        leak = ctx.value(f"{node.id}.leak")
-        return np.maximum(result[1], leak), (self.given(node, ctx.spec) or "",)
+        leak = self.leak(node, ctx)
+        return np.maximum(result[1], leak), (self.solved_target(node, ctx.spec) or "",)
+
+
+class Reaction(Sign):
+    """A hidden per-patient state with several causes (an abnormal CSF: LM, epidural block,
+    brain metastases, CNS infection): a noisy-OR like a sign, its frequency among patients with
+    LM solved from the published one, but never observed and not listed beside the causes; the
+    tests done on every tap read it, so repeated routine CSF of one patient are dependent.
+    Its table is built after the other causes' (it needs their joint among patients with LM)."""
+
+    name = "reaction"
+    observable = False
+    explains = True
+    shown = False
+    second_pass = True
+    layer, color = 2, "#b0bec5"
 
 
 class Test(Kind):
@@ -287,9 +284,14 @@ class Test(Kind):
     """
 
     name = "test"
-    fields = frozenset({"target", "sensitivity", "specificity", "part_of", "given"})
+    fields = frozenset({"target", "sensitivity", "specificity", "part_of", "given", "causes"})
     parent_field = "target"
-    forms = (Form("sensitivity", count=P.sensitivity), Form("specificity", count=P.specificity), _GIVEN)
+    forms = (
+        Form("sensitivity", count=P.sensitivity),
+        Form("specificity", count=P.specificity),
+        _GIVEN,
+        Form("causes.{cause}", words="{subject} with {cause} alone", count=P.alone),
+    )
     offered = True
     observable = True
     layer, color = 3, "#ba68c8"
@@ -304,7 +306,13 @@ class Test(Kind):
                 params[f"{node_id}.{field}"] = parameter(raw[field], where, field, sources)
         if "given" in raw:
             _read_given(node_id, raw["given"], where, sources, params, "frequency")
-        return (str(raw["target"]),)
+        causes = raw.get("causes", {})
+        if not isinstance(causes, dict) or (causes and "sensitivity" not in raw):
+            raise where.error("causes", "expected a mapping of rival cause id to how often it alone makes the test abnormal (with a sensitivity)")
+        for cause, value in causes.items():
+            with where.collect():
+                params[f"{node_id}.causes.{cause}"] = parameter(value, where, f"causes.{cause}", sources)
+        return (str(raw["target"]), *(str(c) for c in causes))
 
     def sensitivity(self, node: Node, ctx: TableContext) -> np.ndarray:
         """The sensitivity, solved where the file gives the frequency among patients with LM
@@ -325,9 +333,33 @@ class Test(Kind):
             return (m - (1.0 - r) * (1.0 - spec)) / r
 
     def table(self, node: Node, ctx: TableContext) -> np.ndarray:
+        if len(node.parents) > 1:
+            return _RivalTest().table(node, ctx)
         prefix = node.template or node.id
         sens, spec = np.clip(self.sensitivity(node, ctx), 0.0, 1.0), ctx.value(f"{prefix}.specificity")
         return _rows([spec, 1.0 - spec], [1.0 - sens, sens])
+
+
+class _RivalTest(Sign):
+    """A test of one target with rival causes (leptomeningeal enhancement: LM, and brain
+    metastases touching the meninges, CNS infection, ...): a noisy-OR whose leak is
+    ``1 - specificity`` (abnormal with no modelled cause) and whose target's own frequency is
+    solved so that ``P(abnormal | target)`` is the published sensitivity (as for a sign); the
+    rival causes lower the specificity wherever they are common, as among referred patients."""
+
+    name = "test"
+
+    def leak(self, node: Node, ctx: TableContext) -> np.ndarray:
+        return 1.0 - ctx.value(f"{node.template or node.id}.specificity")
+
+    def frequency(self, node: Node, ctx: TableContext, target: str) -> np.ndarray:
+        return ctx.value(f"{node.template or node.id}.sensitivity")
+
+    def cause(self, node: Node, ctx: TableContext, cause: str) -> np.ndarray:
+        return ctx.value(f"{node.template or node.id}.causes.{cause}")
+
+    def solved_target(self, node: Node, spec: NetworkSpec) -> str | None:
+        return node.parents[0]
 
 
 class TapTest(Test):
@@ -385,54 +417,6 @@ class Feature(Kind):
         return np.stack(rows, axis=-2)
 
 
-class Latent(Kind):
-    name = "latent"
-    in_file = False
-    explains = False
-
-    def table(self, node: Node, ctx: TableContext) -> np.ndarray:
-        pi = np.asarray(ctx.calibration.shedding_share)
-        return _rows([np.ones_like(pi), np.zeros_like(pi)], [1.0 - pi, pi])
-
-
-class Tap(Kind):
-    """A tap's cytology; its numbers are the file's ``cytology`` block (``cytology.one_tap``)."""
-
-    name = "tap"
-    in_file = False
-    forms = (
-        Form("one_tap", count=P.one_tap),
-        Form("three_taps", count=P.three_taps),
-        Form("false_positive", count=P.false_positive),
-        Form("equivocal_{cells}_cells", count=P.equivocal),
-        Form("technique.{effect}", count=P.technique),
-    )
-    offered = True
-    observable = True
-    per_tap = True
-    layer, color = 4, "#4db6ac"
-
-    def table(self, node: Node, ctx: TableContext) -> np.ndarray:
-        """Rows: no shedding ``[1 - f - e0, e0, f]``, shedding ``[1 - p - e1, e1, p]``."""
-        spec, v, cal = ctx.spec, ctx.value, ctx.calibration
-        equivocal = "equivocal" in spec.tap_states
-        p, f = np.asarray(cal.per_tap), np.asarray(cal.false_positive)
-        e1 = v("cytology.equivocal_with_cells") if equivocal else np.zeros_like(p)
-        e0 = v("cytology.equivocal_without_cells") if equivocal else np.zeros_like(p)
-        technique = ctx.techniques.get(node.id)
-        if technique is not None:
-            if not all(f"cytology.technique.{k}" in spec.parameters for k in TECHNIQUE_PARAMETERS):
-                raise InputError(
-                    f"the network '{spec.name}' does not model tap technique (no cytology.technique "
-                    "in its file); give the results without a technique"
-                )
-            effects = {k: v(f"cytology.technique.{k}") for k in TECHNIQUE_PARAMETERS}
-            p = technique.detection(p, effects, ceiling=1.0 - e1)
-        if equivocal:
-            return _rows([1.0 - f - e0, e0, f], [1.0 - p - e1, e1, p])
-        return _rows([1.0 - f, f], [1.0 - p, p])
-
-
 class Generic(Kind):
     """A node of a network imported from another tool: its table comes with the file."""
 
@@ -443,7 +427,7 @@ class Generic(Kind):
 
 KINDS: dict[str, Kind] = {
     k.name: k
-    for k in (Context(), Target(), Cause(), State(), Sign(), Test(), TapTest(), Feature(), Latent(), Tap(), Generic())
+    for k in (Context(), Target(), Cause(), State(), Reaction(), Sign(), Test(), TapTest(), BurdenTest(), Feature(), Latent(), Tap(), Generic())
 }
 #: Node kinds written in a network file.
 FILE_KINDS = tuple(name for name, k in KINDS.items() if k.in_file)
@@ -479,7 +463,7 @@ def events(spec: NetworkSpec) -> dict[str, tuple[str, ...]]:
     >>> ev["mri"]
     ('mri', 'mri_compression', 'mri_parenchymal')
     >>> ev["tap_2"]
-    ('csf_2', 'cells_2', 'protein_2', 'lactate_2', 'ctc_2', 'ctdna_2')
+    ('csf_2', 'cells_2', 'protein_2', 'lactate_2', 'glucose_2', 'pressure_2', 'ctc_2', 'ctdna_2')
     """
     found: dict[str, tuple[str, ...]] = {}
     for n in spec.nodes:

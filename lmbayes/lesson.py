@@ -166,7 +166,7 @@ class WeakerTap(Reason):
         return (
             f"This negative tap moves the odds less than the one before (x{_lr(self.likelihood_ratio)} "
             f"against x{_lr(self.previous)}): the patients with LM still undetected are more often "
-            "those who shed few cells."
+            "those whose tumour burden cytology cannot see."
         )
 
 
@@ -249,7 +249,7 @@ class _Context:
         self.causes_prior = {n: d[list(d)[-1]] for n, d in network.posterior(Findings()).posterior.items() if n in spec.causes}
         states = spec.node(spec.target).states
         absent, present = states[0], states[-1]
-        self.imaging = tuple(n.id for n in spec.of_kind("test") if n.parents == (spec.target,))
+        self.imaging = tuple(n.id for n in spec.of_kind("test") if n.parents[:1] == (spec.target,))
         first = spec.taps[0] if spec.taps else None
         watched = [*self.imaging, *([first] if first else [])]
         given = {s: network.posterior(network.observe({spec.target: s}), nodes=watched).posterior for s in (absent, present)}

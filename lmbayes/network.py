@@ -4,7 +4,7 @@
 >>> net = load_network("breast")
 >>> post = net.posterior({"cranial_nerve_palsy": "present", "limb_weakness": "present"})
 >>> f"{post.p_target:.3f}"
-'0.248'
+'0.279'
 >>> findings = net.observe({"cranial_nerve_palsy": "present"}, csf="negative")
 >>> table = net.taps(findings)
 >>> [step.tap for step in table.steps]
@@ -268,11 +268,11 @@ class Network:
 
     def analyses(self, names: str | Sequence[str] = ()) -> tuple[str, ...]:
         """The per-tap analyses that ``names`` stand for, in the file's order: a group
-        (``routine``: cells, protein, lactate) or an analysis's own id (``ctc``).
+        (``routine``: cells, protein, lactate, glucose, pressure) or an analysis's own id (``ctc``).
 
         >>> from lmbayes import load_network
         >>> load_network().analyses("routine,ctc")
-        ('cells', 'protein', 'lactate', 'ctc')
+        ('cells', 'protein', 'lactate', 'glucose', 'pressure', 'ctc')
         """
         if isinstance(names, str):
             names = [n.strip() for n in names.split(",") if n.strip()]

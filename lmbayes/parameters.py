@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lmbayes.spec import SHEDDING
+from lmbayes.spec import BURDEN, BURDEN_STATES
 
 if TYPE_CHECKING:
     from lmbayes.spec import NetworkSpec, Node
@@ -185,13 +185,33 @@ def three_taps(p: Parsed) -> Quantity:
 
 
 def false_positive(p: Parsed) -> Quantity:
-    return _taps(p, len(p.spec.tap_states) - 1, ((SHEDDING, 0),))
+    return _taps(p, len(p.spec.tap_states) - 1, ((BURDEN, 0),))
 
 
 def equivocal(p: Parsed) -> Quantity | str:
     if "equivocal" not in p.spec.tap_states:
         return "not a quantity lmbayes counts"
-    return _taps(p, p.spec.tap_states.index("equivocal"), ((SHEDDING, int(p.names["cells"] == "with")),))
+    burden = BURDEN_STATES.index("high") if p.names["cells"] == "with" else 0
+    return _taps(p, p.spec.tap_states.index("equivocal"), ((BURDEN, burden),))
+
+
+def burden_sensitivity(p: Parsed) -> Quantity:
+    """A test of the tumour burden: positive among patients with LM (per test, every tap)."""
+    target = p.spec.target
+    return Quantity(p.path, p.nodes, (p.last(p.nodes[0]),), ((target, p.last(target)),))
+
+
+def burden_specificity(p: Parsed) -> Quantity:
+    """A test of the tumour burden: negative among patients without LM."""
+    return Quantity(p.path, p.nodes, (0,), ((p.spec.target, 0),))
+
+
+def added_risk(p: Parsed) -> str:
+    return "a risk added by another cause (noisy-OR), a judgement not counted"
+
+
+def burden_judgement(p: Parsed) -> str:
+    return "a judgement of the tumour-burden model, not counted"
 
 
 def technique(p: Parsed) -> str:

@@ -41,7 +41,7 @@ from lmbayes import kinds
 from lmbayes.errors import InputError
 from lmbayes.findings import Findings
 from lmbayes.network import Case, Network
-from lmbayes.spec import SHEDDING, NetworkSpec, tap_id
+from lmbayes.spec import BURDEN, NetworkSpec, tap_id
 from lmbayes.taps import percent
 from lmbayes.technique import STANDARD, USUAL, Technique, way
 from lmbayes.thresholds import DEFAULT_THRESHOLDS, RULE_OUT, TEST, Thresholds
@@ -220,7 +220,7 @@ def value_of_test(
     joint = (joint / joint.sum()).reshape(joint.shape[0], -1)
     p_results = joint.sum(axis=0)
     p_lm = joint.sum(axis=1)
-    tests_target = any({target, SHEDDING, "csf_reaction"} & set(spec.node(r).parents) for r in readings) or any(
+    tests_target = any({target, BURDEN, "csf_reaction"} & set(spec.node(r).parents) for r in readings) or any(
         spec.node(r).tap for r in readings
     )
     outcomes = []
@@ -351,7 +351,7 @@ def _count_text(plan: Plan, n_taps: int) -> str:
     if usual.taps is None and plan.floor >= plan.thresholds.rule_out:
         lead = (
             f"No number of negative cytologies brings P(LM) below {percent(plan.thresholds.rule_out)}: patients "
-            f"with LM who shed no cells keep it above {percent(plan.floor)} however many taps are done."
+            f"with LM whose tumour burden cytology cannot see keep it above {percent(plan.floor)} however many taps are done."
         )
         counts = [c for c in counts if c.analyses and c.taps is not None]
         if not counts:

@@ -30,6 +30,7 @@ from lmbayes.errors import InputError, TooFewTapsError
 from lmbayes.findings import Findings
 from lmbayes.network import Case, Network
 from lmbayes.spec import MAX_TAPS, tap_id
+from lmbayes.tables import Tables
 from lmbayes.technique import STANDARD, Technique
 
 __all__ = ["CohortResult", "Strategy", "forward_sample", "parse_strategy", "simulate"]
@@ -146,10 +147,13 @@ def _draw_child(cpt: np.ndarray, parent_states: Sequence[np.ndarray], u: np.ndar
     return state
 
 
-def forward_sample(network: Network, n: int, rng: np.random.Generator | int | None = None) -> dict[str, np.ndarray]:
-    """Ancestral sampling of every node, unconditioned, as state indices (vectorised)."""
+def forward_sample(
+    network: Network, n: int, rng: np.random.Generator | int | None = None, tables: Tables | None = None
+) -> dict[str, np.ndarray]:
+    """Ancestral sampling of every node, unconditioned, as state indices (vectorised); from
+    ``tables`` instead of the network's own where given (the same nodes, some tables changed)."""
     rng = np.random.default_rng(rng)
-    t = network.tables
+    t = network.tables if tables is None else tables
     samples: dict[str, np.ndarray] = {}
     for v in t.variables:
         samples[v] = _draw_child(t.cpts[v], [samples[p] for p in t.parents[v]], rng.random(n, dtype=np.float32))

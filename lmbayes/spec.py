@@ -15,11 +15,13 @@ from types import MappingProxyType
 
 from lmbayes.errors import InputError, NotApplicableError, UnknownNodeError, UnknownParameterError, did_you_mean
 
-__all__ = ["MAX_TAPS", "Node", "NetworkSpec", "Parameter", "Setting", "tap_id"]
+__all__ = ["BURDEN", "BURDEN_STATES", "MAX_TAPS", "Node", "NetworkSpec", "Parameter", "Setting", "tap_id"]
 
 #: The most CSF taps a network can model.
 MAX_TAPS = 10
-SHEDDING = "shedding"
+#: The latent tumour burden in the CSF (none, low, high), generated: the parent of every tap.
+BURDEN = "burden"
+BURDEN_STATES = ("none", "low", "high")
 
 
 def tap_id(k: int) -> str:
@@ -185,7 +187,7 @@ class NetworkSpec:
 def tap_nodes(
     n_taps: int, states: tuple[str, ...], label: str, analyses: tuple[Node, ...] = ()
 ) -> tuple[Node, ...]:
-    """The generated per-tap nodes: each tap's cytology (a child of the latent shedding node),
+    """The generated per-tap nodes: each tap's cytology (a child of the latent burden node),
     then one node per analysis of the tap, named ``{analysis}_{k}``."""
     nodes = []
     for k in range(1, n_taps + 1):
@@ -195,7 +197,7 @@ def tap_nodes(
             label=f"{label}, tap {k}",
             description=f"Result of the {_ordinal(k)} CSF cytology.",
             states=states,
-            parents=(SHEDDING,),
+            parents=(BURDEN,),
             observable=True,
             tap=k,
         ))

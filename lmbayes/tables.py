@@ -24,8 +24,8 @@ import numpy as np
 from lmbayes.calibration import Calibration, CalibrationError, calibrate, reachable, solve
 from lmbayes.errors import FindingError, InputError, did_you_mean
 from lmbayes.engine import Engine
-from lmbayes.kinds import Sign, TableContext, Test, explaining, kind_of, noisy_or
-from lmbayes.spec import NetworkSpec
+from lmbayes.kinds import BurdenTest, Sign, TableContext, Test, _RivalTest, explaining, kind_of, noisy_or
+from lmbayes.spec import NetworkSpec, Node
 from lmbayes.technique import Technique
 
 __all__ = ["MIN_PRETEST", "Tables", "build_tables", "noisy_or", "scale_to_marginal", "sign_floors", "with_pretest"]
@@ -182,17 +182,30 @@ class _Values:
 def _causes_first(spec: NetworkSpec, ctx: TableContext, pretest: float | None, batch: int) -> tuple[Tables, TableContext]:
     """The tables of the causes and context nodes, and the context that can query them."""
     causes = explaining(spec)
+    early = tuple(n for n in causes if not kind_of(n).second_pass)
     first = Tables(
-        variables=tuple(n.id for n in causes),
-        states={n.id: n.states for n in causes},
-        parents={n.id: n.parents for n in causes},
-        cpts={n.id: kind_of(n).table(n, ctx) for n in causes},
+        variables=tuple(n.id for n in early),
+        states={n.id: n.states for n in early},
+        parents={n.id: n.parents for n in early},
+        cpts={n.id: kind_of(n).table(n, ctx) for n in early},
         batch=batch,
     )
     if pretest is not None and spec.target:
         first = with_pretest(first, spec.target, pretest)
     first = _scaled_to_given(spec, ctx, first)
-    return first, dataclasses.replace(ctx, causes_joint=Engine(first).joint)
+    ctx = dataclasses.replace(ctx, causes_joint=Engine(first).joint)
+    late = tuple(n for n in causes if kind_of(n).second_pass)
+    if late:  # hidden states solved against the other causes among patients with the target
+        cpts = {**first.cpts, **{n.id: kind_of(n).table(n, ctx) for n in late}}
+        first = Tables(
+            variables=tuple(n.id for n in causes),
+            states={n.id: n.states for n in causes},
+            parents={n.id: n.parents for n in causes},
+            cpts={n.id: cpts[n.id] for n in causes},
+            batch=batch,
+        )
+        ctx = dataclasses.replace(ctx, causes_joint=Engine(first).joint)
+    return first, ctx
 
 
 def _scaled_to_given(spec: NetworkSpec, ctx: TableContext, tables: Tables) -> Tables:
@@ -201,7 +214,7 @@ def _scaled_to_given(spec: NetworkSpec, ctx: TableContext, tables: Tables) -> Ta
     target = spec.target
     for node in explaining(spec):
         path = f"{node.id}.given.{target}"
-        if path not in spec.parameters or not node.parents:
+        if path not in spec.parameters or not node.parents or kind_of(node).second_pass:
             continue
         present = len(spec.node(target).states) - 1
         weights = Engine(tables).joint(node.parents, {target: present})
@@ -233,12 +246,24 @@ def sign_floors(spec: NetworkSpec, ctx: TableContext | None = None) -> dict[str,
     """
     ctx = ctx or point_context(spec)
     found = {}
-    for node in spec.of_kind("sign"):
-        result = Sign().floor_and_solution(node, ctx)
-        if result is not None:
-            target = Sign.given(node, spec)
-            found[node.id] = (spec.parameters[f"{node.id}.given.{target}"].value, float(result[0]), float(result[1]))
+    for node in spec.nodes:
+        solver = noisy_or_solver(node)
+        result = solver.floor_and_solution(node, ctx) if solver is not None else None
+        if solver is not None and result is not None:
+            target = solver.solved_target(node, spec) or ""
+            found[node.id] = (float(solver.frequency(node, ctx, target)), float(result[0]), float(result[1]))
     return found
+
+
+def noisy_or_solver(node: Node) -> Sign | None:
+    """What solves the target's own frequency of a noisy-OR node (a sign, a hidden reaction, a
+    test with rival causes), or None."""
+    kind = kind_of(node)
+    if isinstance(kind, Sign):
+        return kind
+    if node.kind == "test" and len(node.parents) > 1:
+        return _RivalTest()
+    return None
 
 
 def solved_sensitivities(spec: NetworkSpec, ctx: TableContext | None = None) -> dict[str, float]:
@@ -251,6 +276,39 @@ def solved_sensitivities(spec: NetworkSpec, ctx: TableContext | None = None) -> 
             if node.template:  # generated per tap: the template answers for all
                 continue
             found[node.id] = float(Test().sensitivity(node, ctx))
+    return found
+
+
+def burden_solutions(spec: NetworkSpec, ctx: TableContext | None = None) -> dict[str, tuple[float, float, float]]:
+    """For each test of the tumour burden, ``(false-positive rate, detection at a low burden,
+    detection at a high burden)`` solved at the file's values, unclipped (see
+    :class:`lmbayes.kinds.BurdenTest`).
+
+    >>> from lmbayes import load_network
+    >>> d0, low, high = burden_solutions(load_network().spec)["ctc"]
+    >>> 0 < d0 < low < high < 1
+    True
+    """
+    ctx = ctx or point_context(spec)
+    figures = (spec.parameters[f"cytology.{k}"].value for k in ("one_tap", "three_taps", "false_positive"))
+    ctx = dataclasses.replace(ctx, calibration=calibrate(*figures))
+    return {
+        node.id: tuple(float(x) for x in BurdenTest().solve(node, ctx))  # type: ignore[misc]
+        for node in spec.tap_analyses
+        if node.kind == "burden_test"
+    }
+
+
+def burden_misfits(spec: NetworkSpec, ctx: TableContext | None = None) -> list[tuple[str, str]]:
+    """``(node, field)`` of each burden test whose published figure the model cannot reach:
+    ``specificity`` where the false-positive rate solves outside [0, 1], ``sensitivity`` where
+    the detection at a high burden does."""
+    found = []
+    for node, (d0, _, dh) in burden_solutions(spec, ctx).items():
+        if not 0.0 <= d0 <= 1.0:
+            found.append((node, "specificity"))
+        elif not 0.0 <= dh <= 1.0:
+            found.append((node, "sensitivity"))
     return found
 
 
@@ -276,7 +334,7 @@ def _calibration(spec: NetworkSpec, v: Callable[[str], np.ndarray], batch: int) 
         return calibrate(float(s1), float(s3), float(f))
     low, high = np.asarray(reachable(s1, f)[0]), np.asarray(reachable(s1, f)[1])
     if np.any((s3 <= low) | (s3 > high + 1e-15) | (s1 <= f)):
-        raise CalibrationError("some draws of the cytology figures cannot be reproduced by a shedding model")
+        raise CalibrationError("some draws of the cytology figures cannot be reproduced by a tumour-burden model")
     pi, p = solve(s1, s3, f)
     return Calibration(one_tap=s1, three_taps=s3, false_positive=f, shedding_share=pi, per_tap=p)  # type: ignore[arg-type]
 

@@ -169,7 +169,7 @@ class TapTable:
         text += (
             f". Independent taps would claim {percent(last.p_lm_if_negative_independent)}; "
             f"however many taps are negative, P(LM) stays above {percent(self.floor)} "
-            + ("(patients whose every reading can stay negative)." if self.analyses else "(patients who shed no cells).")
+            + ("(patients whose every reading can stay negative)." if self.analyses else "(patients whose tumour burden cytology cannot see).")
         )
         return text
 

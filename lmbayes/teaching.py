@@ -83,7 +83,7 @@ def eano_level(network: Network, findings: Findings) -> str:
     if any(states.get(t) == positive for t in spec.taps):
         return "confirmed"
     signs = any(states.get(n.id) == n.states[-1] for n in spec.of_kind("sign") if spec.target in n.parents)
-    mri = any(states.get(n.id) == n.states[-1] for n in spec.of_kind("test") if n.parents == (spec.target,))
+    mri = any(states.get(n.id) == n.states[-1] for n in spec.of_kind("test") if n.parents[:1] == (spec.target,))
     return "probable" if signs and mri else "possible" if signs or mri else "lack of evidence"
 
 

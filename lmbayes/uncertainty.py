@@ -168,7 +168,7 @@ def _redraw_infeasible(spec: NetworkSpec, values: dict[str, np.ndarray], n: int,
         for path in _CALIBRATION:
             values[path][bad] = _one(spec.parameters[path], k, rng)
         bad = ~_feasible(values)
-    raise InputError("the cytology figures' ranges admit almost no shedding model; narrow them")
+    raise InputError("the cytology figures' ranges admit almost no tumour-burden model; narrow them")
 
 
 def _intervals(network: Network, draws: Draws, compute: Callable[[Tables], Sequence[np.ndarray]]) -> list[Interval]:

@@ -39,30 +39,24 @@ def test_each_routine_analysis_on_the_first_tap_reproduces_its_figure(net, analy
 
 
 def test_the_second_routine_csf_says_less_than_the_first(net):
-    """The CSF state is the patient's: a normal second routine CSF moves the odds less."""
-    def lr(evidence: dict[str, int], node: str) -> float:
-        with_lm = conditional(net, node, 0, {**evidence, "lm": 1})
-        without = conditional(net, node, 0, {**evidence, "lm": 0})
-        return with_lm / without
-
-    first = lr({}, "protein_1")
-    second = lr({"protein_1": 0}, "protein_2")
-    assert first < second < 1
+    """The CSF state is the patient's: a normal second routine CSF (with its cytology) moves the
+    odds less than the first. (One analysis alone can say more the second time: the patients
+    without LM whose first protein was normal are those whose CSF is normal, now that rival
+    causes make an abnormal CSF common without LM.)"""
     all_first = net.taps(net.observe(), analyses="routine").steps[0].likelihood_ratio
     all_second = net.taps(net.observe(), analyses="routine").steps[1].likelihood_ratio
     assert all_first < all_second < 1
 
 
 @pytest.mark.parametrize("name, analysis, sensitivity, specificity", [
-    ("breast", "ctc", 0.93, 0.95), ("lung", "ctc", 0.93, 0.95), ("breast", "ctdna", 0.93, 0.97),
+    ("breast", "ctc", 0.870, 0.938), ("lung", "ctc", 0.870, 0.938), ("breast", "ctdna", 0.979, 0.89),
 ])
 def test_ctc_and_tumour_dna_reproduce_their_figures_on_every_tap(name, analysis, sensitivity, specificity):
     net = lmbayes.load_network(name)
     for k in (1, 3):
-        assert conditional(net, f"{analysis}_{k}", 1, {"lm": 1}) == pytest.approx(sensitivity, abs=1e-12)
-        assert conditional(net, f"{analysis}_{k}", 0, {"lm": 0}) == pytest.approx(specificity, abs=1e-12)
-    note = net.spec.parameters[f"{analysis}.specificity"].note
-    assert "optimistic" in note
+        assert conditional(net, f"{analysis}_{k}", 1, {"lm": 1}) == pytest.approx(sensitivity, abs=1e-9)
+        assert conditional(net, f"{analysis}_{k}", 0, {"lm": 0}) == pytest.approx(specificity, abs=1e-9)
+    assert "nakasu2023" in net.spec.parameters[f"{analysis}.specificity"].sources  # the pooled figures
 
 
 def test_melanoma_refuses_a_ctc_finding_with_one_line(runner):
@@ -77,21 +71,23 @@ def test_melanoma_refuses_a_ctc_finding_with_one_line(runner):
 
 
 @pytest.mark.parametrize("staging", ["active_recurrence", "no_active_disease"])
-def test_brain_metastases_on_mri_explain_headache_and_confusion_away(net, staging):
+def test_brain_metastases_on_mri_explain_headache_and_confusion_and_raise_lm(net, staging):
     """With the systemic staging known (as it is after PET-CT), metastases in the brain shown on
-    MRI explain the headache and confusion, and P(LM) falls."""
+    MRI explain the headache and confusion; but they also raise the risk of LM (bashir2025,
+    jung2012, gao2022), so P(LM) does not fall (issue 24)."""
     signs = {"systemic_status": staging, "headache": "present", "altered_mental_status": "present"}
     without = net.posterior({**signs, "mri_parenchymal": "absent"})
     shown = net.posterior({**signs, "mri_parenchymal": "shown"})
-    assert shown.p_target < without.p_target
+    assert shown.p_target >= without.p_target
     assert shown.posterior["brain_metastases"]["present"] > 0.85
 
 
 def test_brain_metastases_co_occur_with_lm(net):
-    """rinehardt2021: a third of patients with LM have brain metastases. The co-occurrence runs
-    through active systemic disease, so with the staging unknown a metastasis on MRI is also a
-    marker of active disease and raises P(LM) despite explaining the signs."""
-    assert conditional(net, "brain_metastases", 1, {"lm": 1}) == pytest.approx(0.33, abs=1e-9)
+    """Brain metastases co-occur with LM through active systemic disease and because they raise
+    its risk (rinehardt2021's 33% is the share of LM patients whose earlier metastases included
+    the brain, a lower bound); with the staging unknown a metastasis on MRI raises P(LM)
+    despite explaining the signs."""
+    assert 0.33 < conditional(net, "brain_metastases", 1, {"lm": 1}) < 0.70
     assert conditional(net, "brain_metastases", 1, {"lm": 0}) < 0.159  # below clouston1992's 15.9% of all consultations
     signs = {"headache": "present", "altered_mental_status": "present"}
     assert net.posterior({**signs, "mri_parenchymal": "shown"}).p_target > net.posterior({**signs, "mri_parenchymal": "absent"}).p_target

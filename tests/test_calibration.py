@@ -66,12 +66,24 @@ def test_pgmpy_reproduces_published_figures(breast, breast_pgmpy):
 
 def test_editing_the_figures_recalibrates(edited_network):
     path = edited_network(
+        (r"one_tap: \{value: 0.50,", "one_tap: {value: 0.45,"),
+        (r"three_taps: \{value: 0.85,", "three_taps: {value: 0.83,"),
+    )
+    net = lmbayes.load_network(path)
+    assert abs(p_any_positive_given_lm(net, 1) - 0.45) < 1e-9
+    assert abs(p_any_positive_given_lm(net, 3) - 0.83) < 1e-9
+
+
+def test_figures_that_leave_too_many_patients_beyond_reach_are_refused_by_name(edited_network):
+    """0.54 and 0.80 leave 16% of patients with LM beyond cytology's reach, some of them with
+    nothing in the CSF: no burden model then gives tumour DNA its pooled 97.9% sensitivity."""
+    path = edited_network(
         (r"one_tap: \{value: 0.50,", "one_tap: {value: 0.54,"),
         (r"three_taps: \{value: 0.85,", "three_taps: {value: 0.80,"),
     )
-    net = lmbayes.load_network(path)
-    assert abs(p_any_positive_given_lm(net, 1) - 0.54) < 1e-9
-    assert abs(p_any_positive_given_lm(net, 3) - 0.80) < 1e-9
+    (problem,) = lmbayes._loader.check_spec(path)
+    assert "node 'ctdna', field 'sensitivity.value': gives a detection at a high burden of 1.0" in problem
+    assert "outside [0, 1]" in problem
 
 
 @pytest.mark.parametrize(

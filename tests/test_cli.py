@@ -30,45 +30,47 @@ CASE_ARGS = [
 ]  # fmt: skip
 
 CASE_TAPS = """\
-Network: breast 2.0 [4a2492ab8111] (Leptomeningeal metastasis after breast
+Network: breast 3.0 [49cdbf2c88ae] (Leptomeningeal metastasis after breast
   cancer); prior from the network file.
 For planning and teaching; not a medical device.
 Findings: systemic_status=active_recurrence, cranial_nerve_palsy=present,
   limb_weakness=present, bladder_bowel=present, mri=normal,
   mri_compression=absent, mri_parenchymal=absent, antibody_panel=negative,
   csf_1=negative, csf_2=negative
-P(LM): 1.3% before any finding, 13.0% now (2 taps done).
+P(LM): 2.5% before any finding, 12.8% now (2 taps done).
 Further taps: cytology only (--with adds routine, ctc, ctdna).
 Each row: that tap's result, the further taps before it all negative.
 
 tap    P(tap +)  P(LM) if +  P(LM) if -      change       LR(-)  if independent
-  3        5.4%       95.2%        7.5%    -5.5 pts        0.54        5.9%
-  4        2.4%       88.6%        5.2%    -2.3 pts        0.67        2.6%
-  5        1.2%       75.4%        4.2%    -1.0 pts        0.81        1.1%
-  6        0.6%       55.0%        3.8%    -0.4 pts        0.91        0.5%
+  3        5.2%       98.3%        7.4%    -5.4 pts        0.54        5.8%
+  4        2.2%       95.8%        5.1%    -2.3 pts        0.67        2.5%
+  5        0.9%       90.0%        4.2%    -0.9 pts        0.81        1.1%
+  6        0.4%       77.9%        3.8%    -0.4 pts        0.91        0.5%
 
-After 2 more negative taps P(LM) falls from 13.0% to 5.2%; each further tap
-changes it by less than 1 point. Independent taps would claim 2.6%; however many
-taps are negative, P(LM) stays above 3.6% (patients who shed no cells).
+After 2 more negative taps P(LM) falls from 12.8% to 5.1%; each further tap
+changes it by less than 1 point. Independent taps would claim 2.5%; however many
+taps are negative, P(LM) stays above 3.5% (patients whose tumour burden cytology
+cannot see).
 'if independent' multiplies the odds by the single-tap LR(-) of 0.42 per
 negative tap, as a Fagan nomogram would.
 """
 
 PARANEOPLASTIC_POSTERIOR = """\
-Network: breast 2.0 [4a2492ab8111] (Leptomeningeal metastasis after breast
+Network: breast 3.0 [49cdbf2c88ae] (Leptomeningeal metastasis after breast
   cancer); prior from the network file.
 For planning and teaching; not a medical device.
 Findings: cranial_nerve_palsy=present, limb_weakness=present,
   antibody_panel=positive
 
 P(present)                                            prior      now
-Leptomeningeal metastasis                              1.3%     5.1%  ▌
-Systemic disease status = active_recurrence           30.0%    34.8%  ███▌
-Paraneoplastic neurological syndrome                   1.0%    92.5%  █████████▎
-Epidural spinal cord or cauda equina compression       2.8%     4.9%  ▌
-Degenerative spine disease or peripheral neuropat…    25.0%    33.7%  ███▍
-Brain parenchymal metastases                          14.7%    18.7%  █▉
-Metabolic or toxic encephalopathy                      5.0%     5.0%  ▌
+Leptomeningeal metastasis                              2.5%     9.4%  ▉
+Systemic disease status = active_recurrence           30.0%    35.8%  ███▋
+Brain parenchymal metastases                          11.1%    17.2%  █▊
+Paraneoplastic neurological syndrome                   1.0%    86.4%  ████████▋
+Epidural spinal cord or cauda equina compression       2.8%     5.3%  ▌
+Degenerative spine disease or peripheral neuropat…    25.0%    35.3%  ███▌
+Metabolic or toxic encephalopathy                     12.0%    12.0%  █▎
+CNS infection                                          1.0%     1.0%  ▏
 
 Sources and ranges of every number: `lmbayes network show`.
 """
@@ -113,7 +115,9 @@ def test_posterior_json(runner, breast):
     assert set(data["posterior"]) == set(breast.summary_nodes)
     assert data["posterior"]["lm"]["present"] == breast.posterior({"headache": "present"}).p_target
     assert sum(data["posterior"]["lm"].values()) == pytest.approx(1.0, abs=1e-15)
-    assert data["prior"]["lm"]["present"] == pytest.approx(0.0126, abs=1e-12)
+    # by hand: staging and brain metastases, P(LM | s, b) = 1 - (1 - p_s)(1 - 0.10 b)
+    by_hand = 0.7 * (0.97 * 0.006 + 0.03 * (1 - 0.994 * 0.9)) + 0.3 * (0.7 * 0.035 + 0.3 * (1 - 0.965 * 0.9))
+    assert data["prior"]["lm"]["present"] == pytest.approx(by_hand, abs=1e-12)
 
 
 def test_network_show_json(runner, breast):
@@ -125,15 +129,15 @@ def test_network_show_json(runner, breast):
     assert data["calibration"]["one_tap"] == 0.5 and data["calibration"]["three_taps"] == 0.85
     assert data["parameters"]["headache.given.lm"]["sources"] == ["kaplan1990"]
     assert data["parameters"]["bladder_bowel.given.lm"]["judgement"] is True
-    assert (data["version"], len(data["digest"])) == ("2.0", 12)
+    assert (data["version"], len(data["digest"])) == ("3.0", 12)
     assert data["no_sign_share"] == pytest.approx(breast.share_without_signs(), abs=1e-15)
 
 
 def test_network_show_text_lists_sources_and_calibration(runner):
     out = run(runner, "network", "show").output
     assert "kaplan1990: Kaplan et al. J Neurooncol 1990;9:225. n=63" in out
-    assert "implied: 0.7373 after two taps; plateau 0.9512" in out
-    assert "Share of this population with none of the listed signs: 39.3%." in out
+    assert "implied: 0.7373 after two taps; plateau 0.9516" in out
+    assert "Share of this population with none of the listed signs: 46.4%." in out  # 0.464, test_clinical checks it by the joint
     assert "JUDGEMENT" in out and "not a medical device" in out
 
 
@@ -162,7 +166,7 @@ BAD_INPUT = [
     (["taps", "--csf", ",".join(["neg"] * 11), "--max-taps", "10"], 2, "at most 10 taps"),
     (["taps", "--csf", "neg,,neg"], 2, "empty result in --csf"),
     (["taps", "--csf", "p,x"], 2, "unknown state 'x' for 'csf_2'"),
-    (["posterior", "-e", "lm=absent", "-e", "shedding=yes"], 1, "impossible findings: lm=absent and shedding=yes"),
+    (["posterior", "-e", "lm=absent", "-e", "burden=high"], 1, "impossible findings: lm=absent and burden=high"),
     (["posterior", "--network", "brest"], 2, "did you mean 'breast'?"),
     (["posterior", "--pretest", "1.5"], 2, "1.5 is not in the range"),
     (["posterior", "--pretest", "0"], 2, "0.0 is not in the range"),
@@ -209,11 +213,11 @@ def test_malformed_network_file(runner, tmp_path):
 
 
 def test_invalid_network_file_names_node_and_field(runner, edited_network, breast_text):
-    path = edited_network((r"(specificity: \{value: )0.90", r"\g<1>1.90"))
+    path = edited_network((r"(specificity: \{value: )0.95, range: \[0.90, 0.99\], sources: \[nakasu2023", r"\g<1>1.95, range: [0.90, 0.99], sources: [nakasu2023"))
     result = run(runner, "posterior", "--network", str(path))
     assert result.exit_code == 1
-    line = next(i for i, text in enumerate(breast_text.splitlines(), 1) if "specificity: {value: 0.90" in text)
-    assert result.output == f"Error: edited.yaml, line {line}: node 'mri', field 'specificity.value': 1.9 is outside [0, 1]\n"
+    line = next(i for i, text in enumerate(breast_text.splitlines(), 1) if "specificity: {value: 0.95, range: [0.90, 0.99], sources: [nakasu2023" in text)
+    assert result.output == f"Error: edited.yaml, line {line}: node 'mri', field 'specificity.value': 1.95 is outside [0, 1]\n"
 
 
 def test_help_says_what_the_tool_is_not(runner):
@@ -276,15 +280,15 @@ def test_random_option_values_end_in_clear_errors(option, value):
 PINNED = [
     ["-e", "lm=present"],
     ["-e", "lm=absent"],
-    ["-e", "shedding=yes"],
-    ["-e", "lm=present", "-e", "shedding=no", "--csf", "neg,neg"],
+    ["-e", "burden=high"],
+    ["-e", "lm=present", "-e", "burden=none", "--csf", "neg,neg"],
     ["--csf", "pos,pos,pos,pos,pos,pos"],
 ]
 COMMANDS = ["posterior", "taps", "plan", "dependence", "explain", "sensitivity"]
 
 
 def test_findings_that_pin_lm_never_print_nan():
-    """LM or shedding given as findings make odds infinite: no command may print NaN or inf."""
+    """LM or the burden given as findings make odds infinite: no command may print NaN or inf."""
     for findings in PINNED:
         for command in COMMANDS:
             for extra in ([], ["--json"]):
@@ -295,12 +299,12 @@ def test_findings_that_pin_lm_never_print_nan():
 
 def test_every_output_names_the_network_version_and_digest(runner, breast):
     digest = breast.spec.digest
-    assert len(digest) == 12 and breast.spec.version == "2.0"
+    assert len(digest) == 12 and breast.spec.version == "3.0"
     text = run(runner, "taps").output
-    assert text.startswith(f"Network: breast 2.0 [{digest}] (Leptomeningeal")
+    assert text.startswith(f"Network: breast 3.0 [{digest}] (Leptomeningeal")
     for command in (["taps"], ["posterior"], ["plan"], ["explain", "-e", "headache=present"], ["dependence"], ["replay", "seed_case"]):
         data = json.loads(run(runner, *command, "--json").output)
-        assert (data["network"], data["network_version"], data["network_digest"]) == ("breast", "2.0", digest), command
+        assert (data["network"], data["network_version"], data["network_digest"]) == ("breast", "3.0", digest), command
 
 
 def test_an_edited_copy_is_named_by_its_path_with_its_own_digest(runner, breast, edited_network, tmp_path):
@@ -310,7 +314,7 @@ def test_an_edited_copy_is_named_by_its_path_with_its_own_digest(runner, breast,
     # compared without whitespace: the text wraps a long path where it can (after a hyphen of
     # pytest-of-root, depending on the length of the temporary folder's name)
     header = "".join(run(runner, "posterior", "--network", str(path)).output.split())
-    assert header.startswith("".join(f"Network: {path} 2.0 [{data['network_digest']}]".split()))
+    assert header.startswith("".join(f"Network: {path} 3.0 [{data['network_digest']}]".split()))
     case = tmp_path / "case.yaml"
     case.write_text("name: c\ntitle: t\nnetwork: mine.yaml\nsteps:\n  - label: tap\n    csf: [negative]\n", encoding="utf-8")
     replayed = json.loads(run(runner, "replay", str(case), "--json").output)

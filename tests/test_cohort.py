@@ -59,7 +59,7 @@ def test_a_drawn_cohort_has_the_stated_share_missing(net):
         ("\n\n", "cohort: empty file"),
         ("lm,headache\n", "cohort: no patients (only a header line)"),
         ("lm,headach\npresent,yes\n", "cohort, line 1, column 2: unknown column 'headach' (did you mean 'headache'?)"),
-        ("lm,shedding\npresent,yes\n", "cohort, line 1, column 2: 'shedding' is not observed"),
+        ("lm,burden\npresent,high\n", "cohort, line 1, column 2: 'burden' is not observed"),
         ("lm,csf_11\npresent,neg\n", "cohort, line 1, column 2: 'csf_11': the network models 6 taps; lmbayes models at most 10"),
         ("lm,headache,headache\npresent,yes,yes\n", "cohort, line 1, column 3: 'headache' appears twice"),
         ("headache,mri\nyes,normal\n", "cohort, line 1: no diagnosis column 'lm'"),

@@ -35,7 +35,7 @@ def test_engines_agree_on_random_evidence(breast, breast_pgmpy):
     from pgmpy.inference import VariableElimination
 
     rng = np.random.default_rng(20261128)
-    nodes = [*breast.summary_nodes, "shedding"]
+    nodes = [*breast.summary_nodes, "burden"]
     inference = VariableElimination(breast_pgmpy)  # one for every query
     worst = 0.0
     for _ in range(N_EVIDENCE_SETS):

@@ -56,7 +56,7 @@ def test_the_value_and_the_raw_pair_give_the_same_answers(breast, case_findings)
 
 def test_checks_happen_in_observe(breast):
     with pytest.raises(ImpossibleEvidenceError):
-        breast.observe({"lm": "absent", "shedding": "yes"})
+        breast.observe({"lm": "absent", "burden": "high"})
     with pytest.raises(TooFewTapsError) as info:
         breast.observe({}, ["neg"] * 8)
     assert info.value.needed == 8 and "--max-taps" not in str(info.value)

@@ -29,13 +29,15 @@ def test_each_number_is_a_frequency_in_a_condition(net):
     assert q["mri.specificity"].event == (0,) and q["mri.specificity"].condition == (("lm", 0),)
     assert q["cells.given.lm"].nodes == tuple(f"cells_{k}" for k in range(1, 7))
     assert q["cytology.three_taps"].within == 3 and q["cytology.three_taps"].nodes == ("csf_1", "csf_2", "csf_3")
-    assert q["cytology.false_positive"].condition == (("shedding", 0),)
+    assert q["cytology.false_positive"].condition == (("burden", 0),)
     assert q["subtype.share.absent.her2_positive"].event == (1,)
     reasons = dict(kept)
     assert set(reasons) == {
-        "brain_metastases.prior.no_active_disease", "brain_metastases.prior.active_recurrence",
+        "lm.added_risk.brain_metastases",
         *(p for p in net.spec.parameters if p.startswith("cytology.technique.")),
+        "cytology.low_burden", "ctc.low_burden", "ctdna.low_burden", "ctdna.causes.brain_metastases",
     }
+    assert q["ctc.sensitivity"].condition == (("lm", 1),) and q["ctc.specificity"].event == (0,)
 
 
 CHECKED = ("mri.sensitivity", "headache.causes.brain_metastases", "limb_weakness.leak", "cells.given.lm",
@@ -79,7 +81,7 @@ def test_expected_counts_equal_pgmpys_posteriors_summed_over_patients():
 @pytest.mark.slow
 def test_one_em_step_equals_pgmpys_expectation_maximization():
     """pgmpy's EM takes complete rows and hidden columns: a one-tap network, every finding and
-    diagnosis recorded, the causes, the CSF state and shedding hidden. One step from our tables
+    diagnosis recorded, the causes, the CSF state and the burden hidden. One step from our tables
     gives each CPT entry as expected counts; every quantity that is a CPT entry (a prior, a
     leak, a cause alone, a sensitivity, one tap's false positives) must be our ratio e / n."""
     import warnings
@@ -93,7 +95,7 @@ def test_one_em_step_equals_pgmpys_expectation_maximization():
     model = small.to_pgmpy()
     hidden = set(small.spec.node_ids) - set(cohort.columns)
     assert hidden == {"paraneoplastic", "epidural_compression", "spine_or_nerve_disease", "brain_metastases",
-                      "metabolic_encephalopathy", "csf_reaction", "shedding"}
+                      "metabolic_encephalopathy", "cns_infection", "csf_reaction", "burden"}
     latent = DiscreteBayesianNetwork(model.edges(), latents=hidden)
     data = pd.DataFrame({c: [small.spec.node(c).states[s] for s in cohort.states[:, j]] for j, c in enumerate(cohort.columns)})
     with warnings.catch_warnings():
@@ -173,7 +175,7 @@ def test_the_fitted_file_loads_with_the_new_numbers(net, recovered, tmp_path):
     _, result = recovered
     path = write_fitted(net, result, tmp_path / "fitted.yaml", "8,000 simulated patients")
     spec = load_spec(path)
-    assert spec.version == "2.0+cohort"
+    assert spec.version == "3.0+cohort"
     assert spec.sources["cohort"] == "8,000 simulated patients"
     for u in result.updates:
         p = spec.parameters[u.path]

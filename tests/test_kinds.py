@@ -34,12 +34,12 @@ def _odds(p: float) -> float:
 
 
 def test_every_node_has_a_kind_and_every_file_kind_reads(breast):
-    assert {"context", "target", "cause", "state", "sign", "test", "tap_test", "feature"} == set(FILE_KINDS)
+    assert {"context", "target", "cause", "state", "reaction", "sign", "test", "tap_test", "burden_test", "feature"} == set(FILE_KINDS)
     for node in breast.spec.nodes:
         assert kind_of(node) is KINDS[node.kind]
     assert [n.id for n in breast.spec.nodes if kind_of(n).explains] == [
-        "systemic_status", "lm", "paraneoplastic", "epidural_compression", "spine_or_nerve_disease",
-        "brain_metastases", "metabolic_encephalopathy", "subtype", "csf_reaction",
+        "systemic_status", "brain_metastases", "lm", "paraneoplastic", "epidural_compression",
+        "spine_or_nerve_disease", "metabolic_encephalopathy", "cns_infection", "subtype", "csf_reaction",
     ]
     assert "csf_reaction" not in breast.summary_nodes  # a hidden state, not a cause to list
 
@@ -48,7 +48,7 @@ def test_a_test_is_an_event_with_its_readings(breast):
     ev = events(breast.spec)
     assert ev["mri"] == ("mri", "mri_compression", "mri_parenchymal")
     assert ev["antibody_panel"] == ("antibody_panel",)
-    assert ev["tap_6"] == ("csf_6", "cells_6", "protein_6", "lactate_6", "ctc_6", "ctdna_6")
+    assert ev["tap_6"] == ("csf_6", "cells_6", "protein_6", "lactate_6", "glucose_6", "pressure_6", "ctc_6", "ctdna_6")
 
 
 def test_the_planner_offers_the_mri_once_and_not_after_one_of_its_readings(breast):

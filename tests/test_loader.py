@@ -50,15 +50,15 @@ BAD = [
     ),
     (
         (r"kind: cause\n    label: Paraneoplastic", "kind: symptom\n    label: Paraneoplastic"),
-        "node 'paraneoplastic', field 'kind': 'symptom' is not one of context, target, cause, state, sign, test, tap_test",
+        "node 'paraneoplastic', field 'kind': 'symptom' is not one of context, target, cause, state, reaction, sign, test, tap_test, burden_test, feature",
     ),
     (
-        (r"lm: \{value: 0.14, range: \[0.07, 0.24\], sources: \[kaplan1990\], counts: \[9, 63\]", "lm: {value: 0.02, range: [0.01, 0.24], sources: [kaplan1990]"),
-        "node 'seizures', field 'given.lm.value': 0.02 is below the leak (0.03)",
+        (r"lm: \{value: 0.14, range: \[0.07, 0.24\], sources: \[kaplan1990\], counts: \[9, 63\]", "lm: {value: 0.01, range: [0.01, 0.24], sources: [kaplan1990]"),
+        "node 'seizures', field 'given.lm.value': 0.01 is below the leak (0.02)",
     ),
     (
         (r"lm: \{value: 0.15, range: \[0.06, 0.30\], judgement: true", "lm: {value: 0.04, range: [0.03, 0.30], judgement: true"),
-        "node 'bladder_bowel', field 'given.lm.value': 0.04 cannot be reached: the leak and the other causes alone give 0.056 among patients with lm",
+        "node 'bladder_bowel', field 'given.lm.value': 0.04 cannot be reached: the leak and the other causes alone give 0.053 among patients with lm",
     ),
     (
         (r"    causes:\n      brain_metastases: \{value: 0.3,", "    causes:\n      lm: {value: 0.5, range: [0.4, 0.6], judgement: true}\n      brain_metastases: {value: 0.3,"),
@@ -247,8 +247,8 @@ BOMB = "lol:\n  a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         ((r"^target: lm\n", "target: lm\n" + BOMB), "line 39: not valid YAML (an anchor (&a) is not allowed in a network file; write the value out where it is used)"),
         ((r"^title: .*", "title: *i"), "line 27: not valid YAML (an alias (*i) is not allowed in a network file"),
         ((r"^target: lm\n", "target: lm\ntarget: lm\n"), "line 38: duplicate key 'target' (first at line 37); give each once"),
-        ((r"(leak: \{value: )0\.15", r"\g<1>" + "9" * 400), "line 178: node 'headache', field 'leak.value'"),
-        ((r"^  taps: 6", "  taps: " + "9" * 5000), "line 354: node 'cytology', field 'taps'"),
+        ((r"(leak: \{value: )0\.15", r"\g<1>" + "9" * 400), "line 185: node 'headache', field 'leak.value'"),
+        ((r"^  taps: 6", "  taps: " + "9" * 5000), "line 412: node 'cytology', field 'taps'"),
     ],
     ids=["anchor", "alias", "repeated-key", "huge-value", "huge-taps"],
 )

@@ -174,11 +174,13 @@ def test_unreadable_bif(runner, tmp_path):
 
 
 def test_a_new_user_edits_a_number_checks_it_and_queries_it(runner, edited_network, breast):
-    path = edited_network((r"sensitivity: \{value: 0.76,", "sensitivity: {value: 0.90,"))
+    path = edited_network((r"sensitivity: \{value: 0.594, range: \[0.594,", "sensitivity: {value: 0.90, range: [0.594,"))
     assert runner.invoke(cli, ["network", "check", str(path)]).exit_code == 0
     data = json.loads(runner.invoke(cli, ["posterior", "--network", str(path), "-e", "mri=normal", "--json"]).output)
     prior = breast.posterior().p_target
-    spec = breast.spec.parameters["mri.specificity"].value
+    # Bayes: P(normal | LM) is the edited 1 - 0.90; P(normal | no LM) is the specificity in the
+    # population, with the rival causes of enhancement (unchanged by the edit)
+    spec = breast.posterior({"lm": "absent"}, nodes=["mri"]).posterior["mri"]["normal"]
     expected = prior * 0.10 / (prior * 0.10 + (1 - prior) * spec)
     assert data["posterior"]["lm"]["present"] == pytest.approx(expected, abs=1e-14)
 

@@ -33,7 +33,7 @@ def test_pictures(runner, tmp_path):
     dot = tmp_path / "network.dot"
     assert runner.invoke(cli, ["network", "draw", str(dot)]).exit_code == 0
     text = dot.read_text()
-    assert text.startswith('digraph "breast"') and '"lm" -> "shedding";' in text and '"shedding" -> "csf_6";' in text
+    assert text.startswith('digraph "breast"') and '"lm" -> "burden";' in text and '"burden" -> "csf_6";' in text
     bad = runner.invoke(cli, ["network", "draw", str(tmp_path / "x.txt")])
     assert bad.exit_code == 2 and "use .dot, .gv, .png, .svg or .pdf" in bad.output
 

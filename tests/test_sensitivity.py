@@ -14,9 +14,11 @@ TWO_NEGATIVE = ["negative", "negative"]
 
 
 def test_one_parameter_alone_reproduces_bayes_rule(breast):
-    """With only a typical MRI, P(LM) = m Se / (m Se + (1 - m)(1 - Sp)) at each end of Se's range."""
+    """With only a typical MRI, P(LM) = m Se / (m Se + (1 - m)(1 - Sp)) at each end of Se's range,
+    Sp the specificity in the population (the rival causes of enhancement included; Se does
+    not change it)."""
     m = breast.posterior().p_target
-    sp = breast.spec.parameters["mri.specificity"].value
+    sp = breast.posterior({"lm": "absent"}, nodes=["mri"]).posterior["mri"]["normal"]
     swing = next(s for s in one_way(breast, breast.observe({"mri": "typical_enhancement"})) if s.path == "mri.sensitivity")
     for se, p in ((swing.low, swing.p_lm_low), (swing.high, swing.p_lm_high)):
         assert p == pytest.approx(m * se / (m * se + (1 - m) * (1 - sp)), abs=1e-14)

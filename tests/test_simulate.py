@@ -115,9 +115,9 @@ def test_simulate_cli(runner):
     assert bad.exit_code == 2 and "the strategy 'lots' needs a number of taps" in bad.output
 
 
-@pytest.mark.parametrize("finding, lm_per_1000", [("shedding=yes", 1000.0), ("lm=present", 1000.0), ("lm=absent", 0.0)])
+@pytest.mark.parametrize("finding, lm_per_1000", [("burden=high", 1000.0), ("lm=present", 1000.0), ("lm=absent", 0.0)])
 def test_a_finding_on_the_latent_node_or_the_target(runner, finding, lm_per_1000):
-    """Before: `simulate -e shedding=yes` raised KeyError: 'shedding' (an observed parent of the
+    """Before: `simulate -e burden=high` raised KeyError: 'burden' (an observed parent of the
     taps was left out of the drawn states)."""
     result = runner.invoke(cli, ["simulate", "-e", finding, "--patients", "2000", "--json"])
     assert result.exit_code == 0, result.output
@@ -125,8 +125,8 @@ def test_a_finding_on_the_latent_node_or_the_target(runner, finding, lm_per_1000
     assert per_1000["lm"] == lm_per_1000
 
 
-def test_shedding_given_every_tap_can_find_it(breast):
-    """Given shedding, each tap finds LM with the per-tap detection probability, exactly."""
-    (result,) = simulate(breast, breast.observe({"shedding": "yes"}), strategies=[parse_strategy("1tap")], patients=N, rng=3)
+def test_a_high_burden_given_every_tap_can_find_it(breast):
+    """Given a high burden, each tap finds LM with the per-tap detection probability, exactly."""
+    (result,) = simulate(breast, breast.observe({"burden": "high"}), strategies=[parse_strategy("1tap")], patients=N, rng=3)
     per_tap = float(breast.tables.calibration.per_tap)
     assert within(result.found_at[0], N, per_tap)

@@ -104,10 +104,10 @@ def test_conflict_measure_by_hand(breast):
 
 def test_conflict_alert_names_the_findings(runner):
     conflicting = ["-e", "systemic_status=no_active_disease", "-e", "altered_mental_status=absent",
-                   "-e", "back_neck_pain=absent", "-e", "mri_compression=shown", "--csf", "neg,neg,pos"]
+                   "-e", "back_neck_pain=absent", "-e", "mri_compression=shown", "-e", "mri=normal", "--csf", "neg,neg,pos"]
     result = runner.invoke(cli, ["posterior", *conflicting])
     text = " ".join(result.output.split())
-    assert "Conflict: the findings are 5.0 times less likely together than each alone (conf = 1.61 > 1)" in text
+    assert "Conflict: the findings are 18.9 times less likely together than each alone (conf = 2.94 > 1)" in text
     assert "pull apart most" in text
     # a small positive conflict is shown without an alarm (Hugin would flag any conf > 0)
     mild = ["replay", "typical_mri_negative_taps"]
@@ -226,17 +226,17 @@ def test_a_confirmed_level_below_90_percent_says_what_holds_p_lm_back(runner, tm
     case.write_text(
         "name: gap\ntitle: t\nnetwork: breast\nsteps:\n"
         "  - label: signs, normal MRI, antibodies\n"
-        "    findings: {cranial_nerve_palsy: present, mri: normal, antibody_panel: positive}\n"
+        "    findings: {mri: normal, antibody_panel: positive, systemic_status: no_active_disease}\n"
         "  - label: positive tap\n    csf: [positive]\n",
         encoding="utf-8",
     )
     data = json.loads(runner.invoke(cli, ["replay", str(case), "--json"]).output)
     last = data["steps"][-1]
     assert last["eano_esmo"] == "confirmed" and last["p_lm_after"] < 0.90
-    assert data["level_gap"]["against"][:2] == ["mri=normal", "antibody_panel=positive"]
+    assert data["level_gap"]["against"][:2] == ["systemic_status=no_active_disease", "mri=normal"]
     text = " ".join(runner.invoke(cli, ["replay", str(case)]).output.split())
     assert "EANO-ESMO says confirmed (a positive cytology), yet P(LM) is" in text
-    assert "held back by mri=normal, antibody_panel=positive" in text
+    assert "held back by systemic_status=no_active_disease, mri=normal" in text
     net = lmbayes.load_network()
     case_file, _ = load_case("seed_case")
     seed = case_file.findings[-1]

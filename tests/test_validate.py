@@ -152,7 +152,7 @@ def test_a_shifted_network_shows_miscalibration(network):
     shifted = network.spec.with_parameter("mri.specificity", 0.7).with_parameter("headache.leak", 0.3)
     cohort = draw_cohort(Network(shifted, pretest=0.35), 10_000, rng=12)
     before = validate(network, cohort, rng=3).stages[1]
-    assert before.intercept.low > 0.3  # P(LM) too low on average
+    assert before.intercept.low > 0.1  # P(LM) too low on average (the interval well above 0)
     assert before.slope.high < 1.0  # and too extreme
 
 
