@@ -26,6 +26,7 @@ if _sys.argv and _sys.argv[0].replace("\\", "/").rsplit("/", 1)[-1] in ("lmbayes
 
 import importlib
 import importlib.util
+from pathlib import Path as _Path
 from typing import TYPE_CHECKING, Any
 
 # cli/ and networks/ sit beside lmbayes/ in the source tree; pyproject.toml maps them to
@@ -68,6 +69,12 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_EXPORTS[name]), name)
     elif not name.startswith("__") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
         value = importlib.import_module(f"{__name__}.{name}")  # a module: lmbayes.uncertainty
+    elif name in ("networks", "cli"):  # installed from networks/ and cli/ beside lmbayes/
+        raise ImportError(
+            f"this lmbayes ({_Path(__file__).parent}) has no {name}: Python took a source checkout's "
+            "lmbayes/ folder, whose networks/ and cli/ are installed into the package; use lmbayes "
+            "from another folder, or install with pip install -e ."
+        )
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value

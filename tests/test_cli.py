@@ -496,12 +496,12 @@ def test_the_shell_completes_node_states_and_network_names():
     assert complete([], "ta") == ["taps"]  # the lazy group lists its commands
 
 
-def test_completing_after_an_unknown_command_prints_no_error():
+def test_completing_after_an_unknown_command_prints_no_error(tmp_path):
     import subprocess
     import sys
 
     env = {**os.environ, "_LMBAYES_COMPLETE": "bash_complete", "COMP_WORDS": "lmbayes foo -e ", "COMP_CWORD": "3"}
-    done = subprocess.run([sys.executable, "-m", "lmbayes"], env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "lmbayes"], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0 and done.stderr == ""
 
 

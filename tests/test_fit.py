@@ -163,6 +163,7 @@ def test_fit_recovers_changed_numbers_within_their_intervals(recovered):
     assert covered >= 3  # 95% intervals: one miss in four happens (bench/fit.py measures coverage)
 
 
+@pytest.mark.slow  # beside the other users of the recovered fixture: one fit, not one per worker
 def test_fit_leaves_unchanged_numbers_near_their_priors(recovered):
     truth, result = recovered
     unchanged = [u for u in result.updates if u.path not in CHANGED]
@@ -171,6 +172,7 @@ def test_fit_leaves_unchanged_numbers_near_their_priors(recovered):
     assert np.median([abs(u.shift) for u in unchanged]) < 0.5
 
 
+@pytest.mark.slow  # beside the other users of the recovered fixture: one fit, not one per worker
 def test_the_fitted_file_loads_with_the_new_numbers(net, recovered, tmp_path):
     _, result = recovered
     path = write_fitted(net, result, tmp_path / "fitted.yaml", "8,000 simulated patients")

@@ -146,7 +146,7 @@ def test_the_cli_says_in_one_line_why_the_cache_is_not_used(tmp_path):
     os.chmod(folder, 0o777)
     env = {**os.environ, "LMBAYES_CACHE_DIR": str(folder)}
     done = subprocess.run([sys.executable, "-m", "lmbayes", "posterior", "-e", "mri=normal"], env=env,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 0
     assert done.stderr.count("\n") == 1 and "not using the cache folder" in done.stderr, done.stderr
 

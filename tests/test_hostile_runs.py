@@ -258,13 +258,14 @@ def test_ctrl_c_during_the_bootstrap_keeps_the_point_estimates(monkeypatch):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
-def test_validate_shows_progress_with_time_left_and_ctrl_c_prints_what_was_done():
+def test_validate_shows_progress_with_time_left_and_ctrl_c_prints_what_was_done(tmp_path):
     import pty
     import select
 
     pid, fd = pty.fork()
     if pid == 0:
         try:
+            os.chdir(tmp_path)  # outside the checkout: the installed package
             os.execve(sys.executable, [sys.executable, "-m", "lmbayes", "validate", "breast_cohort", "--bootstrap", "30000",
                                        "--yes"], {**os.environ, "COLUMNS": "80", "NO_COLOR": "1"})
         finally:

@@ -247,7 +247,7 @@ def test_a_bad_class_file_is_one_line(runner, tmp_path, text, message, code):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
-def test_step_in_a_real_pseudo_terminal():
+def test_step_in_a_real_pseudo_terminal(tmp_path):
     """The command in a pseudo-terminal 60 columns wide: a typed guess, then q."""
     import pty
     import select
@@ -256,6 +256,7 @@ def test_step_in_a_real_pseudo_terminal():
     pid, fd = pty.fork()
     if pid == 0:  # the child: the command, with a terminal as standard input and output
         try:
+            os.chdir(tmp_path)  # outside the checkout: the installed package
             os.execve(sys.executable, [sys.executable, "-m", "lmbayes", "replay", "typical_mri_negative_taps", "--step"],
                       {**os.environ, "COLUMNS": "60", "NO_COLOR": "1"})
         finally:
