@@ -109,7 +109,7 @@ def fit(net: Network, as_json: bool, cohort: str, out: str, top: int) -> None:
 
     Each number's value and range (or counts) in the network file is its prior; the cohort's
     counts of the same quantity update it (expected counts where the condition is hidden:
-    LM when the diagnosis is empty, the competing causes, shedding), by expectation-
+    LM when the diagnosis is empty, the competing causes, the tumour burden), by expectation-
     maximisation. NEW.yaml has every updated number's new value, 95% range and counts, the
     cohort among its sources; the report lists what moved most, in prior standard deviations.
     Nothing is written when the fit fails.

@@ -13,7 +13,7 @@ from lmbayes import networks
 from lmbayes.audit import STAGES, _p_lm, audit, specificity_at, stage_columns
 from lmbayes.simulate import forward_sample
 from lmbayes.validate import auc
-from tests.conftest import invoke_cleanly
+from conftest import invoke_cleanly
 
 SHIPPED = sorted(networks.available())
 DOC = (networks.available()["breast"].parents[1] / "docs" / "audit.md")

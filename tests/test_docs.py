@@ -86,6 +86,7 @@ NOT_PRINTED = {
     "9.8%": "EGFR-mutant lung adenocarcinoma, Kwon 2020",
     "0.1%": "the floor of a scored guess (lmbayes.guesses)",
     "99.9%": "the ceiling of a scored guess (lmbayes.guesses)",
+    "3.8%": "lumbar punctures with a positive cytology, Rilinger 2026 (audit.md)",
 }
 
 

@@ -12,8 +12,8 @@ from lmbayes.errors import FindingError, ImpossibleEvidenceError
 from lmbayes.evidence import Evidence
 from lmbayes.findings import Findings
 
-PERFECT_MRI = (r"sensitivity: \{value: 0.76, range: \[0.59, 0.90\]", "sensitivity: {value: 1.0, range: [0.59, 1.0]")
-PERFECT_CYTOLOGY = (r"false_positive: \{value: 0.003, range: \[0.0005, 0.01\]", "false_positive: {value: 0.0, range: [0.0, 0.01]")
+PERFECT_MRI = (r"sensitivity: \{value: 0.594, range: \[0.594, 0.90\]", "sensitivity: {value: 1.0, range: [0.594, 1.0]")
+PERFECT_CYTOLOGY = (r"false_positive: \{value: 0.001, range: \[0.0002, 0.005\]", "false_positive: {value: 0.0, range: [0.0, 0.005]")
 
 
 def test_findings_give_one_row_a_cohort_n_rows(breast):
