@@ -157,7 +157,9 @@ def build_tables(
         variables=spec.node_ids,
         states={n.id: n.states for n in spec.nodes},
         parents={n.id: n.parents for n in spec.nodes},
-        cpts={n: cpts[n] for n in spec.node_ids},
+        # C order, as a kept network's arrays are: the contraction then sums in the same order
+        # whether the tables were built now or loaded (otherwise a last digit differs)
+        cpts={n: np.ascontiguousarray(cpts[n]) for n in spec.node_ids},
         calibration=ctx.calibration,
         batch=batch,
         context=ctx,

@@ -30,13 +30,13 @@ def run(args: list[str], **kwargs) -> tuple[int, str, str]:
 
 
 def test_a_cohort_row_the_network_cannot_produce_is_named(tmp_path):
-    old = "    specificity: {value: 0.97, range: [0.85, 1.0], sources: [fitzpatrick2022], judgement: true,"
-    assert old in NETWORK
-    net = tmp_path / "certain.yaml"  # tumour DNA never positive without LM
-    net.write_text(NETWORK.replace(old, old.replace("0.97", "1.0")), encoding="utf-8")
+    old = "    specificity: {value: 0.938, range: [0.869, 0.972], sources: [nakasu2023],"
+    assert NETWORK.count(old) == 1
+    net = tmp_path / "certain.yaml"  # CSF tumour cells never found without LM (no other cause)
+    net.write_text(NETWORK.replace(old, old.replace("0.938, range: [0.869, 0.972]", "1.0, range: [0.869, 1.0]")), encoding="utf-8")
     header = COHORT[0].split(",")
     row = COHORT[5].split(",")
-    row[header.index("lm")], row[header.index("ctdna_1")] = "absent", "positive"
+    row[header.index("lm")], row[header.index("ctc_1")] = "absent", "positive"
     cohort = tmp_path / "cohort.csv"
     cohort.write_text("\n".join([COHORT[0], *COHORT[1:5], ",".join(row), *COHORT[6:]]) + "\n", encoding="utf-8")
     code, _, err = run(["fit", "--network", str(net), str(cohort), "--out", str(tmp_path / "fitted.yaml")])

@@ -92,18 +92,18 @@ def test_a_cohort_of_the_diagnosis_alone_validates(tmp_path):
     assert stage["auc"]["value"] == pytest.approx(0.5)  # every patient has the prior: no discrimination
 
 
-@pytest.mark.parametrize("given", ["lm", "shedding"])
+@pytest.mark.parametrize("given", ["lm", "burden"])
 def test_a_test_of_the_latent_node_with_a_given_frequency_is_one_line(tmp_path, given):
     old = "    target: csf_reaction\n    group: routine\n    given:\n      lm: {value: 0.50"
     assert old in NETWORK
     path = tmp_path / "latent.yaml"
-    path.write_text(NETWORK.replace(old, f"    target: shedding\n    group: routine\n    given:\n      {given}: {{value: 0.50", 1),
+    path.write_text(NETWORK.replace(old, f"    target: burden\n    group: routine\n    given:\n      {given}: {{value: 0.50", 1),
                     encoding="utf-8")
     code, out, err = run(["network", "check", str(path)])
-    assert code == 1 and "latent 'shedding'" in out and "Traceback" not in out + err, out + err
+    assert code == 1 and "latent 'burden'" in out and "Traceback" not in out + err, out + err
     for args in (["taps", "--network", str(path), "--with", "routine"], ["posterior", "--network", str(path)]):
         code, _, err = run(args)
-        assert "latent 'shedding'" in one_error(code, err)
+        assert "latent 'burden'" in one_error(code, err)
 
 
 # -- replay --step: stopping, a closed terminal ----------------------------------------------
