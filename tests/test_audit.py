@@ -16,7 +16,6 @@ from lmbayes.validate import auc
 from conftest import invoke_cleanly
 
 SHIPPED = sorted(networks.available())
-DOC = (networks.available()["breast"].parents[1] / "docs" / "audit.md")
 
 
 @pytest.fixture(scope="module", params=SHIPPED)
@@ -138,14 +137,3 @@ def test_an_imported_network_without_target_is_refused_in_one_line(breast_bif):
     result = invoke_cleanly(["network", "audit", "--network", str(breast_bif)])
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1 and "audit" in result.output
-
-
-def test_the_documented_example_is_real_output(runner):
-    from lmbayes.cli.main import cli
-    import shlex
-
-    blocks = re.findall(r"```console\n\$ lmbayes (.*?)\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
-    assert len(blocks) == 1
-    command, expected = blocks[0]
-    result = runner.invoke(cli, shlex.split(command))
-    assert result.output == expected
