@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from lmbayes.plan import Outcome, Plan, TestOption
     from lmbayes.sensitivity import Swing
     from lmbayes.taps import TapTable
-    from lmbayes.teaching import Conflict
+    from lmbayes.explain import Conflict
     from lmbayes.uncertainty import Draws, Interval, PlanIntervals, TapIntervals
 
 

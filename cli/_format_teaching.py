@@ -12,7 +12,7 @@ from lmbayes.taps import percent
 if TYPE_CHECKING:
     from lmbayes.findings import Findings
     from lmbayes.network import Network, Posterior
-    from lmbayes.teaching import Attribution, Conflict, Dependence
+    from lmbayes.explain import Attribution, Conflict, Dependence
 
 
 def explain_text(net: Network, post: Posterior, items: Sequence[Attribution], conf: Conflict) -> str:

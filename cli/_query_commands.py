@@ -45,7 +45,7 @@ next_tap_option = click.option(
 @uncertainty_options
 def posterior(net: Network, findings: Findings, as_json: bool, draws: Draws | None, seed: int) -> None:
     """P(LM) and the competing causes given the findings, with their priors."""
-    from lmbayes.teaching import conflict
+    from lmbayes.explain import conflict
 
     with reported():
         post = net.posterior(findings)

@@ -1,6 +1,6 @@
 """The replay at the front of the room: the ladder, one step at a time, guesses and scores.
 
-Text only; every number comes from :mod:`lmbayes.lesson`. Lines fit :func:`columns`: the
+Text only; every number comes from :mod:`lmbayes.replay`. Lines fit :func:`columns`: the
 terminal's width up to 80 columns (so that large fonts work), 80 when not a terminal.
 """
 
@@ -20,7 +20,7 @@ from lmbayes.guesses import ClassGuesses, Score, Spread, parse_guess
 from lmbayes.taps import percent
 
 if TYPE_CHECKING:
-    from lmbayes.lesson import Lesson, LessonStep, Scorecard
+    from lmbayes.replay import Lesson, LessonStep, Scorecard
     from lmbayes.network import Network
 
 #: The narrowest text laid out (a terminal narrower than this wraps).

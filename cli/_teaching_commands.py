@@ -70,7 +70,7 @@ def replay(case_name: str, step: bool, guesses_path: str | None, as_json: bool, 
     from lmbayes.cases import load_case
     from lmbayes.cli import _teach
     from lmbayes.guesses import read_class_guesses
-    from lmbayes.lesson import lesson, scorecard
+    from lmbayes.replay import lesson, scorecard
 
     with reported():
         case, net = load_case(case_name)
@@ -119,7 +119,7 @@ def explain(net: Network, findings: Findings, as_json: bool) -> None:
     (exact), in decibans (10 log10 of the odds multiplier). The order-free values add up to the
     whole change from the prior.
     """
-    from lmbayes.teaching import conflict, explain as run_explain
+    from lmbayes.explain import conflict, explain as run_explain
 
     with reported():
         items = run_explain(net, findings)
@@ -141,7 +141,7 @@ def dependence(net: Network, findings: Findings, as_json: bool) -> None:
     likelihood ratio each negative tap applies, and the cumulative yield of both among
     patients with LM.
     """
-    from lmbayes.teaching import dependence as run_dependence
+    from lmbayes.explain import dependence as run_dependence
 
     with reported():
         result = run_dependence(net, findings)

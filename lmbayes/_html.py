@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from lmbayes.network import Posterior
     from lmbayes.plan import Plan
     from lmbayes.taps import TapTable
-    from lmbayes.teaching import Replay
+    from lmbayes.replay import Replay
 
 __all__ = ["plan_html", "posterior_html", "replay_html", "taps_html"]
 

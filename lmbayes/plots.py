@@ -19,7 +19,7 @@ from lmbayes.kinds import KINDS, kind_of
 from lmbayes.sensitivity import Swing
 from lmbayes.spec import NetworkSpec
 from lmbayes.taps import TapTable, percent
-from lmbayes.teaching import ReplayRow
+from lmbayes.replay import ReplayRow
 
 if TYPE_CHECKING:
     from lmbayes.validate import Validation

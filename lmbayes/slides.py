@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from lmbayes.lesson import Lesson, _lr
+from lmbayes.replay import Lesson, _lr
 from lmbayes.plots import PlotError, _drawing, _save
 
 __all__ = ["slides"]

@@ -97,7 +97,7 @@ def test_the_replay_help_lists_every_shipped_case():
 def test_normal_csf_settles_what_three_cytologies_could_not():
     """Three negative cytologies alone leave P(LM) above 25%; with each tap's routine CSF
     (normal but for a raised protein) it falls below the 5% rule-out threshold."""
-    from lmbayes.teaching import replay as run_replay
+    from lmbayes.replay import replay as run_replay
 
     case, net = load_case("normal_csf_settles")
     rows, _ = run_replay(net, case)

@@ -1,4 +1,5 @@
-"""Teaching: replay a case step by step, explain each finding, show why taps are dependent.
+"""Explain findings: what each finding did to P(LM), where findings conflict, the EANO-ESMO
+level, and why repeated taps are dependent (:mod:`lmbayes.replay` replays a case step by step).
 
 **Likelihood ratio of a step.** With findings ``E`` before a step and ``f`` the step's findings,
 ``LR = odds(P(LM | E, f)) / odds(P(LM | E))``, the factor the step applied to the odds given
@@ -30,9 +31,8 @@ guideline's table treats equivocal cytology was not checked against the paper.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, NamedTuple
+from typing import ClassVar
 from itertools import combinations
 
 import numpy as np
@@ -42,20 +42,14 @@ from lmbayes.findings import Findings
 from lmbayes.network import Network
 from lmbayes.taps import apply_likelihood_ratio, negative_lr, tap_joints
 
-if TYPE_CHECKING:
-    from lmbayes.cases import CaseFile
-
 __all__ = [
     "Attribution",
     "Conflict",
-    "Replay",
-    "ReplayRow",
     "conflict",
     "dependence",
     "eano_level",
     "explain",
     "level_gap",
-    "replay",
 ]
 
 #: Exact Shapley values evaluate 2^n subsets at once.
@@ -139,50 +133,6 @@ def conflict(network: Network, findings: Findings) -> Conflict:
     best = int(np.argmax(pair_conf))
     worst = pairs[best]
     return Conflict(value, (names[worst[0]], names[worst[1]]) if pair_conf[best] > 0 else None, float(pair_conf[best]))
-
-
-@dataclass(frozen=True)
-class ReplayRow:
-    step: int
-    label: str
-    findings: tuple[str, ...]
-    p_lm_before: float
-    p_lm_after: float
-    likelihood_ratio: float | None  # None where P(LM) is 0 or 1 and odds are undefined
-    causes: Mapping[str, float]
-    eano_esmo: str
-
-
-class Replay(NamedTuple):
-    """A replayed case: one row per step and the conflict of all its findings (unpacks as a pair)."""
-
-    rows: tuple[ReplayRow, ...]
-    conflict: Conflict
-
-    def _repr_html_(self) -> str:
-        from lmbayes._html import replay_html
-
-        return replay_html(self)
-
-
-def replay(network: Network, case: CaseFile) -> Replay:
-    """One row per step of the case, and the conflict measure of all its findings.
-
-    ``case.findings`` holds the checked findings after each step (:func:`lmbayes.cases.load_case`).
-    """
-    rows = []
-    before = network.posterior(Findings()).p_target
-    previous: Findings = Findings()
-    causes_of = set(network.spec.causes)
-    for k, (step, findings) in enumerate(zip(case.steps, case.findings), start=1):
-        post = network.posterior(findings)
-        after = post.p_target
-        added = [f"{n}={s}" for n, s in findings.states.items() if n not in previous]
-        lr = _odds(after) / _odds(before) if 0 < before < 1 and 0 < after < 1 else None
-        causes = {n: d[list(d)[-1]] for n, d in post.posterior.items() if n in causes_of}
-        rows.append(ReplayRow(k, step.label, tuple(added), before, after, lr, causes, eano_level(network, findings)))
-        before, previous = after, findings
-    return Replay(tuple(rows), conflict(network, case.findings[-1]))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
-"""A lesson: a replayed case with, for each step, the nomogram's answer and why the step matters.
+"""Replay a case step by step (:func:`replay`: P(LM), the likelihood ratio, the competing causes and
+the EANO-ESMO level after each step) and the lesson built on it (:func:`lesson`): for each step,
+the nomogram's answer and why the step matters.
 
 **The naive chain of independent taps** (the Fagan answer). A Fagan nomogram multiplies the
 odds by a fixed likelihood ratio for each tap, whatever came before. Here the chain starts at
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from lmbayes._numbers import percent
 from lmbayes.cases import CaseFile
@@ -34,10 +36,12 @@ from lmbayes.guesses import ClassGuesses, Score, Spread, score
 from lmbayes.network import Network
 from lmbayes.plan import DEFAULT_THRESHOLDS, Thresholds
 from lmbayes.taps import apply_likelihood_ratio
-from lmbayes.teaching import Conflict, LevelGap, ReplayRow, level_gap, replay
+from lmbayes.explain import Conflict, LevelGap, conflict, eano_level, level_gap
 
 __all__ = [
     "CompetingCause",
+    "Replay",
+    "ReplayRow",
     "CrossesThreshold",
     "FirstNegativeTap",
     "Lesson",
@@ -49,11 +53,57 @@ __all__ = [
     "Scorecard",
     "WeakerTap",
     "lesson",
+    "replay",
     "scorecard",
 ]
 
 #: A step whose likelihood ratio lies within this factor of 1 hardly moves P(LM).
 NO_MOVE = 1.05
+
+
+@dataclass(frozen=True)
+class ReplayRow:
+    step: int
+    label: str
+    findings: tuple[str, ...]
+    p_lm_before: float
+    p_lm_after: float
+    likelihood_ratio: float | None  # None where P(LM) is 0 or 1 and odds are undefined
+    causes: Mapping[str, float]
+    eano_esmo: str
+
+
+class Replay(NamedTuple):
+    """A replayed case: one row per step and the conflict of all its findings (unpacks as a pair)."""
+
+    rows: tuple[ReplayRow, ...]
+    conflict: Conflict
+
+    def _repr_html_(self) -> str:
+        from lmbayes._html import replay_html
+
+        return replay_html(self)
+
+
+def replay(network: Network, case: CaseFile) -> Replay:
+    """One row per step of the case, and the conflict measure of all its findings.
+
+    ``case.findings`` holds the checked findings after each step (:func:`lmbayes.cases.load_case`).
+    """
+    rows = []
+    before = network.posterior(Findings()).p_target
+    previous: Findings = Findings()
+    causes_of = set(network.spec.causes)
+    for k, (step, findings) in enumerate(zip(case.steps, case.findings), start=1):
+        post = network.posterior(findings)
+        after = post.p_target
+        added = [f"{n}={s}" for n, s in findings.states.items() if n not in previous]
+        lr = _odds(after) / _odds(before) if 0 < before < 1 and 0 < after < 1 else None
+        causes = {n: d[list(d)[-1]] for n, d in post.posterior.items() if n in causes_of}
+        rows.append(ReplayRow(k, step.label, tuple(added), before, after, lr, causes, eano_level(network, findings)))
+        before, previous = after, findings
+    return Replay(tuple(rows), conflict(network, case.findings[-1]))
+
 
 
 class Reason:
@@ -286,7 +336,7 @@ class _Context:
 
 
 def lesson(network: Network, case: CaseFile, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Lesson:
-    """The case replayed (:func:`lmbayes.teaching.replay`), with the naive chain and a reason
+    """The case replayed (:func:`replay`), with the naive chain and a reason
     for each step (module docstring). ``thresholds`` are the plan's (rule out, treat)."""
     rows, conf = replay(network, case)
     ctx = _Context(network, thresholds)

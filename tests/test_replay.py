@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from lmbayes.cases import available_cases, load_case
 from lmbayes.cli import _teach
 from lmbayes.cli.main import cli
-from lmbayes.lesson import CompetingCause, CrossesThreshold, NormalTest, RulesIn, WeakerTap, lesson
-from lmbayes.teaching import dependence
+from lmbayes.replay import CompetingCause, CrossesThreshold, NormalTest, RulesIn, WeakerTap, lesson
+from lmbayes.explain import dependence
 
 CASES = sorted(available_cases())
 

@@ -13,7 +13,8 @@ import lmbayes
 from lmbayes.cases import available_cases, load_case
 from lmbayes.cli.main import cli
 from lmbayes.errors import InputError
-from lmbayes.teaching import CONFLICT_ALERT, conflict, dependence, eano_level, explain, replay
+from lmbayes.explain import CONFLICT_ALERT, conflict, dependence, eano_level, explain
+from lmbayes.replay import replay
 
 SMALL = """
 name: small
@@ -220,7 +221,7 @@ def test_teaching_json(runner):
 
 
 def test_a_confirmed_level_below_90_percent_says_what_holds_p_lm_back(runner, tmp_path):
-    from lmbayes.teaching import level_gap
+    from lmbayes.explain import level_gap
 
     case = tmp_path / "gap.yaml"
     case.write_text(
