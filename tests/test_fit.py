@@ -146,7 +146,7 @@ def recovered(net):
     spec = net.spec
     for path, value in CHANGED.items():
         spec = spec.with_parameter(path, value)
-    return spec, fit(net, draw_cohort(Network(spec), 8000, rng=21))
+    return spec, fit(net, draw_cohort(Network(spec), 4000, rng=21))
 
 
 @pytest.mark.slow
@@ -174,10 +174,10 @@ def test_fit_leaves_unchanged_numbers_near_their_priors(recovered):
 @pytest.mark.slow  # beside the other users of the recovered fixture: one fit, not one per worker
 def test_the_fitted_file_loads_with_the_new_numbers(net, recovered, tmp_path):
     _, result = recovered
-    path = write_fitted(net, result, tmp_path / "fitted.yaml", "8,000 simulated patients")
+    path = write_fitted(net, result, tmp_path / "fitted.yaml", "4,000 simulated patients")
     spec = load_spec(path)
     assert spec.version == "3.0+cohort"
-    assert spec.sources["cohort"] == "8,000 simulated patients"
+    assert spec.sources["cohort"] == "4,000 simulated patients"
     for u in result.updates:
         p = spec.parameters[u.path]
         assert p.value == pytest.approx(u.after.value, rel=1e-3)
