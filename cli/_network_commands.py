@@ -99,10 +99,14 @@ def list_networks(as_json: bool) -> None:
 def check(path: str, as_json: bool) -> None:
     """Check a network file and report every problem at once (file, line, node, field).
 
-    Exits 0 when the file is clean, 1 when it has problems.
+    PATH is a network file, or the name of a shipped network (`lmbayes network list`) when no
+    file of that name exists. Exits 0 when the file is clean, 1 when it has problems.
     """
     from lmbayes._loader import check_spec
 
+    shipped = networks.available()
+    if path in shipped and not Path(path).exists():
+        path = str(shipped[path])
     problems = check_spec(path)
     report_problems(path, problems, as_json)
 

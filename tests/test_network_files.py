@@ -219,3 +219,17 @@ def test_imported_network_limits_in_the_library(breast_bif):
     for options in ({"pretest": 0.2}, {"taps": 3}):
         with pytest.raises(NoTargetError):
             lmbayes.load_network(bif, **options)
+
+
+def test_check_takes_a_shipped_network_by_name(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name, path in networks.available().items():
+        result = runner.invoke(cli, ["network", "check", name])
+        assert result.exit_code == 0, result.output
+        assert result.output == f"{path}: no problems\n"
+    # a file of that name in the folder is the one checked
+    (tmp_path / "breast").write_text("title: [", encoding="utf-8")
+    result = runner.invoke(cli, ["network", "check", "breast"])
+    assert result.exit_code == 1 and str(networks.available()["breast"]) not in result.output
+    result = runner.invoke(cli, ["network", "check", "no_such_network"])
+    assert result.exit_code != 0 and "no such network file" in result.output
