@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -146,3 +148,39 @@ def loaded_modules(args: list[str], cwd: Path) -> set[str]:
         [sys.executable, "-c", _MODULES.format(args=args)], capture_output=True, text=True, check=True, cwd=cwd
     ).stdout
     return set(json.loads(out.strip().splitlines()[-1]))
+
+
+class PseudoTerminal:
+    """``python -m lmbayes ARGS`` in a POSIX pseudo-terminal, started in ``folder`` (outside the
+    checkout, so that the installed package runs) with ``env`` added to the environment; what
+    it writes collects in ``out``."""
+
+    def __init__(self, args: list[str], folder: Path, env: dict[str, str]) -> None:
+        import pty
+
+        self.out = b""
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: the command, with the terminal as standard input and output
+            try:
+                os.chdir(folder)
+                os.execve(sys.executable, [sys.executable, "-m", "lmbayes", *args], {**os.environ, **env})
+            finally:
+                os._exit(127)
+
+    def read_until(self, done: Callable[[bytes], object], timeout: float = 60.0) -> None:
+        """Read until ``done(out)`` holds, the terminal closes, or ``timeout`` seconds pass."""
+        import select
+        import time
+
+        end = time.time() + timeout
+        while not done(self.out) and time.time() < end:
+            if select.select([self.fd], [], [], 0.2)[0]:
+                try:
+                    self.out += os.read(self.fd, 65536)
+                except OSError:
+                    return
+
+    def exit_code(self) -> int:
+        """Wait for the command to end; its exit code."""
+        _, status = os.waitpid(self.pid, 0)
+        return os.waitstatus_to_exitcode(status)

@@ -23,6 +23,7 @@ import lmbayes
 from lmbayes import networks
 from lmbayes.cli import _cohort_commands, _teach
 from lmbayes.cli.main import cli
+from conftest import PseudoTerminal
 from lmbayes.cohort import read_cohort
 
 SHIPPED = networks.available()["breast"].parent
@@ -259,40 +260,20 @@ def test_ctrl_c_during_the_bootstrap_keeps_the_point_estimates(monkeypatch):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 def test_validate_shows_progress_with_time_left_and_ctrl_c_prints_what_was_done(tmp_path):
-    import pty
-    import select
-
-    pid, fd = pty.fork()
-    if pid == 0:
-        try:
-            os.chdir(tmp_path)  # outside the checkout: the installed package
-            os.execve(sys.executable, [sys.executable, "-m", "lmbayes", "validate", "breast_cohort", "--bootstrap", "30000",
-                                       "--yes"], {**os.environ, "COLUMNS": "80", "NO_COLOR": "1"})
-        finally:
-            os._exit(127)
-    out = b""
     bar = re.compile(rb"\d+(\.\d+)?k?/\d+(\.\d+)?k? \[\d\d:\d\d<\d\d:\d\d")  # tqdm: done/total [elapsed<left
-
-    def read_until(done, timeout: float = 120.0) -> None:
-        nonlocal out
-        end = time.time() + timeout
-        while not done() and time.time() < end:
-            if select.select([fd], [], [], 0.2)[0]:
-                try:
-                    out += os.read(fd, 65536)
-                except OSError:
-                    return
-
+    terminal = PseudoTerminal(["validate", "breast_cohort", "--bootstrap", "30000", "--yes"], tmp_path,
+                              {"COLUMNS": "80", "NO_COLOR": "1"})
     try:
-        read_until(lambda: bar.search(out))
-        os.kill(pid, signal.SIGINT)
-        read_until(lambda: b"Interrupted during the bootstrap" in out)
-        read_until(lambda: False, timeout=2)
+        terminal.read_until(bar.search, timeout=120.0)
+        os.kill(terminal.pid, signal.SIGINT)
+        terminal.read_until(lambda out: b"Interrupted during the bootstrap" in out, timeout=120.0)
+        terminal.read_until(lambda out: False, timeout=2)
     finally:
-        _, status = os.waitpid(pid, 0)
+        code = terminal.exit_code()
+    out = terminal.out
     text = out.decode(errors="replace")
     assert bar.search(out), text[-500:]
-    assert os.waitstatus_to_exitcode(status) == 130
+    assert code == 130
     assert "Interrupted during the bootstrap: the results above have no intervals." in text
     assert "AUC" in text and "Traceback" not in text
 

@@ -8,6 +8,7 @@ import math
 import os
 import re
 import sys
+from collections.abc import Callable
 
 import pytest
 from click.testing import CliRunner
@@ -17,6 +18,7 @@ from lmbayes.cli import _teach
 from lmbayes.cli.main import cli
 from lmbayes.replay import CompetingCause, CrossesThreshold, NormalTest, RulesIn, WeakerTap, lesson
 from lmbayes.explain import dependence
+from conftest import PseudoTerminal
 
 CASES = sorted(available_cases())
 
@@ -249,41 +251,22 @@ def test_a_bad_class_file_is_one_line(runner, tmp_path, text, message, code):
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 def test_step_in_a_real_pseudo_terminal(tmp_path):
     """The command in a pseudo-terminal 60 columns wide: a typed guess, then q."""
-    import pty
-    import select
-    import time
+    terminal = PseudoTerminal(["replay", "typical_mri_negative_taps", "--step"], tmp_path, {"COLUMNS": "60", "NO_COLOR": "1"})
 
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the command, with a terminal as standard input and output
-        try:
-            os.chdir(tmp_path)  # outside the checkout: the installed package
-            os.execve(sys.executable, [sys.executable, "-m", "lmbayes", "replay", "typical_mri_negative_taps", "--step"],
-                      {**os.environ, "COLUMNS": "60", "NO_COLOR": "1"})
-        finally:
-            os._exit(127)
-    out = b""
-
-    def read_until(text: bytes, timeout: float = 60.0) -> None:
-        nonlocal out
-        end = time.time() + timeout
-        while text not in out and time.time() < end:
-            if select.select([fd], [], [], 0.2)[0]:
-                try:
-                    out += os.read(fd, 65536)
-                except OSError:
-                    return
+    def shown(text: bytes) -> Callable[[bytes], bool]:
+        return lambda out: text in out
 
     try:
-        read_until(b"P(LM) now, in %? ")
-        os.write(fd, b"10\n")
-        read_until(b"Step 2 of 6")
-        read_until(b"P(LM) now, in %? ")
-        os.write(fd, b"q\n")
-        read_until(b"Stopped at step 2 of 6.")
+        terminal.read_until(shown(b"P(LM) now, in %? "))
+        os.write(terminal.fd, b"10\n")
+        terminal.read_until(shown(b"Step 2 of 6"))
+        terminal.read_until(shown(b"P(LM) now, in %? "))
+        os.write(terminal.fd, b"q\n")
+        terminal.read_until(shown(b"Stopped at step 2 of 6."))
     finally:
-        _, status = os.waitpid(pid, 0)
-    text = out.decode().replace("\r\n", "\n")
-    assert os.waitstatus_to_exitcode(status) == 0
+        code = terminal.exit_code()
+    text = terminal.out.decode().replace("\r\n", "\n")
+    assert code == 0
     assert "P(LM): 2.5% -> 13.8% (your guess: 10%)" in text
     assert text.rstrip().endswith("Stopped at step 2 of 6.")
     assert max(len(line) for line in text.splitlines()) <= 60
