@@ -86,11 +86,14 @@ class Cohort:
         chosen = np.arange(self.patients) if rows is None else np.flatnonzero(rows)
         impossible = Evidence(self.columns, self.states[chosen]).impossible(engine)
         if impossible.size:
-            line = self.lines[chosen[impossible[0]]]
-            raise ImpossibleEvidenceError(
-                f"{self.source}, line {line}: findings impossible under the network (probability 0); "
-                "correct the row, or widen the number that rules it out"
-            )
+            raise self.impossible_row(int(chosen[impossible[0]]))
+
+    def impossible_row(self, row: int) -> ImpossibleEvidenceError:
+        """The error for patient ``row`` (an index), whose findings have probability 0."""
+        return ImpossibleEvidenceError(
+            f"{self.source}, line {self.lines[row]}: findings impossible under the network (probability 0); "
+            "correct the row, or widen the number that rules it out"
+        )
 
     @property
     def known(self) -> np.ndarray:

@@ -204,12 +204,8 @@ class _Counts:
         for start in range(0, cohort.patients, ROWS):
             rows = slice(start, start + ROWS)
             z, joints = engine.family_rows(cohort.columns, cohort.states[rows], self.sets)
-            if not (z > 0).all():  # a row the network cannot produce: named, not a warning
-                line = cohort.lines[start + int(np.argmin(z > 0))]
-                raise FitError(
-                    f"{cohort.source}, line {line}: findings impossible under the network (probability 0); "
-                    "correct the row, or widen the number that rules it out"
-                )
+            if not (z > 0).all():  # a row the network (as fitted so far) cannot produce: named, not a warning
+                raise cohort.impossible_row(start + int(np.argmin(z > 0)))
             post = [j.reshape(len(j), -1) / z[:, None] for j in joints]
             weights = np.column_stack([post[s] @ m for s, m, _ in self.masks]) if k else np.zeros((len(z), 0))
             recorded = self.recorded[rows]
