@@ -126,7 +126,5 @@ def read_tables(path: str) -> Tables:
             raise NetworkFileError(f"{file.name}: node '{name[v]}' has two states of the same name once escaped")
         parents[name[v]] = tuple(name[p] for p in evidence)
         shape = tuple(len(names[p]) for p in evidence) + (len(names[v]),)
-        # C order, as a kept network's arrays are: the contraction then sums in the same order
-        # on the first run and from the cache (the last digit of a posterior otherwise differs)
-        cpts[name[v]] = np.ascontiguousarray(np.asarray(cpd.get_values(), dtype=float).T.reshape(shape))
+        cpts[name[v]] = np.asarray(cpd.get_values(), dtype=float).T.reshape(shape)
     return Tables(variables=tuple(name[v] for v in order), states=states, parents=parents, cpts=cpts)

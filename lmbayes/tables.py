@@ -52,8 +52,11 @@ class Tables:
     context: TableContext | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("states", "parents", "cpts"):
+        for name in ("states", "parents"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+        # C order, however the tables were made (built, read by pgmpy, loaded from the cache):
+        # the contraction then sums in the same order and gives the same last digit
+        object.__setattr__(self, "cpts", MappingProxyType({v: np.ascontiguousarray(t) for v, t in self.cpts.items()}))
 
     def with_cpts(self, cpts: Mapping[str, np.ndarray]) -> Tables:
         """The same tables with some replaced."""
@@ -157,9 +160,7 @@ def build_tables(
         variables=spec.node_ids,
         states={n.id: n.states for n in spec.nodes},
         parents={n.id: n.parents for n in spec.nodes},
-        # C order, as a kept network's arrays are: the contraction then sums in the same order
-        # whether the tables were built now or loaded (otherwise a last digit differs)
-        cpts={n: np.ascontiguousarray(cpts[n]) for n in spec.node_ids},
+        cpts={n: cpts[n] for n in spec.node_ids},
         calibration=ctx.calibration,
         batch=batch,
         context=ctx,
