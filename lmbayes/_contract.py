@@ -2,9 +2,13 @@
 
 A query is a *contraction*: the tables (factors) each carry labels (variable names), and the
 result keeps the output labels and sums every other one out. :func:`plan` finds the order in
-which to multiply the factors two at a time (the greedy path of opt_einsum, also in numpy: the
-min-size heuristic of variable elimination) and checks that the largest intermediate table fits in memory; the plan
-depends only on the labels and sizes, so it is computed once per query shape and kept.
+which to multiply the factors two at a time and checks that the largest intermediate table fits
+in memory. The order is the cheapest (fewest multiplications) of variable elimination in
+weighted min-fill and in min-weight order, the heuristics junction-tree engines triangulate
+with, and the greedy pairwise order of opt_einsum; on the 1,041-node MUNIN network the greedy
+order alone needed a table of 2.95e8 numbers where min-fill's largest holds a few million. The
+plan depends only on the labels and sizes, so it is computed once per query shape and kept.
+Large pairwise products run as matrix products (:class:`_Product`).
 
 **All marginals in one pass.** With ``Z = sum_x prod_i F_i(x_i)`` the contraction of every
 factor, the derivative of ``Z`` with respect to one factor ``F_j`` is the contraction of all the
@@ -26,32 +30,83 @@ query may involve any number of variables, as long as every intermediate table f
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
-from lmbayes.errors import LmbayesError
+from lmbayes._order import _LETTERS, TooLargeError, _letters, _too_large, _union, cheapest_path
 
-__all__ = ["MAX_CELLS", "Plan", "TooLargeError", "plan"]
+__all__ = ["MAX_CELLS", "Plan", "TooLargeError", "plan"]  # TooLargeError: from lmbayes._order
 
 #: The largest intermediate table a query may build: 2^28 numbers, 2 GiB in double precision
 #: (the machines this runs on have a few to a few dozen GiB; a pairwise step holds three such
 #: tables at most).
 MAX_CELLS = 2**28
 
-#: Up to this many tables, numpy's einsum_path plans the contraction (see :func:`_path`).
-_NUMPY_PATH_TABLES = 16
-
-_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
 Labels = tuple[Hashable, ...]
 
 
-class TooLargeError(LmbayesError):
-    """The query would build a table larger than :data:`MAX_CELLS`."""
+class _Product(NamedTuple):
+    """Two tables multiplied and summed to the result's labels: ``np.einsum(spec, x, y)``, or,
+    for a large product, one batched matrix product (BLAS) between two transposes.
+
+    einsum without an optimised path loops over every cell of the joined labels in C, one
+    multiplication at a time; a matrix product of the same numbers runs at the machine's full
+    speed (on the 223-node ANDES network it took most of a query's time). Small products stay
+    with einsum, which is faster below a few thousand cells and sums in a fixed order: the
+    shipped networks' figures do not depend on the BLAS kernel of the machine.
+    """
+
+    spec: str
+    blas: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...], int, int, int, tuple[int, ...]] | None
+
+    def __call__(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if self.blas is None:
+            return np.einsum(self.spec, x, y, optimize=False)
+        sum_x, order_x, sum_y, order_y, batch, left, shared, order_out = self.blas
+        if sum_x:
+            x = x.sum(axis=sum_x)
+        if sum_y:
+            y = y.sum(axis=sum_y)
+        x, y = x.transpose(order_x), y.transpose(order_y)
+        b, l, c = x.shape[:batch], x.shape[batch : batch + left], x.shape[batch + left :]
+        r = y.shape[batch + shared :]
+        product = np.matmul(
+            x.reshape(math.prod(b), math.prod(l), math.prod(c)), y.reshape(math.prod(b), math.prod(c), math.prod(r))
+        )
+        return product.reshape((*b, *l, *r)).transpose(order_out)
+
+
+#: A pairwise product is done as a matrix product (:class:`_Product`) from this many cells of
+#: its joined labels, not counting the labels every table carries (rows of evidence, draws).
+_BLAS_CELLS = 2**14
+
+
+def _product(x: Labels, y: Labels, out: Labels, sizes: Mapping[Hashable, int], everywhere: Set[Hashable]) -> _Product:
+    name = _letters(x, y)
+    spec = ",".join("".join(name[a] for a in t) for t in (x, y)) + "->" + "".join(name[a] for a in out)
+    if math.prod(sizes[a] for a in name if a not in everywhere) < _BLAS_CELLS:
+        return _Product(spec, None)
+    xs, ys, kept = set(x), set(y), set(out)
+    batch = [a for a in out if a in xs and a in ys]
+    left = [a for a in out if a in xs and a not in ys]
+    right = [a for a in out if a in ys and a not in xs]
+    shared = [a for a in x if a in ys and a not in kept]
+    x_kept = [a for a in x if a in kept or a in ys]
+    y_kept = [a for a in y if a in kept or a in xs]
+    made = batch + left + right
+    return _Product(spec, (
+        tuple(i for i, a in enumerate(x) if a not in kept and a not in ys),
+        tuple(x_kept.index(a) for a in batch + left + shared),
+        tuple(i for i, a in enumerate(y) if a not in kept and a not in xs),
+        tuple(y_kept.index(a) for a in batch + shared + right),
+        len(batch), len(left), len(shared),
+        tuple(made.index(a) for a in out),
+    ))  # fmt: skip
 
 
 class _Grad(NamedTuple):
@@ -60,6 +115,7 @@ class _Grad(NamedTuple):
     target: int  # the position of A
     other: int | None  # the position of the step's other operand B, if any
     spec: str  # einsum subscripts: dZ/dC (and B) to the labels of A that C or B have
+    product: _Product | None  # the same with B, when there is a B
     spread: tuple[slice | None, ...] | None  # index adding A's other labels (None: none to add)
 
 
@@ -69,7 +125,7 @@ class _Step:
     right: int | None
     labels: Labels  # of the result
     spec: str  # the einsum subscripts of this step
-    grads: tuple[_Grad, ...]  # the backward pass of this step, one per operand
+    product: _Product | None  # the same, when there are two tables
 
 
 @dataclass(frozen=True)
@@ -79,6 +135,26 @@ class Plan:
     inputs: tuple[Labels, ...]
     output: Labels
     steps: tuple[_Step, ...]
+    sizes: Mapping[Hashable, int]
+    everywhere: frozenset[Hashable]  # labels every table carries (rows of evidence, draws)
+
+    @functools.cached_property
+    def _backward(self) -> tuple[tuple[_Grad, ...], ...]:
+        """Each step's backward pass, one per operand: made the first time
+        :meth:`marginals` runs (a query of one node never needs it)."""
+        live: list[Labels] = list(self.inputs)
+        passes: list[tuple[_Grad, ...]] = []
+        for s in self.steps:
+            if s.right is None:
+                passes.append((_grad(s.left, live[s.left], s.labels, None, (), self.sizes, self.everywhere),))
+            else:
+                a, b = s.left, s.right
+                passes.append((
+                    _grad(a, live[a], s.labels, b, live[b], self.sizes, self.everywhere),
+                    _grad(b, live[b], s.labels, a, live[a], self.sizes, self.everywhere),
+                ))  # fmt: skip
+            live.append(s.labels)
+        return tuple(passes)
 
     def contract(self, tables: Sequence[np.ndarray]) -> np.ndarray:
         """The sum over every label not in the output of the product of ``tables``."""
@@ -87,10 +163,11 @@ class Plan:
     def _forward(self, tables: Sequence[np.ndarray]) -> list[np.ndarray]:
         live = list(tables)
         for s in self.steps:
-            if s.right is None:
+            if s.product is None:
                 live.append(np.einsum(s.spec, live[s.left]))
             else:
-                live.append(np.einsum(s.spec, live[s.left], live[s.right], optimize=False))
+                assert s.right is not None
+                live.append(s.product(live[s.left], live[s.right]))
         return live
 
     def marginals(self, tables: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -103,11 +180,12 @@ class Plan:
         for k in range(len(self.steps) - 1, -1, -1):
             g = grads[len(self.inputs) + k]
             assert g is not None
-            for d in self.steps[k].grads:
-                if d.other is None:
+            for d in self._backward[k]:
+                if d.product is None:
                     summed = np.einsum(d.spec, g)
                 else:
-                    summed = np.einsum(d.spec, g, live[d.other], optimize=False)
+                    assert d.other is not None
+                    summed = d.product(g, live[d.other])
                 if d.spread is not None:  # constant along the labels that only A had
                     summed = np.broadcast_to(summed[d.spread], live[d.target].shape)
                 _add(grads, d.target, summed)
@@ -122,16 +200,10 @@ def _add(grads: list[np.ndarray | None], i: int, g: np.ndarray) -> None:
     grads[i] = g if grads[i] is None else grads[i] + g
 
 
-def _letters(*groups: Labels) -> dict[Hashable, str]:
-    names: dict[Hashable, str] = {}
-    for group in groups:
-        for label in group:
-            if label not in names:
-                names[label] = _LETTERS[len(names)]
-    return names
-
-
-def _grad(target: int, mine: Labels, result: Labels, other: int | None, other_labels: Labels) -> _Grad:
+def _grad(
+    target: int, mine: Labels, result: Labels, other: int | None, other_labels: Labels,
+    sizes: Mapping[Hashable, int], everywhere: Set[Hashable],
+) -> _Grad:
     """The backward pass for operand ``target`` (labels ``mine``) of a step whose result has
     labels ``result`` and whose other operand, if any, ``other_labels``: ``dZ/dA`` is ``dZ/dC``
     times ``B``, summed to ``A``'s labels, and constant along the labels that only ``A`` had."""
@@ -141,87 +213,42 @@ def _grad(target: int, mine: Labels, result: Labels, other: int | None, other_la
     terms = [result] if other is None else [result, other_labels]
     spec = ",".join("".join(name[a] for a in t) for t in terms) + "->" + "".join(name[a] for a in kept)
     spread = None if len(kept) == len(mine) else tuple(slice(None) if a in kept else None for a in mine)
-    return _Grad(target, other, spec, spread)
+    product = None if other is None else _product(result, other_labels, kept, sizes, everywhere)
+    return _Grad(target, other, spec, product, spread)
 
 
 def plan(inputs: Sequence[Labels], output: Labels, sizes: dict[Hashable, int], *, max_cells: int = MAX_CELLS) -> Plan:
     """The pairwise contraction of tables labelled ``inputs`` to ``output``.
 
-    Raises :class:`TooLargeError` when an intermediate table would exceed ``max_cells``.
+    Raises :class:`TooLargeError` when every order tried (:func:`lmbayes._order.cheapest_path`)
+    would build an intermediate table of more than ``max_cells`` numbers.
     """
     inputs = tuple(tuple(i) for i in inputs)
-    live: list[Labels] = list(inputs)
-    steps: list[_Step] = []
     # a label every table carries and the output keeps (the rows of a batch of evidence) is
     # never summed: the order is planned without it, or every pair of tables would look joined
     everywhere = set(output).intersection(*map(set, inputs)) if inputs else set()
     bare = tuple(tuple(a for a in i if a not in everywhere) for i in inputs)
-    path = _path(bare, tuple(a for a in output if a not in everywhere), sizes, max_cells)
-    # opt_einsum's path removes the chosen tables from a list and appends the result; keep the
-    # positions of every table ever made instead, so that the backward pass can find them.
-    alive = list(range(len(inputs)))
-    for chosen in path:
-        positions = [alive[i] for i in chosen]
-        for i in sorted(chosen, reverse=True):
-            del alive[i]
-        rest = {a for p in alive for a in live[p]} | set(output)
+    batch_cells = math.prod(sizes[a] for a in everywhere)  # each table holds one copy per row
+    chosen = cheapest_path(bare, tuple(a for a in output if a not in everywhere), sizes, max_cells, batch_cells)
+    live: list[Labels] = list(inputs)
+    steps: list[_Step] = []
+    for positions, bare_result in zip(chosen.path, chosen.results):
         joined = _union(*(live[p] for p in positions))
+        kept = set(bare_result)
+        result = tuple(a for a in joined if a in everywhere or a in kept)
         if len(joined) > len(_LETTERS):
             raise TooLargeError(_too_large(math.prod(sizes[a] for a in joined), max_cells))
-        result = tuple(a for a in joined if a in rest)
-        cells = math.prod(sizes[a] for a in result)
-        if cells > max_cells:
-            raise TooLargeError(_too_large(cells, max_cells))
         name = _letters(joined)
         spec = ",".join("".join(name[a] for a in live[p]) for p in positions) + "->" + "".join(name[a] for a in result)
         if len(positions) == 1:
-            steps.append(_Step(positions[0], None, result, spec, (_grad(positions[0], live[positions[0]], result, None, ()),)))
-        elif len(positions) == 2:
+            steps.append(_Step(positions[0], None, result, spec, None))
+        else:
             a, b = positions
-            grads = (_grad(a, live[a], result, b, live[b]), _grad(b, live[b], result, a, live[a]))
-            steps.append(_Step(a, b, result, spec, grads))
-        else:  # pragma: no cover - greedy contracts in pairs
-            raise AssertionError(f"a contraction step of {len(positions)} tables")
-        alive.append(len(live))
+            steps.append(_Step(a, b, result, spec, _product(live[a], live[b], result, sizes, everywhere)))
         live.append(result)
     last = live[-1]
     if last != tuple(output):  # the same labels, perhaps in another order
         name = _letters(last)
         spec = "".join(name[a] for a in last) + "->" + "".join(name[a] for a in output)
-        steps.append(_Step(len(live) - 1, None, tuple(output), spec, (_grad(len(live) - 1, last, tuple(output), None, ()),)))
-    return Plan(inputs, tuple(output), tuple(steps))
-
-
-def _path(inputs: tuple[Labels, ...], output: Labels, sizes: dict[Hashable, int], max_cells: int) -> list[tuple[int, ...]]:
-    """The greedy contraction order: numpy's own (opt_einsum's algorithm, already loaded) for a
-    few tables whose labels fit its 52 letters; opt_einsum's otherwise (about 6 ms to import,
-    but numpy's version slows down fast with the number of tables: 0.3 ms for 11 tables, 13 ms
-    for the 57 of the breast network here)."""
-    if len(inputs) == 1:
-        return [(0,)]
-    labels = _union(*inputs, output)
-    if len(inputs) <= _NUMPY_PATH_TABLES and len(labels) <= len(_LETTERS):
-        name = _letters(labels)
-        spec = ",".join("".join(name[a] for a in i) for i in inputs) + "->" + "".join(name[a] for a in output)
-        shapes = [np.broadcast_to(0.0, tuple(sizes[a] for a in i)) for i in inputs]
-        path = np.einsum_path(spec, *shapes, optimize=("greedy", max_cells))[0][1:]
-        if all(len(p) <= 2 for p in path):
-            return [tuple(p) for p in path]
-    from opt_einsum.paths import greedy
-
-    return [tuple(p) for p in greedy([frozenset(i) for i in inputs], frozenset(output), sizes)]
-
-
-def _union(*groups: Labels) -> Labels:
-    seen: dict[Hashable, None] = {}
-    for group in groups:
-        seen.update(dict.fromkeys(group))
-    return tuple(seen)
-
-
-def _too_large(cells: int, max_cells: int) -> str:
-    return (
-        f"exact inference here needs a table of {cells:.3g} numbers ({cells * 8 / 2**30:.3g} GiB) at its "
-        f"largest step, above the {max_cells * 8 / 2**30:.3g} GiB lmbayes allows: the network's nodes are "
-        "too densely connected (a network with fewer links between its nodes, or one without its unused nodes, may fit)"
-    )
+        steps.append(_Step(len(live) - 1, None, tuple(output), spec, None))
+    return Plan(inputs, tuple(output), tuple(steps), sizes, frozenset(everywhere))

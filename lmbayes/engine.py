@@ -9,7 +9,8 @@ A posterior is a ratio of sums of products of the probability tables:
 
 Evidence selects a slice of each table; nodes that are neither queried, observed nor an
 ancestor of either sum to one and are dropped (barren nodes). :mod:`lmbayes._contract`
-multiplies the tables two at a time in a greedy elimination order (any number of variables)
+multiplies the tables two at a time in a min-fill or greedy elimination order (any number of
+variables)
 and, for the posteriors of many nodes, runs the same steps backwards once, so that all of them
 cost about three contractions instead of one each. This is variable elimination without
 importing pgmpy (about 3-5 s here). :mod:`lmbayes._pgmpy` builds the reference model from the
@@ -166,9 +167,14 @@ class Engine:
         batch = (_DRAWS,) if t.batch else ()
         tables, labels = self._factors(evidence, self._ancestral([*evidence, *free]))
         z, joints = self._plan(tables, labels, batch).marginals(tables)
+        smallest: dict[Hashable, int] = {}  # each label's smallest table: one pass, not one per node
+        for i, ls in enumerate(labels):
+            for a in ls:
+                if a not in smallest or joints[i].size < joints[smallest[a]].size:
+                    smallest[a] = i
         result = {}
         for v in free:
-            j = min((i for i, ls in enumerate(labels) if v in ls), key=lambda i: joints[i].size)
+            j = smallest[v]
             keep = [*range(len(batch)), labels[j].index(v)]
             result[v] = joints[j].sum(axis=tuple(i for i in range(len(labels[j])) if i not in keep))
         return result, np.asarray(z)
