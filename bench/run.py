@@ -57,35 +57,41 @@ def spread(ratios: list[float]) -> str:
 
 
 def imported_bif(runs: int) -> None:
-    """The whole command on a public BIF network: lmbayes (cold: empty cache; warm) beside a
-    pyAgrum script that imports, loads and queries every node."""
+    """The whole command on a public network file: lmbayes with an empty cache (the first
+    command on the file: read, check, keep, answer) and with a warm one, each beside a pyAgrum
+    script that imports pyAgrum, loads the same file and queries every node."""
     lm = taps_cli.lmbayes_command()
-    print(f"\nImported networks, the whole command (every node's posterior), {runs} pairs:")
+    print(f"\nImported networks, the whole command (every node's posterior), {runs} pairs;"
+          " ratio to the pyAgrum script, median [min-max]:")
     with tempfile.TemporaryDirectory() as folder:
-        for name in ("alarm", "insurance"):  # pyAgrum cannot parse CHILD's state "Asy/Patch"
-            path = sizes.public_bif(name, Path(folder))
+        for name, suffix in (("alarm", "bif"), ("insurance", "bif"), ("andes", "bif"), ("andes", "bifxml")):
+            path = sizes.public_bif(name, Path(folder))  # pyAgrum cannot parse CHILD's state "Asy/Patch"
             if path is None:
                 print(f"  {name}: pgmpy's copy not found")
                 continue
-            from lmbayes._pgmpy import read_tables
+            if suffix == "bifxml":  # the same network as pyAgrum writes XMLBIF
+                import pyagrum as gum
 
-            evidence = sizes.likely_evidence(read_tables(str(path)))
+                xml = path.with_suffix(".bifxml")
+                gum.saveBN(gum.loadBN(str(path)), str(xml))
+                path = xml
+            from lmbayes._bif import read_tables
+
+            evidence = sizes.likely_evidence(read_tables(path))
             args = [a for v, s in evidence.items() for a in ("-e", f"{v}={s}")]
             command = [*lm, "posterior", "--network", str(path), *args]
             agrum = [sys.executable, "-c", AGRUM_SCRIPT.format(path=str(path), evidence=evidence)]
             cold, warm, theirs = [], [], []
-            for k in range(runs):
+            for _ in range(runs):
                 with tempfile.TemporaryDirectory() as cache:
                     env = taps_cli.environment(cache)
                     theirs.append(taps_cli.seconds(agrum, env))
-                    if k < 2:  # seconds each: twice is enough to see it
-                        cold.append(taps_cli.seconds(command, env))
-                    else:
-                        taps_cli.seconds(command, env)
+                    cold.append(taps_cli.seconds(command, env))
                     warm.append(taps_cli.seconds(command, env))
-            ratios = [w / t for w, t in zip(warm, theirs)]
-            print(f"  {name:<8} lmbayes warm {statistics.median(warm):6.3f} s  pyAgrum script {statistics.median(theirs):6.3f} s"
-                  f"  {spread(ratios)}   (lmbayes cold {statistics.median(cold):.1f} s: pgmpy's BIF reader)")
+            label = f"{name} ({suffix.upper()})"
+            print(f"  {label:<18} pyAgrum script {statistics.median(theirs):6.3f} s"
+                  f"   lmbayes first {statistics.median(cold):6.3f} s {spread([c / t for c, t in zip(cold, theirs)])}"
+                  f"   kept {statistics.median(warm):6.3f} s {spread([w / t for w, t in zip(warm, theirs)])}", flush=True)
 
 
 PEAK = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"

@@ -20,7 +20,7 @@ from lmbayes._fields import ID, Where, number, parameter, prose, require, states
 from lmbayes._text import printable, read_file, shown
 from lmbayes._yaml import Lines, read
 from lmbayes.kinds import FILE_KINDS, KINDS
-from lmbayes.networks import FOREIGN, IMPORTED
+from lmbayes.networks import FOREIGN, IMPORTED, imported_format
 from lmbayes.tables import MIN_PRETEST, burden_misfits, burden_solutions, point_context, sign_floors, solved_sensitivities
 from lmbayes.spec import (
     MAX_TAPS,
@@ -81,7 +81,7 @@ def check_spec(path: str | Path) -> list[str]:
 
 def _load(path: Path) -> tuple[NetworkSpec | None, list[NetworkFileError]]:
     name = path.name
-    if path.suffix.lower() in FOREIGN:
+    if path.suffix.lower() in FOREIGN or imported_format(path):
         readable = ", ".join(s.lstrip(".").upper() for s in IMPORTED)
         return None, [NetworkFileError(
             f"{name}: not a lmbayes network file (YAML); files of other tools ({readable}) are "

@@ -19,6 +19,9 @@ with warnings.catch_warnings():  # pgmpy 1.1 warns about its own deprecated modu
     from pgmpy.models import DiscreteBayesianNetwork
 
 from lmbayes.networks import READERS, WRITERS
+
+#: pgmpy's reader of each format lmbayes reads (the reference in the tests).
+PGMPY_READERS = {"bif": "BIFReader", "xmlbif": "XMLBIFReader"}
 from lmbayes.tables import Tables
 
 __all__ = ["query", "to_pgmpy"]
@@ -103,7 +106,7 @@ def read_tables(path: str) -> Tables:
     from lmbayes.errors import NetworkFileError
 
     file = Path(path)
-    reader_name = READERS[file.suffix.lower()]
+    reader_name = PGMPY_READERS[READERS[file.suffix.lower()]]
     try:
         model = getattr(readwrite, reader_name)(str(file)).get_model()
         if not model.nodes():

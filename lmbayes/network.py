@@ -354,12 +354,11 @@ def _imported_names(path: Path) -> dict[str, Any]:
 
 
 def _build_network(path: Path, taps: int | None, setting: str | None, pretest: float | None) -> Network:
-    if path.suffix.lower() in networks.IMPORTED:
-        if not path.is_file():
-            raise NetworkFileError(f"{path}: no such network file")
-        from lmbayes._pgmpy import read_tables
+    fmt = networks.imported_format(path)
+    if fmt is not None:
+        from lmbayes._bif import read_tables  # which says when there is no such file
 
-        tables = read_tables(str(path))
+        tables = read_tables(path, fmt)
         spec = NetworkSpec(
             **_imported_names(path),
             population="",

@@ -10,12 +10,15 @@ from pathlib import Path
 
 from lmbayes.errors import NetworkFileError, did_you_mean
 
-__all__ = ["DEFAULT", "FOREIGN", "IMPORTED", "READERS", "WRITERS", "available", "describe", "resolve", "yaml_files"]
+__all__ = [
+    "DEFAULT", "FOREIGN", "IMPORTED", "READERS", "WRITERS", "available", "describe", "imported_format", "resolve", "yaml_files",
+]  # fmt: skip
 
 #: The network used when none is named.
 DEFAULT = "breast"
-#: Formats of other tools that lmbayes reads (through pgmpy): suffix -> pgmpy reader.
-READERS = {".bif": "BIFReader", ".xmlbif": "XMLBIFReader", ".xml": "XMLBIFReader"}
+#: Formats of other tools that lmbayes reads (lmbayes._bif): suffix -> format. A file is read by
+#: its content where that is clear (pyAgrum names XMLBIF ``.bifxml``), by its suffix otherwise.
+READERS = {".bif": "bif", ".xmlbif": "xmlbif", ".xml": "xmlbif", ".bifxml": "xmlbif"}
 #: Formats of other tools that lmbayes writes (through pgmpy): format -> pgmpy writer.
 WRITERS = {"bif": "BIFWriter", "xmlbif": "XMLBIFWriter", "net": "NETWriter", "uai": "UAIWriter", "xdsl": "XDSLWriter"}
 #: Suffixes of files lmbayes reads from other tools.
@@ -50,6 +53,17 @@ def resolve(name_or_path: str | Path) -> Path:
         f"unknown network '{text}'{did_you_mean(text, shipped)}; shipped networks: "
         f"{', '.join(shipped)}, or give the path of a network file"
     )
+
+
+def imported_format(path: Path) -> str | None:
+    """``"bif"`` or ``"xmlbif"`` when ``path`` is another tool's network file, by its content
+    first (:func:`lmbayes._bif.sniff`), then by its suffix; None for a lmbayes (YAML) file."""
+    from lmbayes._bif import sniff
+
+    suffix = path.suffix.lower()
+    if suffix in FOREIGN and suffix not in READERS:  # a format lmbayes writes, not reads
+        return None
+    return sniff(path) or READERS.get(suffix)
 
 
 def describe() -> dict[str, str]:

@@ -122,15 +122,19 @@ def test_a_warm_cache_loads_no_yaml(own_cache, tmp_path):
     assert "yaml" in cold and "yaml" not in warm
 
 
-def test_a_cached_imported_network_needs_no_pgmpy(own_cache, tmp_path):
-    bif = tmp_path / "tiny.bif"
-    lmbayes.load_network("breast").to_pgmpy()  # pgmpy imported here, in the test process only
+@pytest.mark.parametrize("fmt, suffix", [("bif", "bif"), ("xmlbif", "xmlbif"), ("xmlbif", "bifxml")])
+def test_an_imported_network_needs_no_pgmpy_even_the_first_time(own_cache, tmp_path, fmt, suffix):
+    # lmbayes reads BIF and XMLBIF itself (lmbayes/_bif.py): pgmpy (3-5 s to import) and
+    # networkx stay out of the command on the first run as on the next, which the cache serves
+    path = tmp_path / f"tiny.{suffix}"
     from lmbayes._pgmpy import write_model
 
-    write_model(lmbayes.load_network("breast").tables, "bif", str(bif))
-    args = ["posterior", "--network", str(bif), "-e", "mri=normal"]
-    assert "pgmpy" in loaded_modules(args, tmp_path)
-    assert "pgmpy" not in loaded_modules(args, tmp_path)
+    write_model(lmbayes.load_network("breast").tables, fmt, str(path))
+    args = ["posterior", "--network", str(path), "-e", "mri=normal"]
+    first = loaded_modules(args, tmp_path)
+    assert "pgmpy" not in first and "networkx" not in first and list(own_cache.glob("network-*.npz"))
+    second = loaded_modules(args, tmp_path)
+    assert "pgmpy" not in second and "lmbayes._bif" not in second  # the kept tables, not the file
 
 
 def test_an_edit_replaces_the_kept_network_instead_of_adding_one(own_cache, tmp_path):
