@@ -1,12 +1,14 @@
 """All lmbayes benchmarks, each beside its baseline measured in the same run.
 
-    python bench/run.py [--runs 7] [--quick]
+    python bench/run.py [--runs 7] [--quick] [--page docs/performance.md]
 
 Run it after installing the project with its bench extra (`pip install '.[bench]'`: pyAgrum,
 the second peer; pgmpy comes with lmbayes). Not part of the test run: timings are measured
 here, never asserted in tests. Every figure is a median; every ratio the median and [min-max]
 of ratios of pairs timed back to back, so that each pair shares the machine's load. --quick
-skips the 10^6-draw and 10^6-patient rows.
+skips the 10^6-draw and 10^6-patient rows. --page writes the output into the page's block
+between the lines "<!-- bench/run.py: begin -->" and "<!-- bench/run.py: end -->", with the
+command and the date, so that the performance page shows a run, not a copy of one.
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ def streamed_draws(quick: bool) -> None:
     print("\nUncertainty streams its draws: `lmbayes taps --uncertainty --draws N` (the case), time and peak memory:")
     for n in (10**5,) if quick else (10**5, 10**6):
         start = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", PEAK, *lm, "taps", *taps_cli.CASE, "--uncertainty", "--draws", str(n)],
+        out = subprocess.run([sys.executable, "-c", PEAK, *lm, "taps", *taps_cli.CASE, "--uncertainty", "--draws", str(n), "--yes"],
                              capture_output=True, text=True, check=True).stdout
         seconds = time.perf_counter() - start
         print(f"  {n:>9,} draws  {seconds:6.1f} s  peak {int(out) / 1024:5.0f} MiB   (target: under 300 MiB)")
@@ -141,8 +143,48 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--page", type=Path, help="write the output into this page's marked block")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
+    if args.page is not None:
+        import contextlib
+        import datetime
+        import io
+
+        captured = io.StringIO()
+        with contextlib.redirect_stdout(Tee(sys.stdout, captured)):
+            run(args)
+        command = "python bench/run.py " + " ".join(a for a in sys.argv[1:] if not a.startswith("--page") and a != str(args.page))
+        write_page(args.page, f"$ {command.strip()}   # {datetime.date.today().isoformat()}\n" + captured.getvalue())
+        return
+    run(args)
+
+
+class Tee:
+    def __init__(self, *streams) -> None:
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for s in self.streams:
+            s.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for s in self.streams:
+            s.flush()
+
+
+BEGIN, END = "<!-- bench/run.py: begin -->", "<!-- bench/run.py: end -->"
+
+
+def write_page(page: Path, output: str) -> None:
+    text = page.read_text(encoding="utf-8")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    page.write_text(f"{head}{BEGIN}\n```text\n{output.rstrip()}\n```\n{END}{tail}", encoding="utf-8")
+
+
+def run(args: argparse.Namespace) -> None:
     print(f"lmbayes benchmarks: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}\n")
     taps_cli.startup(args.runs)
     print()

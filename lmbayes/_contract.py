@@ -8,7 +8,7 @@ weighted min-fill and in min-weight order, the heuristics junction-tree engines 
 with, and the greedy pairwise order of opt_einsum; on the 1,041-node MUNIN network the greedy
 order alone needed a table of 2.95e8 numbers where min-fill's largest holds a few million. The
 plan depends only on the labels and sizes, so it is computed once per query shape and kept.
-Large pairwise products run as matrix products (:class:`_Product`).
+Large pairwise products run as matrix products (:class:`_Blas`).
 
 **All marginals in one pass.** With ``Z = sum_x prod_i F_i(x_i)`` the contraction of every
 factor, the derivative of ``Z`` with respect to one factor ``F_j`` is the contraction of all the
@@ -50,48 +50,53 @@ MAX_CELLS = 2**28
 Labels = tuple[Hashable, ...]
 
 
-class _Product(NamedTuple):
-    """Two tables multiplied and summed to the result's labels: ``np.einsum(spec, x, y)``, or,
-    for a large product, one batched matrix product (BLAS) between two transposes.
+class _Blas:
+    """A large pairwise product as one batched matrix product (BLAS) between two transposes.
 
     einsum without an optimised path loops over every cell of the joined labels in C, one
     multiplication at a time; a matrix product of the same numbers runs at the machine's full
-    speed (on the 223-node ANDES network it took most of a query's time). Small products stay
-    with einsum, which is faster below a few thousand cells and sums in a fixed order: the
+    speed (on the 223-node ANDES network einsum took most of a query's time). Products under
+    :data:`_BLAS_CELLS` stay with einsum, which is faster there and sums in a fixed order: the
     shipped networks' figures do not depend on the BLAS kernel of the machine.
     """
 
-    spec: str
-    blas: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...], int, int, int, tuple[int, ...]] | None
+    __slots__ = ("sum_x", "order_x", "sum_y", "order_y", "batch", "left", "shared", "order_out")
+
+    def __init__(
+        self, sum_x: tuple[int, ...], order_x: tuple[int, ...], sum_y: tuple[int, ...], order_y: tuple[int, ...],
+        batch: int, left: int, shared: int, order_out: tuple[int, ...],
+    ) -> None:  # fmt: skip
+        self.sum_x, self.order_x = sum_x, order_x  # x's axes summed alone; then x as (batch, left, shared)
+        self.sum_y, self.order_y = sum_y, order_y  # and y as (batch, shared, right)
+        self.batch, self.left, self.shared = batch, left, shared  # how many labels in each group
+        self.order_out = order_out  # (batch, left, right) to the result's order
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        if self.blas is None:
-            return np.einsum(self.spec, x, y, optimize=False)
-        sum_x, order_x, sum_y, order_y, batch, left, shared, order_out = self.blas
-        if sum_x:
-            x = x.sum(axis=sum_x)
-        if sum_y:
-            y = y.sum(axis=sum_y)
-        x, y = x.transpose(order_x), y.transpose(order_y)
+        if self.sum_x:
+            x = x.sum(axis=self.sum_x)
+        if self.sum_y:
+            y = y.sum(axis=self.sum_y)
+        x, y = x.transpose(self.order_x), y.transpose(self.order_y)
+        batch, left = self.batch, self.left
         b, l, c = x.shape[:batch], x.shape[batch : batch + left], x.shape[batch + left :]
-        r = y.shape[batch + shared :]
+        r = y.shape[batch + self.shared :]
         product = np.matmul(
             x.reshape(math.prod(b), math.prod(l), math.prod(c)), y.reshape(math.prod(b), math.prod(c), math.prod(r))
         )
-        return product.reshape((*b, *l, *r)).transpose(order_out)
+        return product.reshape((*b, *l, *r)).transpose(self.order_out)
 
 
-#: A pairwise product is done as a matrix product (:class:`_Product`) from this many cells of
-#: its joined labels, not counting the labels every table carries (rows of evidence, draws).
+#: A pairwise product is done as a matrix product (:class:`_Blas`) from this many cells of its
+#: joined labels, not counting the labels every table carries (rows of evidence, draws).
 _BLAS_CELLS = 2**14
 
 
-def _product(x: Labels, y: Labels, out: Labels, sizes: Mapping[Hashable, int], everywhere: Set[Hashable]) -> _Product:
-    name = _letters(x, y)
-    spec = ",".join("".join(name[a] for a in t) for t in (x, y)) + "->" + "".join(name[a] for a in out)
-    if math.prod(sizes[a] for a in name if a not in everywhere) < _BLAS_CELLS:
-        return _Product(spec, None)
-    xs, ys, kept = set(x), set(y), set(out)
+def _blas(x: Labels, y: Labels, out: Labels, sizes: Mapping[Hashable, int], everywhere: Set[Hashable]) -> _Blas | None:
+    """The matrix-product recipe for ``x`` times ``y`` summed to ``out``, if it is large."""
+    xs, ys = set(x), set(y)
+    if math.prod(sizes[a] for a in xs | ys if a not in everywhere) < _BLAS_CELLS:
+        return None
+    kept = set(out)
     batch = [a for a in out if a in xs and a in ys]
     left = [a for a in out if a in xs and a not in ys]
     right = [a for a in out if a in ys and a not in xs]
@@ -99,14 +104,14 @@ def _product(x: Labels, y: Labels, out: Labels, sizes: Mapping[Hashable, int], e
     x_kept = [a for a in x if a in kept or a in ys]
     y_kept = [a for a in y if a in kept or a in xs]
     made = batch + left + right
-    return _Product(spec, (
+    return _Blas(
         tuple(i for i, a in enumerate(x) if a not in kept and a not in ys),
         tuple(x_kept.index(a) for a in batch + left + shared),
         tuple(i for i, a in enumerate(y) if a not in kept and a not in xs),
         tuple(y_kept.index(a) for a in batch + shared + right),
         len(batch), len(left), len(shared),
         tuple(made.index(a) for a in out),
-    ))  # fmt: skip
+    )  # fmt: skip
 
 
 class _Grad(NamedTuple):
@@ -115,7 +120,7 @@ class _Grad(NamedTuple):
     target: int  # the position of A
     other: int | None  # the position of the step's other operand B, if any
     spec: str  # einsum subscripts: dZ/dC (and B) to the labels of A that C or B have
-    product: _Product | None  # the same with B, when there is a B
+    blas: _Blas | None  # the same with B as a matrix product, when there is a B and it is large
     spread: tuple[slice | None, ...] | None  # index adding A's other labels (None: none to add)
 
 
@@ -125,7 +130,7 @@ class _Step:
     right: int | None
     labels: Labels  # of the result
     spec: str  # the einsum subscripts of this step
-    product: _Product | None  # the same, when there are two tables
+    blas: _Blas | None  # the same as a matrix product, when there are two tables and it is large
 
 
 @dataclass(frozen=True)
@@ -163,11 +168,12 @@ class Plan:
     def _forward(self, tables: Sequence[np.ndarray]) -> list[np.ndarray]:
         live = list(tables)
         for s in self.steps:
-            if s.product is None:
+            if s.right is None:
                 live.append(np.einsum(s.spec, live[s.left]))
+            elif s.blas is None:
+                live.append(np.einsum(s.spec, live[s.left], live[s.right], optimize=False))
             else:
-                assert s.right is not None
-                live.append(s.product(live[s.left], live[s.right]))
+                live.append(s.blas(live[s.left], live[s.right]))
         return live
 
     def marginals(self, tables: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -181,11 +187,12 @@ class Plan:
             g = grads[len(self.inputs) + k]
             assert g is not None
             for d in self._backward[k]:
-                if d.product is None:
+                if d.other is None:
                     summed = np.einsum(d.spec, g)
+                elif d.blas is None:
+                    summed = np.einsum(d.spec, g, live[d.other], optimize=False)
                 else:
-                    assert d.other is not None
-                    summed = d.product(g, live[d.other])
+                    summed = d.blas(g, live[d.other])
                 if d.spread is not None:  # constant along the labels that only A had
                     summed = np.broadcast_to(summed[d.spread], live[d.target].shape)
                 _add(grads, d.target, summed)
@@ -213,8 +220,8 @@ def _grad(
     terms = [result] if other is None else [result, other_labels]
     spec = ",".join("".join(name[a] for a in t) for t in terms) + "->" + "".join(name[a] for a in kept)
     spread = None if len(kept) == len(mine) else tuple(slice(None) if a in kept else None for a in mine)
-    product = None if other is None else _product(result, other_labels, kept, sizes, everywhere)
-    return _Grad(target, other, spec, product, spread)
+    blas = None if other is None else _blas(result, other_labels, kept, sizes, everywhere)
+    return _Grad(target, other, spec, blas, spread)
 
 
 def plan(inputs: Sequence[Labels], output: Labels, sizes: dict[Hashable, int], *, max_cells: int = MAX_CELLS) -> Plan:
@@ -244,7 +251,7 @@ def plan(inputs: Sequence[Labels], output: Labels, sizes: dict[Hashable, int], *
             steps.append(_Step(positions[0], None, result, spec, None))
         else:
             a, b = positions
-            steps.append(_Step(a, b, result, spec, _product(live[a], live[b], result, sizes, everywhere)))
+            steps.append(_Step(a, b, result, spec, _blas(live[a], live[b], result, sizes, everywhere)))
         live.append(result)
     last = live[-1]
     if last != tuple(output):  # the same labels, perhaps in another order

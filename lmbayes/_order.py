@@ -8,11 +8,8 @@ path into einsum and matrix-product steps.
 
 from __future__ import annotations
 
-import bisect
-import heapq
 import math
 from collections.abc import Hashable, Sequence
-from typing import NamedTuple
 
 import numpy as np
 
@@ -37,11 +34,15 @@ class TooLargeError(LmbayesError):
 Path = list[tuple[int, ...]]
 
 
-class _Costed(NamedTuple):
-    path: Path
-    results: list[Labels]  # the labels of each step's result
-    work: int  # multiplications, all steps together
-    largest: int  # cells of the largest result
+class _Costed:
+    """A path, the labels of each step's result, its multiplications (all steps together) and
+    the cells of its largest result. (A plain class: a NamedTuple costs every command-line
+    start a fraction of a millisecond to create.)"""
+
+    __slots__ = ("path", "results", "work", "largest")
+
+    def __init__(self, path: Path, results: list[Labels], work: int, largest: int) -> None:
+        self.path, self.results, self.work, self.largest = path, results, work, largest
 
 
 def _costed(path: Path, inputs: Sequence[Labels], output: Labels, sizes: dict[Hashable, int]) -> _Costed:
@@ -151,6 +152,8 @@ def elimination_order(inputs: tuple[Labels, ...], output: Labels, sizes: dict[Ha
     min-fill); without, the smallest table (min-weight). Eliminating a label links its
     neighbours; only the labels whose cost that changes are scored again.
     """
+    import heapq  # only large networks get here: not loaded at start-up
+
     neighbours: dict[Hashable, set[Hashable]] = {}
     for labels in inputs:
         for a in labels:
@@ -205,6 +208,8 @@ def _elimination_path(inputs: tuple[Labels, ...], output: Labels, sizes: dict[Ha
     the tables carrying it are multiplied two at a time, smallest first, and the label is
     summed at the last of those steps; the tables left (over output labels only) are then
     multiplied the same way."""
+    import bisect
+
     holding: dict[Hashable, set[int]] = {}
     for i, labels in enumerate(inputs):
         for a in labels:
