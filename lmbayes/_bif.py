@@ -351,9 +351,8 @@ def _tables(
         worst = int(np.argmax(np.abs(values.sum(axis=1) - 1)))
         total = values[worst].sum()
         if abs(total - 1) > SUM_TOLERANCE:
-            raise ValueError(
-                f"the probabilities of '{v}' given {_configuration(worst, parents[v], states)} sum to {total:.6g}, not 1"
-            )
+            given = f" given {_configuration(worst, parents[v], states)}" if parents[v] else ""
+            raise ValueError(f"the probabilities of '{v}'{given} sum to {total:.6g}, not 1")
     order = _topological(variables, parents)
     name = {v: printable(v) for v in order}
     if len(set(name.values())) != len(name):

@@ -133,6 +133,7 @@ BROKEN_BIF = {
     "an unknown parent": (GOOD_BIF.replace("( b | a )", "( b | c )"), "'b' is given 'c', which no variable declares"),
     "a word for a number": (GOOD_BIF.replace("0.9, 0.1", "0.9, lots"), "line 13: 'lots' is not a number"),
     "a sum far from 1": (GOOD_BIF.replace("0.9, 0.1", "0.9, 0.3"), "given (y) sum to 1.2, not 1"),
+    "a root's sum far from 1": (GOOD_BIF.replace("table 0.5, 0.5;", "table 0.5, 0.7;"), "the probabilities of 'a' sum to 1.2, not 1)"),
     "a negative number": (GOOD_BIF.replace("0.9, 0.1", "1.1, -0.1"), "negative or non-finite"),
     "not a number at all": (GOOD_BIF.replace("0.9, 0.1", "nan, nan"), "negative or non-finite"),
     "a cycle": (GOOD_BIF.replace("probability ( a ) {\n  table 0.5, 0.5;", "probability ( a | b ) {\n  table 0.5, 0.5, 0.5, 0.5;"), "cycle"),
