@@ -3,7 +3,7 @@
 Nothing here can run code: the JSON holds strings, numbers, lists and mappings, and each
 field is read back by a decoder that knows its type (a wrong type raises, and the cache
 builds the network again). A network keeps its checked spec (reading and checking the YAML
-is the slow part) and its probability tables, one float array per node; for a lmbayes network
+is the slow part) and its probability tables, all in one float array; for a lmbayes network
 the solved calibration too, from which the tables' context (what technique variants and
 draws are built from) is made again without building any table.
 """
@@ -11,6 +11,7 @@ draws are built from) is made again without building any table.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -27,10 +28,12 @@ if TYPE_CHECKING:
 __all__ = ["decode", "encode"]
 
 META = "meta"
+CPTS = "cpts"
 
 
 def encode(network: Network) -> dict[str, np.ndarray]:
-    """The network as arrays: ``meta`` (ASCII JSON as bytes) and one float array per table."""
+    """The network as arrays: ``meta`` (ASCII JSON as bytes) and ``cpts``, every table's
+    numbers one after the other (C order, the variables' order)."""
     t = network.tables
     if t.batch:
         raise ValueError("tables over draws are not kept")
@@ -44,8 +47,10 @@ def encode(network: Network) -> dict[str, np.ndarray]:
         "context": t.context is not None,
     }
     text = json.dumps(meta, ensure_ascii=True, allow_nan=True)
-    arrays = {f"cpt{i}": np.asarray(t.cpts[v], dtype=np.float64) for i, v in enumerate(t.variables)}
-    return {META: np.frombuffer(text.encode("ascii"), dtype=np.uint8), **arrays}
+    # every table in one array, in the order of the variables: one member of the .npz to read
+    # (each member costs a zip entry and a header: 0.2-0.3 ms, 15-20 ms for 70 tables)
+    cpts = np.concatenate([np.asarray(t.cpts[v], dtype=np.float64).ravel() for v in t.variables])
+    return {META: np.frombuffer(text.encode("ascii"), dtype=np.uint8), CPTS: cpts}
 
 
 def decode(arrays: Mapping[str, np.ndarray]) -> tuple[NetworkSpec, str | None, float | None, Tables]:
@@ -63,13 +68,16 @@ def decode(arrays: Mapping[str, np.ndarray]) -> tuple[NetworkSpec, str | None, f
         raise ValueError("tables and spec disagree")
     states = {v: _strings(_of(t["states"], dict)[v]) for v in variables}
     parents = {v: _strings(_of(t["parents"], dict)[v]) for v in variables}
+    flat = arrays[CPTS]
+    shapes = [tuple(len(states[p]) for p in (*parents[v], v)) for v in variables]
+    if flat.dtype != np.float64 or flat.shape != (sum(math.prod(shape) for shape in shapes),):
+        raise TypeError("the tables are not floats, or not as many as the nodes' states make")
     cpts = {}
-    for i, v in enumerate(variables):
-        cpt = arrays[f"cpt{i}"]
-        shape = tuple(len(states[p]) for p in (*parents[v], v))
-        if cpt.dtype != np.float64 or cpt.shape != shape:
-            raise TypeError("a table is not of floats, or of the wrong shape")
-        cpts[v] = cpt
+    start = 0
+    for v, shape in zip(variables, shapes):
+        size = math.prod(shape)
+        cpts[v] = flat[start : start + size].reshape(shape)
+        start += size
     calibration = None if meta["calibration"] is None else _calibration(meta["calibration"])
     context = None
     if _of(meta["context"], bool):

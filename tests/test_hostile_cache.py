@@ -114,6 +114,28 @@ def test_a_kept_value_with_a_field_of_the_wrong_type_is_a_miss(own_cache, builds
     assert builds.call_count == 2
 
 
+@pytest.mark.parametrize(
+    "tables",
+    [lambda c: c[:-1], lambda c: np.concatenate([c, c[:1]]), lambda c: c.astype(np.float32), lambda c: c.reshape(1, -1), None],
+    ids=["one number short", "one number more", "single precision", "two-dimensional", "missing"],
+)
+def test_kept_tables_of_the_wrong_size_or_type_are_a_miss(own_cache, builds, tables):
+    # every table is kept in one array (one .npz member to read); one that does not hold
+    # exactly the numbers the nodes' states make, in double precision, is built again
+    lmbayes.load_network("breast")
+    kept = kept_path(own_cache)
+    with np.load(kept, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    if tables is None:
+        del arrays["cpts"]
+    else:
+        arrays["cpts"] = tables(arrays["cpts"])
+    with open(kept, "wb") as f:
+        np.savez(f, **arrays)
+    assert lmbayes.load_network("breast").posterior({"mri": "normal"}).p_target == expected()
+    assert builds.call_count == 2
+
+
 @pytest.mark.parametrize("mode", [0o777, 0o770, 0o722], ids=["world-writable", "group-writable", "writable by others"])
 def test_a_folder_others_may_write_to_is_not_used(tmp_path, monkeypatch, builds, caplog, mode):
     folder = tmp_path / "shared"
