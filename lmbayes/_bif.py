@@ -19,12 +19,13 @@ comments (``//``, ``/* */``) are skipped.
 XMLBIF 0.3: ``<VARIABLE>`` with ``<NAME>`` and ``<OUTCOME>``s, ``<DEFINITION>`` with ``<FOR>``,
 ``<GIVEN>``s and a ``<TABLE>`` in which the child's state varies fastest.
 
-What a file is comes from its content (:func:`sniff`): pyAgrum names XMLBIF ``.bifxml``.
+What a file is comes from its content (:func:`lmbayes.networks.sniff`): pyAgrum names XMLBIF
+``.bifxml``.
 """
 
 from __future__ import annotations
 
-import heapq
+import graphlib
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -34,9 +35,11 @@ import numpy as np
 
 from lmbayes._text import printable, read_file
 from lmbayes.errors import NetworkFileError
+from lmbayes.networks import READERS, sniff
+from lmbayes.spec import parents_first
 from lmbayes.tables import Tables
 
-__all__ = ["read_bif", "read_tables", "read_xmlbif", "sniff"]
+__all__ = ["read_tables"]
 
 #: A column of a table may miss summing to one by this much (pgmpy's check_model allows 0.01).
 SUM_TOLERANCE = 0.01
@@ -49,7 +52,6 @@ _TOKEN = re.compile(
     re.DOTALL,
 )
 _SEPARATORS = re.compile(r"[\s,]+")
-_BIF_START = re.compile(r"\A\ufeff?(?:\s+|//[^\n]*|/\*.*?\*/)*network\b[^:{]*\{", re.DOTALL)
 
 
 class _Bad(Exception):
@@ -59,32 +61,15 @@ class _Bad(Exception):
         super().__init__(f"line {line}: {what}")
 
 
-def sniff(path: Path) -> str | None:
-    """``"bif"`` or ``"xmlbif"`` when the file's first characters say so, else None. Only a
-    regular file is opened: a pipe or a device would be read forever."""
-    try:
-        if not path.is_file():
-            return None
-        with open(path, "rb") as handle:
-            head = handle.read(4096).decode("utf-8", errors="replace")
-    except OSError:
-        return None
-    stripped = head.lstrip("\ufeff \t\r\n")
-    if stripped.startswith("<"):
-        return "xmlbif"
-    if _BIF_START.match(head):
-        return "bif"
-    return None
-
-
 def read_tables(path: str | Path, fmt: str | None = None) -> Tables:
-    """Read a BIF or XMLBIF file (``fmt``, or what :func:`sniff` finds, or the suffix).
+    """Read a BIF or XMLBIF file (``fmt``, or what :func:`lmbayes.networks.sniff` finds, or
+    what its suffix says in :data:`lmbayes.networks.READERS`, or BIF).
 
     Raises :class:`~lmbayes.errors.NetworkFileError` naming the file, the format and the first
     problem (with its line in a BIF file), in one line.
     """
     file = Path(path)
-    fmt = fmt or sniff(file) or ("xmlbif" if file.suffix.lower() in (".xml", ".xmlbif", ".bifxml") else "bif")
+    fmt = fmt or sniff(file) or READERS.get(file.suffix.lower(), "bif")
     try:
         text = read_file(file).decode("utf-8-sig")  # a regular file of bounded size only
     except FileNotFoundError:
@@ -96,14 +81,6 @@ def read_tables(path: str | Path, fmt: str | None = None) -> Tables:
         return _tables(variables, states, parents, columns)
     except (_Bad, ValueError) as exc:
         raise NetworkFileError(f"{file.name}: cannot read it as {fmt.upper()} ({printable(str(exc))})") from None
-
-
-def read_bif(path: str | Path) -> Tables:
-    return read_tables(path, "bif")
-
-
-def read_xmlbif(path: str | Path) -> Tables:
-    return read_tables(path, "xmlbif")
 
 
 Columns = dict[str, np.ndarray]  # node -> (parent configurations, states), last parent fastest
@@ -342,8 +319,9 @@ def _parse_xmlbif(text: str) -> tuple[list[str], dict[str, tuple[str, ...]], dic
 def _tables(
     variables: list[str], states: dict[str, tuple[str, ...]], parents: dict[str, tuple[str, ...]], columns: Columns
 ) -> Tables:
-    """Checked tables in topological order (the file's order wherever the links allow), names
-    printable (:func:`lmbayes._text.printable`)."""
+    """Checked tables, parents first and otherwise in the file's order
+    (:func:`lmbayes.spec.parents_first`, as for a lmbayes network), names printable
+    (:func:`lmbayes._text.printable`)."""
     for v in variables:
         values = columns[v]
         if not np.isfinite(values).all() or (values < 0).any():
@@ -353,7 +331,10 @@ def _tables(
         if abs(total - 1) > SUM_TOLERANCE:
             given = f" given {_configuration(worst, parents[v], states)}" if parents[v] else ""
             raise ValueError(f"the probabilities of '{v}'{given} sum to {total:.6g}, not 1")
-    order = _topological(variables, parents)
+    try:
+        order = parents_first(variables, parents)
+    except graphlib.CycleError as exc:
+        raise ValueError(f"the links form a cycle: {' -> '.join(exc.args[1])}") from None
     name = {v: printable(v) for v in order}
     if len(set(name.values())) != len(name):
         raise ValueError("two nodes have the same name once control characters are escaped")
@@ -370,27 +351,3 @@ def _tables(
         parents={name[v]: tuple(name[p] for p in parents[v]) for v in order},
         cpts=cpts,
     )
-
-
-def _topological(variables: list[str], parents: Mapping[str, tuple[str, ...]]) -> list[str]:
-    """Kahn's algorithm, taking the earliest declared node whose parents are placed."""
-    rank = {v: k for k, v in enumerate(variables)}
-    waiting = {v: len(set(parents[v])) for v in variables}
-    children: dict[str, list[str]] = {v: [] for v in variables}
-    for v in variables:
-        for p in set(parents[v]):
-            children[p].append(v)
-    ready = [rank[v] for v in variables if waiting[v] == 0]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        v = variables[heapq.heappop(ready)]
-        order.append(v)
-        for c in children[v]:
-            waiting[c] -= 1
-            if waiting[c] == 0:
-                heapq.heappush(ready, rank[c])
-    if len(order) != len(variables):
-        stuck = next(v for v in variables if waiting[v] > 0)
-        raise ValueError(f"the links form a cycle (through '{stuck}')")
-    return order

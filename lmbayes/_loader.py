@@ -30,6 +30,7 @@ from lmbayes.spec import (
     Node,
     Parameter,
     Setting,
+    parents_first,
     tap_nodes,
 )
 from lmbayes.technique import PARAMETERS as TECHNIQUE_PARAMETERS
@@ -351,21 +352,10 @@ def _check_generated_names(nodes: Mapping[str, Node], where: Where) -> None:
 def _topological(nodes: Mapping[str, Node], where: Where) -> tuple[Node, ...]:
     """Parents before children; otherwise the order of the file."""
     try:
-        graphlib.TopologicalSorter({n.id: tuple(p for p in n.parents if p in nodes) for n in nodes.values()}).prepare()
+        order = parents_first(list(nodes), {n.id: n.parents for n in nodes.values()})
     except graphlib.CycleError as exc:
         cycle = " -> ".join(exc.args[1])
         raise where.at(exc.args[1][0]).error("parents", f"the network has a cycle: {cycle}") from None
-    order: dict[str, None] = {}
-
-    def visit(node_id: str) -> None:
-        if node_id not in order:
-            for parent in nodes[node_id].parents:
-                if parent in nodes:
-                    visit(parent)
-            order[node_id] = None
-
-    for node_id in nodes:
-        visit(node_id)
     return tuple(nodes[i] for i in order)
 
 

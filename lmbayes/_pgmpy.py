@@ -19,12 +19,12 @@ with warnings.catch_warnings():  # pgmpy 1.1 warns about its own deprecated modu
     from pgmpy.models import DiscreteBayesianNetwork
 
 from lmbayes.networks import READERS, WRITERS
-
-#: pgmpy's reader of each format lmbayes reads (the reference in the tests).
-PGMPY_READERS = {"bif": "BIFReader", "xmlbif": "XMLBIFReader"}
 from lmbayes.tables import Tables
 
 __all__ = ["query", "to_pgmpy"]
+
+#: pgmpy's reader of each format lmbayes reads (the reference in the tests).
+PGMPY_READERS = {"bif": "BIFReader", "xmlbif": "XMLBIFReader"}
 
 
 def to_pgmpy(tables: Tables) -> DiscreteBayesianNetwork:

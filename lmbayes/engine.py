@@ -10,9 +10,8 @@ A posterior is a ratio of sums of products of the probability tables:
 Evidence selects a slice of each table; nodes that are neither queried, observed nor an
 ancestor of either sum to one and are dropped (barren nodes). :mod:`lmbayes._contract`
 multiplies the tables two at a time in a min-fill or greedy elimination order (any number of
-variables)
-and, for the posteriors of many nodes, runs the same steps backwards once, so that all of them
-cost about three contractions instead of one each. This is variable elimination without
+variables) and, for the posteriors of many nodes, runs the same steps backwards once, so that
+all of them cost about three contractions instead of one each. This is variable elimination without
 importing pgmpy (about 3-5 s here). :mod:`lmbayes._pgmpy` builds the reference model from the
 same tables; the tests hold the two to 1e-10.
 """

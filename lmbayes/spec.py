@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 from lmbayes.errors import InputError, NotApplicableError, UnknownNodeError, UnknownParameterError, did_you_mean
 
-__all__ = ["BURDEN", "BURDEN_STATES", "MAX_TAPS", "Node", "NetworkSpec", "Parameter", "Setting", "tap_id"]
+__all__ = ["BURDEN", "BURDEN_STATES", "MAX_TAPS", "Node", "NetworkSpec", "Parameter", "Setting", "parents_first", "tap_id"]
 
 #: The most CSF taps a network can model.
 MAX_TAPS = 10
@@ -182,6 +182,34 @@ class NetworkSpec:
         kept = tuple(n for n in self.nodes if not n.tap)
         generated = tap_nodes(n_taps, self.tap_states, self.tap_label, self.tap_analyses)
         return dataclasses.replace(self, nodes=kept + generated, n_taps=n_taps)
+
+
+def parents_first(ids: Sequence[str], parents: Mapping[str, Sequence[str]]) -> list[str]:
+    """``ids`` with every node after its parents, otherwise in the given order: each node comes
+    right after those of its ancestors not yet placed. Parents outside ``ids`` are ignored.
+    Raises :class:`graphlib.CycleError` (its second argument the cycle) when the links loop.
+
+    >>> parents_first(["c", "a", "b"], {"c": ["b"], "a": [], "b": []})
+    ['b', 'c', 'a']
+    """
+    import graphlib
+
+    known = set(ids)
+    inside = {i: tuple(p for p in parents[i] if p in known) for i in ids}
+    graphlib.TopologicalSorter(inside).prepare()  # raises CycleError
+    order: dict[str, None] = {}
+    for start in ids:  # depth first without recursion: a chain of thousands of nodes is fine
+        stack = [(start, iter(inside[start]))]
+        while stack:
+            node, waiting = stack[-1]
+            for parent in waiting:
+                if parent not in order:
+                    stack.append((parent, iter(inside[parent])))
+                    break
+            else:
+                stack.pop()
+                order[node] = None
+    return list(order)
 
 
 def tap_nodes(

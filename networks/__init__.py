@@ -11,7 +11,7 @@ from pathlib import Path
 from lmbayes.errors import NetworkFileError, did_you_mean
 
 __all__ = [
-    "DEFAULT", "FOREIGN", "IMPORTED", "READERS", "WRITERS", "available", "describe", "imported_format", "resolve", "yaml_files",
+    "DEFAULT", "FOREIGN", "IMPORTED", "READERS", "WRITERS", "available", "describe", "imported_format", "resolve", "sniff", "yaml_files",
 ]  # fmt: skip
 
 #: The network used when none is named.
@@ -55,11 +55,29 @@ def resolve(name_or_path: str | Path) -> Path:
     )
 
 
+def sniff(path: Path) -> str | None:
+    """``"bif"`` or ``"xmlbif"`` when the file's first characters say so (``<``, or
+    ``network ... {`` after any comments), else None. Only a regular file is opened: a pipe or
+    a device would be read forever."""
+    import re
+
+    try:
+        if not path.is_file():
+            return None
+        with open(path, "rb") as handle:
+            head = handle.read(4096).decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    if head.lstrip("\ufeff \t\r\n").startswith("<"):
+        return "xmlbif"
+    if re.match(r"\A\ufeff?(?:\s+|//[^\n]*|/\*.*?\*/)*network\b[^:{]*\{", head, re.DOTALL):
+        return "bif"
+    return None
+
+
 def imported_format(path: Path) -> str | None:
     """``"bif"`` or ``"xmlbif"`` when ``path`` is another tool's network file, by its content
-    first (:func:`lmbayes._bif.sniff`), then by its suffix; None for a lmbayes (YAML) file."""
-    from lmbayes._bif import sniff
-
+    first (:func:`sniff`), then by its suffix; None for a lmbayes (YAML) file."""
     suffix = path.suffix.lower()
     if suffix in FOREIGN and suffix not in READERS:  # a format lmbayes writes, not reads
         return None

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 import lmbayes
-from lmbayes._bif import read_tables, sniff
+from lmbayes._bif import read_tables
 from lmbayes.cli.main import cli
 from lmbayes.errors import NetworkFileError
+from lmbayes.networks import sniff
 from lmbayes.tables import Tables
 
 # bnlearn networks in pgmpy's package: odd state names (CHILD's "Asy/Patch", "<5", "12+"),
@@ -148,18 +149,6 @@ BROKEN_BIF = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("text, message", BROKEN_BIF.values(), ids=list(BROKEN_BIF))
-def test_a_broken_bif_file_gets_one_line_naming_the_problem(tmp_path, runner, text, message):
-    path = tmp_path / "broken.bif"
-    path.write_text(text)
-    with pytest.raises(NetworkFileError, match="^broken.bif: cannot read it as BIF") as error:
-        read_tables(path)
-    assert message in str(error.value) and "\n" not in str(error.value)
-    result = runner.invoke(cli, ["posterior", "--network", str(path)])
-    assert result.exit_code == 1 and "Traceback" not in result.output
-    assert result.output.strip().splitlines() == [f"Error: {error.value}"]
-
-
 GOOD_XML = """<?xml version="1.0"?>
 <BIF VERSION="0.3"><NETWORK><NAME>n</NAME>
 <VARIABLE TYPE="nature"><NAME>a</NAME><OUTCOME>y</OUTCOME><OUTCOME>n</OUTCOME></VARIABLE>
@@ -180,18 +169,32 @@ BROKEN_XML = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("text, message", BROKEN_XML.values(), ids=list(BROKEN_XML))
-def test_a_broken_xmlbif_file_gets_one_line_naming_the_problem(tmp_path, runner, text, message):
-    path = tmp_path / "broken.bifxml"
+@pytest.mark.parametrize(
+    "name, text",
+    [("good.bif", GOOD_BIF), ("good.xml", GOOD_XML)],
+)
+def test_the_good_files_the_broken_ones_are_made_from_read(tmp_path, name, text):
+    path = tmp_path / name
     path.write_text(text)
-    good = tmp_path / "good.xml"
-    good.write_text(GOOD_XML)
-    np.testing.assert_array_equal(read_tables(good).cpts["b"], [[0.9, 0.1], [0.2, 0.8]])  # the child's state fastest
-    with pytest.raises(NetworkFileError, match="^broken.bifxml: cannot read it as XMLBIF") as error:
+    np.testing.assert_array_equal(read_tables(path).cpts["b"], [[0.9, 0.1], [0.2, 0.8]])  # a row per state of a
+
+
+BROKEN = [
+    *(("broken.bif", "BIF", text, message, case) for case, (text, message) in BROKEN_BIF.items()),
+    *(("broken.bifxml", "XMLBIF", text, message, case) for case, (text, message) in BROKEN_XML.items()),
+]
+
+
+@pytest.mark.parametrize("name, fmt, text, message", [b[:4] for b in BROKEN], ids=[f"{b[1]}: {b[4]}" for b in BROKEN])
+def test_a_broken_file_gets_one_line_naming_the_problem(tmp_path, runner, name, fmt, text, message):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(NetworkFileError, match=f"^{name}: cannot read it as {fmt} ") as error:
         read_tables(path)
     assert message in str(error.value) and "\n" not in str(error.value)
     result = runner.invoke(cli, ["posterior", "--network", str(path)])
-    assert result.exit_code == 1 and result.output.strip().splitlines() == [f"Error: {error.value}"]
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [f"Error: {error.value}"]
 
 
 def test_bytes_that_are_no_text_get_one_line(tmp_path, runner):
@@ -200,3 +203,17 @@ def test_bytes_that_are_no_text_get_one_line(tmp_path, runner):
     result = runner.invoke(cli, ["posterior", "--network", str(path)])
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
     assert "noise.bif: cannot read it as BIF" in result.output and "Traceback" not in result.output
+
+
+def test_a_long_chain_declared_children_first_is_put_parents_first(tmp_path):
+    # lmbayes.spec.parents_first (shared with lmbayes network files) walks the parents without
+    # recursion: a 3,000-node chain whose file lists each child before its parent reads
+    n = 3000
+    names = [f"x{i}" for i in range(n)]
+    variables = "".join(f"variable {v} {{\n  type discrete [ 2 ] {{ y, n }};\n}}\n" for v in reversed(names))
+    tables = "probability ( x0 ) {\n  table 0.5, 0.5;\n}\n" + "".join(
+        f"probability ( {names[i]} | {names[i - 1]} ) {{\n  (y) 0.9, 0.1;\n  (n) 0.2, 0.8;\n}}\n" for i in range(1, n)
+    )
+    path = tmp_path / "chain.bif"
+    path.write_text("network chain {\n}\n" + variables + tables)
+    assert read_tables(path).variables == tuple(names)
