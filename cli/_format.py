@@ -25,6 +25,7 @@ from lmbayes.technique import STANDARD, Technique
 
 if TYPE_CHECKING:  # command-specific modules load only with their command
     from lmbayes.network import Network
+    from lmbayes.review import Review
     from lmbayes.uncertainty import Draws, Interval
 
 from lmbayes.cli._words import DISCLAIMER
@@ -53,6 +54,15 @@ def colour() -> bool:
 
 def _style(text: str, fg: str) -> str:
     return click.style(text, fg=fg) if colour() else text
+
+
+def review_lines(rv: Review | None) -> list[str]:
+    """The EANO-ESMO level (with the line where it and P(LM) disagree) and each same-sample
+    alert, wrapped; nothing for a network without taps."""
+    if rv is None:
+        return []
+    level, *alerts = rv.lines()
+    return [textwrap.fill(level, width()), *(_style(textwrap.fill(a, width()), "yellow") for a in alerts)]
 
 
 def _fill(text: str, indent: str = "") -> str:

@@ -23,6 +23,7 @@ from lmbayes.cli._format import (
     dumps,
     header,
     network_json,
+    review_lines,
     table_csv,
     table_lines,
     technique_token,
@@ -31,6 +32,7 @@ from lmbayes.cli._format import (
 from lmbayes.findings import Findings
 from lmbayes.taps import percent
 from lmbayes.technique import STANDARD, Technique, way
+from lmbayes.thresholds import DEFAULT_TEST_HARM, DEFAULT_THRESHOLDS
 
 if TYPE_CHECKING:
     from lmbayes.network import Network, Posterior
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from lmbayes.sensitivity import Swing
     from lmbayes.taps import TapTable
     from lmbayes.explain import Conflict
+    from lmbayes.review import Review
     from lmbayes.uncertainty import Draws, Interval, PlanIntervals, TapIntervals
 
 
@@ -48,6 +51,7 @@ def posterior_text(
     draws: Draws | None = None,
     seed: int = 0,
     conf: Conflict | None = None,
+    rv: Review | None = None,
 ) -> str:
     lines = header(net, post.findings) + [""]
     rows = []
@@ -69,6 +73,8 @@ def posterior_text(
         lines.append(f"{_cut(label, label_width):<{label_width}}  {percent(p0):>7}  {percent(p):>7}{interval}  {bar(p, bar_width)}")
     if intervals and draws:
         lines += ["", _draws_line(draws, seed)]
+    if rv is not None:
+        lines += ["", *review_lines(rv)]
     if conf is not None and conf.alert:
         lines += ["", _style(textwrap.fill(conf.sentence(), width()), "yellow")]
     lines += ["", "Sources and ranges of every number: `lmbayes network show`."]
@@ -82,10 +88,13 @@ def posterior_json(
     draws: Draws | None = None,
     seed: int = 0,
     conf: Conflict | None = None,
+    rv: Review | None = None,
 ) -> str:
     data: dict[str, Any] = {**network_json(net), **_plain(post)}
     if conf is not None:
         data["conflict"] = conf
+    if rv is not None:
+        data["review"] = rv
     if intervals and draws:
         data["uncertainty"] = {**_draws_json(draws, seed), "posterior": intervals}
     return dumps(data)
@@ -98,10 +107,12 @@ def taps_text(
     intervals: TapIntervals | None = None,
     draws: Draws | None = None,
     seed: int = 0,
+    rv: Review | None = None,
 ) -> str:
     lines = header(net, findings)
     done = f"{table.taps_done} tap{'s' if table.taps_done != 1 else ''} done"
     lines.append(f"P(LM): {percent(table.prior)} before any finding, {percent(table.current)} now ({done}).")
+    lines += review_lines(rv)
     unused = [a.group or a.id for a in net.spec.tap_analyses]
     if table.steps and not table.analyses and unused:
         lines.append(textwrap.fill(
@@ -121,8 +132,8 @@ def taps_text(
     lines.append(textwrap.fill(table.summary(), width()))
     lines.append(
         textwrap.fill(
-            "'if independent' multiplies the odds by the single-tap LR(-) of "
-            f"{table.single_tap_lr:.2f} per negative tap, as a Fagan nomogram would.",
+            "Fagan: the odds multiplied by the published single-tap LR(-) of "
+            f"{table.single_tap_lr:.2f} per negative tap, as a Fagan nomogram chains it (taps as independent tests).",
             width(),
         )
     )
@@ -145,8 +156,11 @@ def taps_json(
     intervals: TapIntervals | None = None,
     draws: Draws | None = None,
     seed: int = 0,
+    rv: Review | None = None,
 ) -> str:
     data: dict[str, Any] = {**network_json(net), "findings": findings, **_plain(table), "summary": table.summary()}
+    if rv is not None:
+        data["review"] = rv
     if intervals and draws:
         data["uncertainty"] = {**_draws_json(draws, seed), **_plain(intervals)}
     return dumps(data)
@@ -160,7 +174,7 @@ TAP_COLUMNS = (
     Column("p_lm_if_negative", "P(LM) if -", 10, lambda s: s.p_lm_if_negative, percent),
     Column("change", "change", 10, lambda s: s.change, lambda c: _points(c)),
     Column("likelihood_ratio", "LR(-)", 10, lambda s: s.likelihood_ratio, _ratio),
-    Column("p_lm_if_negative_independent", "if independent", 10, lambda s: s.p_lm_if_negative_independent, percent),
+    Column("p_lm_if_negative_fagan", "Fagan", 10, lambda s: s.p_lm_if_negative_fagan, percent),
 )
 
 
@@ -171,6 +185,7 @@ def plan_text(
     intervals: PlanIntervals | None = None,
     draws: Draws | None = None,
     seed: int = 0,
+    rv: Review | None = None,
 ) -> str:
     t = plan.thresholds
     lines = header(net, findings)
@@ -178,21 +193,38 @@ def plan_text(
         f"P(LM) now {percent(plan.current)}. Thresholds: rule out below {percent(t.rule_out)}, "
         f"treat above {percent(t.treat)} ({t.source})."
     ))
+    harm = "a judgement; --test-harm" if plan.test_harm == DEFAULT_TEST_HARM and t.source == DEFAULT_THRESHOLDS.source else "--test-harm"
+    lines.append(_fill(
+        f"A test's harm: {plan.test_harm:g} x the benefit of treating LM ({harm}); "
+        f"treating without LM harms {plan.harm_ratio:.3g} x that benefit (from the treatment threshold)."
+        if t.source != "from benefit and harm by the threshold approach" else
+        f"A test's harm: {plan.test_harm:g} x the benefit of treating LM; treating without LM: {plan.harm_ratio:.3g} x."
+    ))
+    if plan.left_out:
+        lines.append(_fill(f"Left out: {', '.join(plan.left_out)} (--without)."))
+    lines += review_lines(rv)
     if intervals:
         lines.append(f"P(LM) now over the draws: median and 95% interval {_median_interval(intervals.current)}.")
     straddling: list[tuple[TestOption, Outcome, Interval, float]] = []
     name_width = width() - 33
     lines += ["", f"{'test':<{name_width}} {'info':>9} {'E|change|':>10}  changes?"]
     for n, option in enumerate(plan.tests):
-        name = _cut(option.label + (f", {_short_way(option.technique)}" if option.technique else ""), name_width)
+        name = option.label
+        if option.technique:  # an LP: its technique on the row, its panel below
+            name = f"{option.label.split(' (')[0]}, {_short_way(option.technique)}"
         lines.append(
-            f"{name:<{name_width}} {option.information_bits:>5.3f} bit {100 * option.expected_change:>6.1f} pts  "
-            f"{'yes' if option.changes_management else 'no'}"
+            f"{_cut(name, name_width):<{name_width}} {option.information_bits:>5.3f} bit "
+            f"{100 * option.expected_change:>6.1f} pts  {'yes' if option.changes_management else 'no'}"
         )
+        if option.technique:
+            lines.append(_fill(f"    panel: {option.label.split(' (', 1)[1][:-1]}", "      "))
         for k, o in enumerate(option.outcomes):
-            mark = {"rule_out": "  (rule out)", "treat": "  (treat)"}.get(o.zone, "")
-            if o.zone == "rule_out" and not option.tests_target:  # a test of a rival cause
+            # a label only where the result moves management to another zone
+            mark = {"rule_out": "  (rule out)", "treat": "  (treat)"}.get(o.zone, "") if o.zone != plan.zone else ""
+            if mark and o.zone == "rule_out" and not option.tests_target:  # a test of a rival cause
                 mark = "  (another cause)" if o.another_cause else "  (below rule-out)"
+            if o.zone == "test" and plan.zone != "test":
+                mark = "  (back to testing)"
             interval = f"  [{_interval(intervals.outcomes[n][k])}]" if intervals else ""
             if intervals and intervals.straddles[n][k]:
                 mark += "?"
@@ -201,6 +233,7 @@ def plan_text(
             row = (option, o)
             lines.append(f"    {_RESULT.cell(row)} {_PROBABILITY.cell(row)}  ->  P(LM) {_P_LM.cell(row)}{interval}{mark}")
     lines += ["", textwrap.fill("Advice: " + plan.advice, width())]
+    lines += [textwrap.fill(note, width()) for note in plan.notes]
     if findings.taps_done >= net.spec.n_taps:
         lines.append(_all_taps_done(net.spec.n_taps))
     if straddling:
@@ -228,9 +261,11 @@ def _short_way(technique: Technique) -> str:
 
 def plan_json(
     net: Network, plan: Plan, intervals: PlanIntervals | None = None, draws: Draws | None = None, seed: int = 0,
-    findings: Findings | None = None,
+    findings: Findings | None = None, rv: Review | None = None,
 ) -> str:
     data: dict[str, Any] = {**network_json(net), **({"findings": findings} if findings is not None else {}), **_plain(plan)}
+    if rv is not None:
+        data["review"] = rv
     if intervals and draws:
         data["uncertainty"] = {
             **_draws_json(draws, seed),
@@ -323,7 +358,7 @@ PLAN_COLUMNS = (
     Column("analyses", "analyses", 0, lambda r: "+".join(r[0].analyses)),
     Column("information_bits", "info", 9, lambda r: r[0].information_bits),
     Column("expected_change", "E|change|", 10, lambda r: r[0].expected_change),
-    Column("result", "result", 18, lambda r: r[1].state, left=True),
+    Column("result", "result", 24, lambda r: r[1].state, left=True),
     Column("probability", "probability", 7, lambda r: r[1].probability, percent),
     Column("p_lm", "P(LM)", 6, lambda r: r[1].p_lm, percent),
     Column("zone", "zone", 0, lambda r: r[1].zone),

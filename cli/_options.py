@@ -56,7 +56,7 @@ def reported() -> Iterator[None]:
             "`lmbayes posterior` works on it as it is"
         ) from None
     except UnknownNodeError as exc:
-        raise UserInputError(f"{exc} (see `lmbayes network show`)") from None
+        raise UserInputError(str(exc)) from None
     except InputError as exc:
         raise UserInputError(str(exc)) from None
     except LmbayesError as exc:
@@ -226,8 +226,9 @@ def findings_options(f: Callable[..., Any]) -> Callable[..., Any]:
         default="",
         metavar="RESULTS",
         help=(
-            "CSF cytology results in tap order, e.g. --csf negative,negative (neg, pos, equiv "
-            "accepted); add a tap's technique after @, e.g. negative@5ml+45min."
+            "CSF cytology results in tap order, e.g. --csf negative,negative (neg, pos, equiv and the report's "
+            "words accepted: atypical or suspicious = equivocal, malignant = positive); add a tap's technique "
+            "after @, e.g. negative@5ml+45min."
         ),
     )
     @functools.wraps(f)

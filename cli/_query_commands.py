@@ -22,7 +22,7 @@ from lmbayes.cli._options import (
     wrote,
 )
 from lmbayes.findings import Findings
-from lmbayes.thresholds import DEFAULT_THRESHOLDS
+from lmbayes.thresholds import DEFAULT_TEST_HARM, DEFAULT_THRESHOLDS
 
 if TYPE_CHECKING:
     from lmbayes.network import Network
@@ -46,19 +46,21 @@ next_tap_option = click.option(
 def posterior(net: Network, findings: Findings, as_json: bool, draws: Draws | None, seed: int) -> None:
     """P(LM) and the competing causes given the findings, with their priors."""
     from lmbayes.explain import conflict
+    from lmbayes.review import review
 
     with reported():
         post = net.posterior(findings)
         conf = conflict(net, findings)
+        rv = None if net.imported else review(net, findings, post.p_target)
         intervals = None
         if draws is not None:
             from lmbayes.uncertainty import posterior_intervals
 
             intervals = posterior_intervals(net, findings, draws=draws)
     if as_json:
-        click.echo(_format_query.posterior_json(net, post, intervals, draws, seed, conf))
+        click.echo(_format_query.posterior_json(net, post, intervals, draws, seed, conf, rv))
     else:
-        click.echo(_format_query.posterior_text(net, post, intervals, draws, seed, conf))
+        click.echo(_format_query.posterior_text(net, post, intervals, draws, seed, conf, rv))
 
 
 @click.command(epilog=EPILOG)
@@ -94,8 +96,11 @@ def taps(
     repeated negatives rule out). With --with, every further tap also sends the named analyses
     (routine CSF, CTC, tumour DNA): negative then means all negative, positive any positive.
     """
+    from lmbayes.review import review
+
     with reported():
         table = net.taps(findings, next_technique=next_tap, analyses=analyses)
+        rv = review(net, findings, table.current)
         intervals = None
         if draws is not None:
             from lmbayes.uncertainty import tap_intervals
@@ -108,9 +113,9 @@ def taps(
     if as_csv:
         click.echo(_format_query.taps_csv(table))
     elif as_json:
-        click.echo(_format_query.taps_json(net, findings, table, intervals, draws, seed))
+        click.echo(_format_query.taps_json(net, findings, table, intervals, draws, seed, rv))
     else:
-        click.echo(_format_query.taps_text(net, findings, table, intervals, draws, seed))
+        click.echo(_format_query.taps_text(net, findings, table, intervals, draws, seed, rv))
 
 
 PROBABILITY = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
@@ -123,7 +128,20 @@ PROBABILITY = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
 @click.option("--treat-above", type=PROBABILITY, default=None, metavar="P", help=f"Treat above this P(LM) [default: {DEFAULT_THRESHOLDS.treat:.2f}].")
 @click.option("--benefit", type=click.FloatRange(0.0, min_open=True), default=None, help="Net benefit of treating a patient with LM (derives the thresholds).")
 @click.option("--harm", type=click.FloatRange(0.0, min_open=True), default=None, help="Net harm of treating a patient without LM (same units).")
-@click.option("--test-harm", type=click.FloatRange(0.0), default=0.0, show_default=True, help="Harm of a lumbar puncture itself (same units).")
+@click.option(
+    "--test-harm", type=click.FloatRange(0.0), default=None, metavar="R",
+    help=f"Harm of a test itself (an LP, an MRI), in units of the benefit of treating LM [default: "
+    f"{DEFAULT_TEST_HARM:g}, a judgement]; with --benefit, in its units. No test is advised whose expected gain is smaller.",
+)
+@click.option(
+    "--with", "with_", default="", metavar="ASSAYS",
+    help="Specialised assays the hospital runs on each tap beside cytology and routine CSF, e.g. --with ctc,ctdna.",
+)
+@click.option(
+    "--without", default="", metavar="TESTS",
+    help="Tests to leave out everywhere, e.g. --without lp (contraindicated: raised intracranial pressure or mass "
+    "effect, coagulopathy, low platelets, or the patient declines), --without mri, --without pressure.",
+)
 @click.option(
     "--next-tap",
     type=NextTapType,
@@ -141,19 +159,25 @@ def plan(
     treat_above: float | None,
     benefit: float | None,
     harm: float | None,
-    test_harm: float,
+    test_harm: float | None,
+    with_: str,
+    without: str,
     next_tap: Technique | None,
     draws: Draws | None,
     seed: int,
 ) -> None:
     """Which test next, how many more taps, and when to stop.
 
-    Ranks every test not yet done (MRI, antibody panel, the next tap done the usual way and to
-    the handling standard) by the information it carries about LM, shows P(LM) after each
-    result, and says whether any result crosses the thresholds. Thresholds come from
-    --rule-out-below and --treat-above, or from --benefit and --harm by the threshold approach.
+    Ranks every test not yet done (MRI, antibody panel, an LP done the usual way and to the
+    handling standard, with the panel the hospital runs on its sample) by the information it
+    carries about LM, shows P(LM) after each result, and says whether any result crosses the
+    thresholds and is worth the test's harm. With no MRI known the MRI comes first. Thresholds
+    come from --rule-out-below and --treat-above, or from --benefit and --harm by the threshold
+    approach.
     """
+    from lmbayes.menu import hospital_menu
     from lmbayes.plan import Thresholds, plan_workup
+    from lmbayes.review import review
     from lmbayes.uncertainty import plan_intervals
 
     with reported():
@@ -168,17 +192,20 @@ def plan(
             treat=DEFAULT_THRESHOLDS.treat if treat_above is None else treat_above,
             source=DEFAULT_THRESHOLDS.source if rule_out_below is None and treat_above is None else "given",
         )
+        menu = hospital_menu(net.spec, with_, without)
+        harm_of_test = (DEFAULT_TEST_HARM * benefit if benefit is not None else DEFAULT_TEST_HARM) if test_harm is None else test_harm
         result = plan_workup(
-            net, findings, thresholds=thresholds, next_technique=next_tap,
-            benefit_harm=None if benefit is None or harm is None else (benefit, harm, test_harm),
+            net, findings, thresholds=thresholds, next_technique=next_tap, menu=menu, test_harm=harm_of_test,
+            benefit_harm=None if benefit is None or harm is None else (benefit, harm, harm_of_test),
         )
         intervals = None if draws is None else plan_intervals(net, findings, result, draws)
+        rv = review(net, findings, result.current, treat=result.thresholds.treat)
     if as_csv:
         click.echo(_format_query.plan_csv(result, intervals))
     elif as_json:
-        click.echo(_format_query.plan_json(net, result, intervals, draws, seed, findings))
+        click.echo(_format_query.plan_json(net, result, intervals, draws, seed, findings, rv))
     else:
-        click.echo(_format_query.plan_text(net, findings, result, intervals, draws, seed))
+        click.echo(_format_query.plan_text(net, findings, result, intervals, draws, seed, rv))
 
 
 @click.command(epilog=EPILOG)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lmbayes.cli._format import DISCLAIMER, _cut, _plain, dumps, network_json
+from lmbayes.cli._format import DISCLAIMER, _cut, _plain, _style, dumps, network_json
 from lmbayes.errors import InputError
 from lmbayes.guesses import ClassGuesses, Score, Spread, parse_guess
 from lmbayes.taps import percent
@@ -108,15 +108,10 @@ def lesson_text(net: Network, lesson: Lesson, card: Scorecard, cols: int) -> str
 
 
 def _gap_text_at(lesson: Lesson, cols: int) -> list[str]:
-    gap = lesson.gap
-    if gap is None:
-        return []
-    if gap.against:
-        why = (f"held back by {', '.join(gap.against)} (the findings that lower the odds most, "
-               "order-free; see `lmbayes explain`)")
-    else:
-        why = "no finding lowers it, but the prior before any finding is low and a positive tap can be a false positive"
-    return _wrap(f"EANO-ESMO says {gap.level} (a positive cytology), yet P(LM) is {percent(gap.p_lm)}: {why}.", cols)
+    lines = [] if lesson.gap is None else _wrap(lesson.gap.sentence(), cols)
+    for d in lesson.discordant:
+        lines += [_style(line, "yellow") for line in _wrap(d.sentence(), cols)]
+    return lines
 
 
 def _spread(s: Spread | None, ranges: bool) -> str:
@@ -288,6 +283,7 @@ def lesson_json(net: Network, lesson: Lesson, card: Scorecard, stopped_at: int |
     return dumps({
         **stop,
         "level_gap": lesson.gap,
+        "discordant_taps": lesson.discordant,
         "case": case.name,
         "title": case.title,
         **network_json(net),

@@ -120,15 +120,17 @@ def explain(net: Network, findings: Findings, as_json: bool) -> None:
     whole change from the prior.
     """
     from lmbayes.explain import conflict, explain as run_explain
+    from lmbayes.review import review
 
     with reported():
         items = run_explain(net, findings)
         post = net.posterior(findings)
         conf = conflict(net, findings)
+        rv = review(net, findings, post.p_target)
     if as_json:
-        click.echo(_format_teaching.explain_json(net, post, items, conf))
+        click.echo(_format_teaching.explain_json(net, post, items, conf, rv))
     else:
-        click.echo(_format_teaching.explain_text(net, post, items, conf))
+        click.echo(_format_teaching.explain_text(net, post, items, conf, rv))
 
 
 @click.command(epilog=EPILOG)

@@ -51,7 +51,7 @@ __all__ = ["cache_dir", "cached"]
 T = TypeVar("T")
 
 #: Changed when the layout of cached values changes in a way the code signature cannot see.
-FORMAT = 2
+FORMAT = 3
 SUFFIX = ".npz"
 _log = logging.getLogger(__name__)
 

@@ -55,11 +55,11 @@ def taps_html(table: TapTable) -> str:
             percent(s.p_lm_if_positive),
             percent(s.p_lm_if_negative),
             "-" if s.likelihood_ratio is None else f"{s.likelihood_ratio:.2f}",
-            percent(s.p_lm_if_negative_independent),
+            percent(s.p_lm_if_negative_fagan),
         )
         for s in table.steps
     ]
-    head = ("tap", "P(tap +)", "P(LM) if +", "P(LM) if -", "LR(-)", "if independent")
+    head = ("tap", "P(tap +)", "P(LM) if +", "P(LM) if -", "LR(-)", "Fagan")
     caption = f"P(LM) now {percent(table.current)} ({table.taps_done} taps done); floor {percent(table.floor)}"
     return _table(head, rows, caption)
 

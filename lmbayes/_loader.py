@@ -267,6 +267,9 @@ def _node(
     unknown = set(raw) - {"kind", "label", "description", "states", "observable"} - kind.fields
     if unknown:
         raise where.error(sorted(unknown)[0], f"unknown field for a node of kind '{kind_name}'")
+    available = raw.get("available", True)
+    if not isinstance(available, bool):
+        raise where.error("available", "expected true or false")
     parents = kind.read(node_id, raw, where, source_keys, params)
     return Node(
         id=node_id,
@@ -278,6 +281,7 @@ def _node(
         observable=observable,
         part_of=str(raw.get("part_of", "")),
         group=str(raw.get("group", "")),
+        available=available,
     )
 
 

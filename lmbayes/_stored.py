@@ -159,7 +159,7 @@ def _node(d: Any) -> Node:
         id=_of(d["id"], str), kind=_of(d["kind"], str), label=_of(d["label"], str),
         description=_of(d["description"], str), states=_strings(d["states"]), parents=_strings(d["parents"]),
         observable=_of(d["observable"], bool), tap=_of(d["tap"], int), template=_of(d["template"], str),
-        part_of=_of(d["part_of"], str), group=_of(d["group"], str),
+        part_of=_of(d["part_of"], str), group=_of(d["group"], str), available=_of(d["available"], bool),
     )
 
 

@@ -41,7 +41,7 @@ class BurdenTest(Kind):
     """
 
     name = "burden_test"
-    fields = frozenset({"sensitivity", "specificity", "low_burden", "causes", "group"})
+    fields = frozenset({"sensitivity", "specificity", "low_burden", "causes", "group", "available"})
     parent_field = "causes"
     forms = (
         Form("sensitivity", count=P.burden_sensitivity),

@@ -82,6 +82,8 @@ def split_csf(csf: str | Sequence[str]) -> list[str]:
 #: Ways of writing a node's first ("normal") and last ("abnormal") state that clinicians use.
 FIRST_STATE = frozenset({"no", "n", "false", "-", "negative", "neg", "absent", "normal", "none", "not_shown"})
 LAST_STATE = frozenset({"yes", "y", "true", "+", "positive", "pos", "present", "abnormal", "raised", "shown"})
+#: The words of a cytology report, for a node whose states include the word's meaning.
+REPORT_WORDS = {"atypical": "equivocal", "suspicious": "equivocal", "malignant": "positive", "benign": "negative"}
 
 
 def resolve_state(node: str, states: Sequence[str], text: str) -> str:
@@ -97,6 +99,12 @@ def resolve_state(node: str, states: Sequence[str], text: str) -> str:
     'typical_enhancement'
     >>> resolve_state("headache", ("absent", "present"), "yes")
     'present'
+
+    A cytology report's words: ``atypical`` and ``suspicious`` are equivocal, ``malignant``
+    positive, ``benign`` negative.
+
+    >>> [resolve_state("csf_1", ("negative", "equivocal", "positive"), w) for w in ("atypical", "malignant")]
+    ['equivocal', 'positive']
     """
     if text in states:
         return text
@@ -106,6 +114,8 @@ def resolve_state(node: str, states: Sequence[str], text: str) -> str:
     matches = [s for s in states if s.startswith(lowered)] if text else []
     if len(matches) == 1:
         return matches[0]
+    if not matches and REPORT_WORDS.get(lowered) in states:
+        return REPORT_WORDS[lowered]
     if not matches and lowered in FIRST_STATE:
         return states[0]
     if not matches and lowered in LAST_STATE and (len(states) == 2 or lowered in ("+", "pos", "positive")):

@@ -367,7 +367,7 @@ class TapTest(Test):
     for ``{id}_1 .. {id}_N``, which share its parameters and are independent given the target."""
 
     name = "tap_test"
-    fields = frozenset({"target", "sensitivity", "specificity", "given", "group"})
+    fields = frozenset({"target", "sensitivity", "specificity", "given", "group", "available"})
     per_tap = True
     layer, color = 4, "#80cbc4"
 

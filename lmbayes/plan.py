@@ -41,10 +41,17 @@ from lmbayes import kinds
 from lmbayes.errors import InputError
 from lmbayes.findings import Findings
 from lmbayes.network import Case, Network
+from lmbayes.review import Discordance, discordant_taps
 from lmbayes.spec import BURDEN, NetworkSpec, tap_id
 from lmbayes.taps import percent
-from lmbayes.technique import STANDARD, USUAL, Technique, way
-from lmbayes.thresholds import DEFAULT_THRESHOLDS, RULE_OUT, TEST, Thresholds
+from lmbayes._plan_advice import advice, notes
+from lmbayes.menu import LP_REASONS, MASS_LESION, MASS_LESION_LIKELY, Menu, hospital_menu, panel_words
+from lmbayes.technique import STANDARD, USUAL, Technique
+from lmbayes.thresholds import DEFAULT_TEST_HARM, DEFAULT_THRESHOLDS, RULE_OUT, TEST, TREAT, Thresholds
+
+#: A result that moves P(LM) by less than this (0.1 percentage point, a judgement) is not
+#: labelled with another zone, however close P(LM) sits to a threshold.
+MIN_CHANGE = 0.001
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -77,14 +84,16 @@ def testing_thresholds(
 
 @dataclass(frozen=True)
 class Outcome:
-    """One result of a test: its probability, P(LM) after it and that P(LM)'s zone."""
+    """One result of a test: its probability, P(LM) after it and the management zone it leads
+    to (a result that moves P(LM) by less than :data:`MIN_CHANGE` leaves the zone as it is)."""
 
     state: str
     probability: float
     p_lm: float
     zone: str
     #: a test of a competing cause whose result sets LM aside by finding that cause: P(LM)
-    #: falls below the rule-out threshold because the signs are explained, not tested
+    #: falls below the rule-out threshold because the signs are explained, not tested (never
+    #: a negative result: finding nothing explains nothing)
     another_cause: bool = False
 
 
@@ -93,8 +102,8 @@ class TestOption:
     """One test not yet done, with what each of its results would do to P(LM).
 
     ``test`` is its first reading's node and ``readings`` all of them (an MRI read for LM and
-    for compression, a tap's cytology and its other analyses); each outcome is one combination
-    of their states. ``technique`` is how a tap is done (``None`` for other tests).
+    for compression, a tap's cytology and its panel); each outcome is one combination of their
+    states. ``technique`` is how a tap is done (``None`` for other tests).
     """
 
     test: str
@@ -108,8 +117,11 @@ class TestOption:
     #: the test looks for LM itself (its readings depend on LM directly); a test of a
     #: competing cause moves P(LM) only by explaining the signs
     tests_target: bool = True
-    #: for a tap: the analyses sent beside cytology (groups or ids)
+    #: for a tap: the panel, the analyses sent beside cytology (ids)
     analyses: tuple[str, ...] = ()
+    #: the expected gain of deciding after the result rather than now, in units of the benefit
+    #: of treating a patient with LM (module docstring); compared with the test's harm
+    value: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -119,7 +131,7 @@ class TapCount:
     technique: Technique
     taps: int | None
     p_lm_after: float
-    #: the analyses sent from each tap beside cytology (groups or ids)
+    #: the analyses sent from each tap beside cytology (ids)
     analyses: tuple[str, ...] = ()
 
 
@@ -134,6 +146,23 @@ class Plan:
     advice: str
     #: False where the benefit and harm figures make no tap worth doing (treat or not, untested)
     testing_worthwhile: bool = True
+    #: the harm of a test and of treating a patient without LM, in units of the benefit of
+    #: treating a patient with LM (``R / B`` and ``H / B``)
+    test_harm: float = DEFAULT_TEST_HARM
+    harm_ratio: float = 4.0
+    #: each tap's panel beside cytology (ids); the tests left out (``--without``)
+    panel: tuple[str, ...] = ()
+    left_out: tuple[str, ...] = ()
+    #: why no LP is offered ("" when one is)
+    lp_blocked: str = ""
+    #: the MRI comes before any LP (no MRI among the findings)
+    imaging_first: bool = False
+    #: one line each: a mass effect to check, CSF in probable LM, assays on small series
+    notes: tuple[str, ...] = ()
+    #: P(brain metastases) where no MRI is known (None otherwise)
+    p_mass_lesion: float | None = None
+    #: taps whose own analyses contradict their positive cytology: verify and repeat first
+    discordant: tuple[Discordance, ...] = ()
 
     def _repr_html_(self) -> str:
         from lmbayes._html import plan_html
@@ -148,43 +177,91 @@ def plan_workup(
     thresholds: Thresholds | None = None,
     next_technique: Technique | None = None,
     benefit_harm: tuple[float, float, float] | None = None,
+    menu: Menu | None = None,
+    test_harm: float | None = None,
 ) -> Plan:
     """Rank the tests not yet done and advise (see the module docstring).
 
     ``benefit_harm = (B, H, R)`` derives the thresholds from the next usual tap instead of
     ``thresholds``. ``next_technique`` is compared with a tap done the usual way; without it, a
-    tap done to the handling standard is.
+    tap done to the handling standard is. ``menu`` is what the hospital offers
+    (:func:`lmbayes.menu.hospital_menu`); ``test_harm`` the harm of a test in units of the
+    benefit of treating LM (default :data:`DEFAULT_TEST_HARM`; with ``benefit_harm``, its R).
     """
     network.require_target()
+    spec = network.spec
+    menu = menu or hospital_menu(spec)
     case = network.case(findings)
     current = case.p_target(case.evidence)
-    next_tap = case.taps_done + 1 if case.taps_done < network.spec.n_taps else None
+    next_tap = case.taps_done + 1 if case.taps_done < spec.n_taps else None
     worthwhile = True
     if benefit_harm is not None:
         thresholds, worthwhile = _derived_thresholds(case, next_tap, benefit_harm)
-    thresholds = thresholds or Thresholds()
+        benefit, harm, r = benefit_harm
+        harm_ratio, test_harm = harm / benefit, r / benefit
+    else:
+        thresholds = thresholds or Thresholds()
+        harm_ratio = thresholds.treat / (1.0 - thresholds.treat)
+        test_harm = DEFAULT_TEST_HARM if test_harm is None else test_harm
 
-    events = kinds.events(network.spec)
+    events = kinds.events(spec)
     options = [
         value_of_test(case, nodes, None, thresholds, current)
         for event, nodes in events.items()
-        if not network.spec.node(nodes[0]).tap and not any(n in findings for n in nodes)
+        if not spec.node(nodes[0]).tap and not any(n in findings for n in nodes) and menu.offers(event)
     ]
+    imaging_known = bool(menu.imaging) and any(n in findings for n in events.get(menu.imaging, ()))
+    imaging_first = bool(menu.imaging) and not imaging_known and menu.offers(menu.imaging)
+    p_mass = None
+    if menu.imaging and not imaging_known and MASS_LESION in spec.node_ids and MASS_LESION not in case.findings:
+        p_mass = float(case.engine.posteriors(case.evidence, [MASS_LESION])[0][MASS_LESION][-1])
+    blocked = _lp_blocked(menu, p_mass, imaging_first)
     counts: list[TapCount] = []
-    if next_tap is not None:
-        ways: list[tuple[Technique, tuple[str, ...]]] = [(USUAL, ()), (next_technique or STANDARD, ())]
-        ways += [(USUAL, (group,)) for group in analysis_groups(network.spec)]
-        for technique, groups in ways:
-            analyses = network.analyses(groups)
-            readings = network.spec.tap_readings(next_tap, analyses)
+    if next_tap is not None and not blocked:
+        for technique in dict.fromkeys((USUAL, next_technique or STANDARD)):
+            readings = spec.tap_readings(next_tap, menu.panel)
             tap_case = network.case(findings, {tap_id(next_tap): technique})
             option = value_of_test(tap_case, readings, technique, thresholds, current)
-            options.append(dataclasses.replace(option, analyses=groups))
-            counts.append(_taps_to_rule_out(network, findings, technique, thresholds, current, groups))
-    options.sort(key=lambda o: -o.information_bits)
+            options.append(dataclasses.replace(option, analyses=menu.panel))
+            counts.append(_taps_to_rule_out(network, findings, technique, thresholds, current, menu.panel))
     zone = thresholds.zone(current)
-    plan = Plan(current, zone, thresholds, tuple(options), tuple(counts), case.floor(), "", worthwhile)
-    return dataclasses.replace(plan, advice=_advice(plan, network.spec.n_taps))
+    options = [_valued(o, current, harm_ratio, zone) for o in options]
+    options.sort(key=lambda o: (not (imaging_first and o.test in events.get(menu.imaging, ())), -o.information_bits))
+    plan = Plan(
+        current, zone, thresholds, tuple(options), tuple(counts), case.floor(menu.panel), "", worthwhile,
+        test_harm=test_harm, harm_ratio=harm_ratio, panel=menu.panel, left_out=menu.removed, lp_blocked=blocked,
+        imaging_first=imaging_first and bool(options), p_mass_lesion=p_mass,
+        discordant=discordant_taps(network, findings),
+    )
+    plan = dataclasses.replace(plan, notes=notes(network, findings, plan, menu))
+    return dataclasses.replace(plan, advice=advice(plan, spec.n_taps))
+
+
+def _lp_blocked(menu: Menu, p_mass: float | None, imaging_first: bool) -> str:
+    """Why no LP is offered, or ``""``: left out, or a likely brain metastasis that no MRI can
+    exclude (where the MRI is on offer it comes first instead)."""
+    if not menu.lp:
+        return f"an LP is left out (--without lp: {LP_REASONS})"
+    if imaging_first or p_mass is None or p_mass < MASS_LESION_LIKELY:
+        return ""
+    return (
+        f"no LP while a brain metastasis is likely (P = {percent(p_mass)}) and no MRI has excluded a mass "
+        "lesion: image the brain first"
+    )
+
+
+def _valued(option: TestOption, current: float, harm_ratio: float, zone: str) -> TestOption:
+    """The option with its expected gain, in units of B (module docstring). Outside the testing
+    band a test changes management only where a result would flip the decision to treat:
+    below the rule-out threshold, a result that only brings P(LM) back into the band does not."""
+    def best(p: float) -> float:
+        return max(p - (1.0 - p) * harm_ratio, 0.0)
+
+    value = max(sum(o.probability * best(o.p_lm) for o in option.outcomes) - best(current), 0.0)
+    changes = option.changes_management if zone == TEST else any(
+        o.probability > 0 and (o.zone == TREAT) != (zone == TREAT) for o in option.outcomes
+    )
+    return dataclasses.replace(option, value=value, changes_management=changes)
 
 
 def _derived_thresholds(
@@ -223,26 +300,25 @@ def value_of_test(
     tests_target = any({target, BURDEN, "csf_reaction"} & set(spec.node(r).parents) for r in readings) or any(
         spec.node(r).tap for r in readings
     )
+    zone = thresholds.zone(current)
     outcomes = []
-    for name, members in outcome_groups(spec, readings):
+    for index, (name, members) in enumerate(outcome_groups(spec, readings)):
         p = float(p_results[members].sum())
         after = float(joint[1, members].sum() / p) if p > 0 else current
         if p > 0 or len(readings) == 1:
-            zone = thresholds.zone(after)
-            another = zone == RULE_OUT and not tests_target and after < current
-            outcomes.append(Outcome(name, p, after, zone, another))
+            moved = thresholds.zone(after) if abs(after - current) >= MIN_CHANGE else zone
+            another = moved == RULE_OUT and not tests_target and after < current and index > 0
+            outcomes.append(Outcome(name, p, after, moved, another))
     info = sum(
         joint[l, t] * math.log2(joint[l, t] / (p_lm[l] * p_results[t]))
         for l in range(joint.shape[0])
         for t in range(joint.shape[1])
         if joint[l, t] > 0
     )
-    zone = thresholds.zone(current)
     first = spec.node(readings[0])
-    label = f"{spec.tap_label}, tap {first.tap}" if first.tap else first.label
-    others = [spec.node(r) for r in readings[1:]]
-    if others and first.tap:
-        label = f"{spec.tap_label} + {', '.join(dict.fromkeys(n.group or n.template for n in others))}, tap {first.tap}"
+    label = first.label
+    if first.tap:
+        label = f"LP, tap {first.tap} ({panel_words(spec, tuple(spec.node(r).template for r in readings[1:]))})"
     return TestOption(
         test=readings[0],
         label=label,
@@ -263,22 +339,25 @@ def analysis_groups(spec: NetworkSpec) -> tuple[str, ...]:
 
 
 def outcome_groups(spec: NetworkSpec, readings: tuple[str, ...]) -> list[tuple[str, np.ndarray]]:
-    """How the outcomes of a test are shown: each state of a single reading; for a tap with
-    analyses, all negative / any positive / the rest (equivocal or mixed); for another test
-    with several readings (the MRI), each state of its first reading.
+    """How the outcomes of a test are shown: each state of a single reading; for a tap with a
+    panel, each cytology state, a negative cytology split by whether the panel is all normal;
+    for another test with several readings (the MRI), each state of its first reading.
 
     The information in bits is computed over every combination of states; only the display
     is grouped.
     """
     shape = tuple(len(spec.node(r).states) for r in readings)
     grids = [g.reshape(-1) for g in np.meshgrid(*(np.arange(n) for n in shape), indexing="ij")]
-    if len(readings) == 1:
-        return [(state, grids[0] == i) for i, state in enumerate(spec.node(readings[0]).states)]
-    if spec.node(readings[0]).tap:
-        negative = np.logical_and.reduce([g == 0 for g in grids])
-        positive = np.logical_or.reduce([g == n - 1 for g, n in zip(grids, shape)])
-        return [("all negative", negative), ("any positive", positive), ("equivocal or mixed", ~negative & ~positive)]
-    return [(state, grids[0] == i) for i, state in enumerate(spec.node(readings[0]).states)]
+    first = spec.node(readings[0])
+    if len(readings) == 1 or not first.tap:
+        return [(state, grids[0] == i) for i, state in enumerate(first.states)]
+    normal = np.logical_and.reduce([g == 0 for g in grids[1:]])
+    negative = first.states[0]
+    groups = [
+        (f"{negative}, panel normal", (grids[0] == 0) & normal),
+        (f"{negative}, panel abnormal", (grids[0] == 0) & ~normal),
+    ]
+    return groups + [(state, grids[0] == i) for i, state in enumerate(first.states) if i > 0]
 
 
 def _taps_to_rule_out(
@@ -293,77 +372,3 @@ def _taps_to_rule_out(
             return TapCount(technique, n, step.p_lm_if_negative, analyses)
     last = table.steps[-1].p_lm_if_negative if table.steps else current
     return TapCount(technique, None, last, analyses)
-
-
-def _advice(plan: Plan, n_taps: int) -> str:
-    t = plan.thresholds
-    now = f"P(LM) is {percent(plan.current)}"
-    if not plan.testing_worthwhile:
-        act = "treat without testing" if plan.current > t.treat else "neither test nor treat"
-        return (
-            f"{now}. With these benefit and harm figures no tap is worth its harm at any P(LM): "
-            f"{act} (treatment threshold {percent(t.treat)})."
-        )
-    movers = [o for o in plan.tests if o.changes_management]
-    if plan.zone != TEST:
-        where = f"below the rule-out threshold ({percent(t.rule_out)})" if plan.zone == RULE_OUT else f"above the treatment threshold ({percent(t.treat)})"
-        if not movers:
-            return f"{now}, {where}, and no result of any available test can change management: stop testing."
-        best = movers[0]
-        crossing = [o for o in best.outcomes if o.zone != plan.zone and o.probability > 0]
-        return f"{now}, {where}; but {_crossing_text(best, crossing[0])}, so testing could still change management."
-    parts = [f"{now}, between the rule-out ({percent(t.rule_out)}) and treatment ({percent(t.treat)}) thresholds."]
-    if movers:
-        best = movers[0]
-        crossing = [o for o in best.outcomes if o.zone != TEST and o.probability > 0]
-        parts.append(f"Next: {_test_name(best)}; " + "; ".join(_crossing_text(best, o, named=False) for o in crossing) + ".")
-    else:
-        parts.append("No single result of any available test crosses a threshold.")
-    parts.append(_count_text(plan, n_taps))
-    return " ".join(parts)
-
-
-def _test_name(option: TestOption) -> str:
-    technique = f", done {way(option.technique)}" if option.technique else ""
-    return f"{option.label}{technique}"
-
-
-def _crossing_text(option: TestOption, outcome: Outcome, named: bool = True) -> str:
-    state = outcome.state.replace("_", " ")
-    article = "an" if state[:1] in "aeiou" else "a"
-    what = f"{state} {_test_name(option)}" if named else f"{article} {state} result"
-    if len(option.readings) > 1:  # a grouped outcome ("all negative", "any positive")
-        what = f"'{state}' on {_test_name(option)}" if named else f"the result '{state}'"
-    if outcome.zone == TEST:
-        target = "back between the thresholds"
-    else:
-        target = "below the rule-out threshold" if outcome.zone == RULE_OUT else "above the treatment threshold"
-    return f"{what} would bring P(LM) {target} (P = {percent(outcome.p_lm)}, probability {percent(outcome.probability)})"
-
-
-def _count_text(plan: Plan, n_taps: int) -> str:
-    if not plan.taps_to_rule_out:
-        return "All taps the network can model are done."
-    texts, first = [], True
-    usual = plan.taps_to_rule_out[0]
-    lead = "To rule out:"
-    counts = list(plan.taps_to_rule_out)
-    if usual.taps is None and plan.floor >= plan.thresholds.rule_out:
-        lead = (
-            f"No number of negative cytologies brings P(LM) below {percent(plan.thresholds.rule_out)}: patients "
-            f"with LM whose tumour burden cytology cannot see keep it above {percent(plan.floor)} however many taps are done."
-        )
-        counts = [c for c in counts if c.analyses and c.taps is not None]
-        if not counts:
-            return lead
-        lead += " With other analyses of each tap:"
-    for count in counts:
-        what = f"with {' and '.join(count.analyses)}" if count.analyses else f"done {way(count.technique)}"
-        if count.taps is None:
-            texts.append(f"more than the {n_taps} taps the network models {what}")
-        else:
-            noun = "negative tap" if first else "tap"
-            taps = f"{count.taps} more {noun}{'s' if count.taps != 1 else ''}"
-            texts.append(f"{taps} {what} (P = {percent(count.p_lm_after)})")
-            first = False
-    return f"{lead} {'; '.join(texts)}."

@@ -158,8 +158,8 @@ def _tap_curve(plt: Any, table: TapTable, path: str | Path, title: str) -> Path:
     x = [table.taps_done] + [s.tap for s in table.steps]
     ax.plot(x, [table.current] + [s.p_lm_if_negative for s in table.steps], marker="o", linewidth=2.5,
             color="#2f6f9f", label="network: taps share the tumour burden")
-    ax.plot(x, [table.current] + [s.p_lm_if_negative_independent for s in table.steps], marker="s", linestyle="--",
-            color="#d98c2b", label=f"independent taps (fixed LR- {table.single_tap_lr:.2f}, as a nomogram)")
+    ax.plot(x, [table.current] + [s.p_lm_if_negative_fagan for s in table.steps], marker="s", linestyle="--",
+            color="#d98c2b", label=f"Fagan chain (fixed LR- {table.single_tap_lr:.2f}, as a nomogram)")
     ax.scatter([s.tap for s in table.steps], [s.p_lm_if_positive for s in table.steps], marker="^", color="#b03a2e",
                label="if that tap is positive", zorder=3)
     ax.axhline(table.floor, color="grey", linestyle=":", label=f"floor {percent(table.floor)}: LM that sheds no cells")

@@ -36,7 +36,8 @@ from lmbayes.guesses import ClassGuesses, Score, Spread, score
 from lmbayes.network import Network
 from lmbayes.plan import DEFAULT_THRESHOLDS, Thresholds
 from lmbayes.taps import apply_likelihood_ratio
-from lmbayes.explain import Conflict, LevelGap, conflict, eano_level, level_gap
+from lmbayes.explain import Conflict, LevelGap, conflict, eano_level
+from lmbayes.review import Discordance, review
 
 __all__ = [
     "CompetingCause",
@@ -265,6 +266,8 @@ class Lesson:
     steps: tuple[LessonStep, ...]
     conflict: Conflict
     gap: LevelGap | None
+    #: taps whose other analyses contradict their positive cytology, at the last step
+    discordant: tuple[Discordance, ...] = ()
 
     @property
     def rows(self) -> tuple[ReplayRow, ...]:
@@ -340,7 +343,8 @@ def lesson(network: Network, case: CaseFile, thresholds: Thresholds = DEFAULT_TH
     for each step (module docstring). ``thresholds`` are the plan's (rule out, treat)."""
     rows, conf = replay(network, case)
     ctx = _Context(network, thresholds)
-    gap = level_gap(network, case.findings[-1], rows[-1].eano_esmo, rows[-1].p_lm_after)
+    last = review(network, case.findings[-1], rows[-1].p_lm_after, treat=thresholds.treat)
+    gap, discordant = (None, ()) if last is None else (last.disagreement, last.discordant)
     steps = []
     naive = ctx.prior
     causes_before: Mapping[str, float] = ctx.causes_prior
@@ -355,7 +359,7 @@ def lesson(network: Network, case: CaseFile, thresholds: Thresholds = DEFAULT_TH
             last_negative_tap = row.likelihood_ratio
         steps.append(LessonStep(row, naive, why))
         causes_before = row.causes
-    return Lesson(case, ctx.prior, tuple(steps), conf, gap)
+    return Lesson(case, ctx.prior, tuple(steps), conf, gap, discordant)
 
 
 def _naive_step(

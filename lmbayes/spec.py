@@ -73,6 +73,9 @@ class Node:
     part_of: str = ""
     #: the analyses a tap can be sent for together (routine CSF: cells, protein, lactate)
     group: str = ""
+    #: a tap's analysis that most hospitals run (False: a specialised assay, left out of the
+    #: planner's default panel; ``plan --with`` adds it)
+    available: bool = True
 
     @property
     def event(self) -> str:
@@ -133,9 +136,13 @@ class NetworkSpec:
         analysis = node_id.rsplit("_", 1)[0] if node_id.rsplit("_", 1)[-1].isdigit() else node_id
         if analysis in self.not_applicable:
             raise NotApplicableError(f"'{node_id}': {analysis} does not apply in the network '{self.name}': {self.not_applicable[analysis]}")
+        taps = f" (a tap's analyses: NAME_k, e.g. {self.tap_analyses[0].id}_1)" if self.tap_analyses else ""
+        hint = did_you_mean(node_id, self.node_ids)
+        if node_id in {a.id for a in self.tap_analyses} or node_id == "csf":
+            hint = f" (did you mean '{node_id}_1'?)"
         raise UnknownNodeError(
-            f"unknown node '{node_id}'{did_you_mean(node_id, self.node_ids)}; "
-            f"valid nodes: {', '.join(self.node_ids)}"
+            f"unknown node '{node_id}'{hint}; "
+            f"`lmbayes network nodes` lists them{taps}"
         )
 
     def of_kind(self, *kinds: str) -> tuple[Node, ...]:

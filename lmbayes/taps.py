@@ -8,8 +8,9 @@ For findings ``E`` with ``t`` taps done and each further tap ``k = t+1 .. N``, w
 * ``p_lm_if_negative = P(LM | E, N_k, tap k negative)``;
 * ``likelihood_ratio = P(tap k negative | LM, E, N_k) / P(tap k negative | no LM, E, N_k)``,
   the odds multiplier that negative tap applied given everything before it;
-* ``p_lm_if_negative_independent``: the naive chain, odds(P(LM | E)) times
-  ``LR1 ** (k - t)``, where ``LR1`` is the single-tap likelihood ratio of a negative result.
+* ``p_lm_if_negative_fagan``: the Fagan chain, odds(P(LM | E)) times ``LR1 ** (k - t)``, where
+  ``LR1`` is the single-tap likelihood ratio of a negative result before any finding (the
+  published one-tap figure's); the same name in every command.
   Treating taps as independent ignores that a patient who sheds few cells does so on every
   tap, so it overstates what repeated negatives rule out.
 
@@ -121,7 +122,7 @@ class TapStep:
     p_lm_if_negative: float
     change: float
     likelihood_ratio: float | None
-    p_lm_if_negative_independent: float
+    p_lm_if_negative_fagan: float
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ class TapTable:
         if useful < len(self.steps):
             text += "; each further tap changes it by less than 1 point"
         text += (
-            f". Independent taps would claim {percent(last.p_lm_if_negative_independent)}; "
+            f". A Fagan chain would claim {percent(last.p_lm_if_negative_fagan)}; "
             f"however many taps are negative, P(LM) stays above {percent(self.floor)} "
             + ("(patients whose every reading can stay negative)." if self.analyses else "(patients whose tumour burden cytology cannot see).")
         )
@@ -196,7 +197,7 @@ def tap_table(network: Network, findings: Findings, next_technique: Technique | 
                 p_lm_if_negative=after,
                 change=after - before,
                 likelihood_ratio=None if network.target in case.evidence else negative_lr(j.joint, 0),
-                p_lm_if_negative_independent=apply_likelihood_ratio(current, single, j.tap - done),
+                p_lm_if_negative_fagan=apply_likelihood_ratio(current, single, j.tap - done),
             )
         )
         before = after

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from lmbayes.errors import InputError
 
-__all__ = ["DEFAULT_THRESHOLDS", "RULE_OUT", "TEST", "TREAT", "Thresholds"]
+__all__ = ["DEFAULT_TEST_HARM", "DEFAULT_THRESHOLDS", "RULE_OUT", "TEST", "TREAT", "Thresholds"]
 
 RULE_OUT, TEST, TREAT = "rule_out", "test", "treat"
 
@@ -43,3 +43,9 @@ class Thresholds:
 
 #: The teaching defaults, the one place they are written.
 DEFAULT_THRESHOLDS = Thresholds()
+
+#: The harm of a test (an LP, an MRI) in units of the net benefit of treating a patient who has
+#: LM: a judgement (post-LP headache is common and transient, serious harm rare; no source
+#: weighs them against the benefit of treatment). It makes a band below the rule-out threshold
+#: (and above the treatment threshold) where no test is advised: none is worth its harm.
+DEFAULT_TEST_HARM = 0.01

@@ -118,15 +118,22 @@ def test_the_engine_agrees_with_pgmpy_on_every_analysis(net):
         assert ours[node] == pytest.approx(theirs[node], abs=1e-10)
 
 
-def test_the_planner_ranks_cytology_alone_against_each_analysis(runner):
-    data = json.loads(runner.invoke(cli, ["plan", "-e", "cranial_nerve_palsy=present", "--csf", "neg", "--json"]).output)
-    taps = [t for t in data["tests"] if t["test"] == "csf_2"]
-    assert sorted(tuple(t["analyses"]) for t in taps) == sorted([(), (), ("routine",), ("ctc",), ("ctdna",)])
-    with_ctc = next(t for t in taps if t["analyses"] == ["ctc"])
-    alone = next(t for t in taps if t["analyses"] == [] and t["technique"] == "usual")
-    assert with_ctc["information_bits"] > alone["information_bits"]
-    counts = {tuple(c["analyses"]): c["taps"] for c in data["taps_to_rule_out"] if c["technique"] == "usual"}
-    assert counts[("ctc",)] <= counts[()]
+def test_the_planner_offers_one_lp_with_the_hospitals_panel(runner):
+    """One row per way of doing the LP, each with the panel: routine CSF by default (CTC and
+    tumour DNA are marked not generally available); --with adds an assay to every tap."""
+    args = ["plan", "-e", "cranial_nerve_palsy=present", "--csf", "neg", "--json"]
+    routine = ("cells", "protein", "lactate", "glucose", "pressure")
+    usual = json.loads(runner.invoke(cli, args).output)
+    taps = [t for t in usual["tests"] if t["test"] == "csf_2"]
+    assert [tuple(t["analyses"]) for t in taps] == [routine, routine]
+    assert {c["technique"] for c in usual["taps_to_rule_out"]} == {"usual", "standard"}
+    ctc = json.loads(runner.invoke(cli, [*args, "--with", "ctc"]).output)
+    with_ctc = [t for t in ctc["tests"] if t["test"] == "csf_2"]
+    assert [tuple(t["analyses"]) for t in with_ctc] == [(*routine, "ctc")] * 2
+    by_way = {t["technique"]: t for t in taps}
+    assert all(t["information_bits"] > by_way[t["technique"]]["information_bits"] for t in with_ctc)
+    counts = {c["technique"]: c["taps"] for c in usual["taps_to_rule_out"]}
+    assert all(c["taps"] <= counts[c["technique"]] for c in ctc["taps_to_rule_out"])
 
 
 def test_simulated_analyses_find_what_the_network_says(breast):

@@ -30,7 +30,7 @@ CASE_ARGS = [
 ]  # fmt: skip
 
 CASE_TAPS = """\
-Network: breast 3.0 [49cdbf2c88ae] (Leptomeningeal metastasis after breast
+Network: breast 3.0 [997a02b85a78] (Leptomeningeal metastasis after breast
   cancer); prior from the network file.
 For planning and teaching; not a medical device.
 Findings: systemic_status=active_recurrence, cranial_nerve_palsy=present,
@@ -38,25 +38,26 @@ Findings: systemic_status=active_recurrence, cranial_nerve_palsy=present,
   mri_compression=absent, mri_parenchymal=absent, antibody_panel=negative,
   csf_1=negative, csf_2=negative
 P(LM): 2.5% before any finding, 12.8% now (2 taps done).
+EANO-ESMO level: possible.
 Further taps: cytology only (--with adds routine, ctc, ctdna).
 Each row: that tap's result, the further taps before it all negative.
 
-tap    P(tap +)  P(LM) if +  P(LM) if -      change       LR(-)  if independent
+tap    P(tap +)  P(LM) if +  P(LM) if -      change       LR(-)       Fagan
   3        5.2%       98.3%        7.4%    -5.4 pts        0.54        5.8%
   4        2.2%       95.8%        5.1%    -2.3 pts        0.67        2.5%
   5        0.9%       90.0%        4.2%    -0.9 pts        0.81        1.1%
   6        0.4%       77.9%        3.8%    -0.4 pts        0.91        0.5%
 
 After 2 more negative taps P(LM) falls from 12.8% to 5.1%; each further tap
-changes it by less than 1 point. Independent taps would claim 2.5%; however many
+changes it by less than 1 point. A Fagan chain would claim 2.5%; however many
 taps are negative, P(LM) stays above 3.5% (patients whose tumour burden cytology
 cannot see).
-'if independent' multiplies the odds by the single-tap LR(-) of 0.42 per
-negative tap, as a Fagan nomogram would.
+Fagan: the odds multiplied by the published single-tap LR(-) of 0.42 per
+negative tap, as a Fagan nomogram chains it (taps as independent tests).
 """
 
 PARANEOPLASTIC_POSTERIOR = """\
-Network: breast 3.0 [49cdbf2c88ae] (Leptomeningeal metastasis after breast
+Network: breast 3.0 [997a02b85a78] (Leptomeningeal metastasis after breast
   cancer); prior from the network file.
 For planning and teaching; not a medical device.
 Findings: cranial_nerve_palsy=present, limb_weakness=present,
@@ -71,6 +72,8 @@ Epidural spinal cord or cauda equina compression       2.8%     5.3%  ▌
 Degenerative spine disease or peripheral neuropat…    25.0%    35.3%  ███▌
 Metabolic or toxic encephalopathy                     12.0%    12.0%  █▎
 CNS infection                                          1.0%     1.0%  ▏
+
+EANO-ESMO level: possible.
 
 Sources and ranges of every number: `lmbayes network show`.
 """
@@ -105,9 +108,9 @@ def test_taps_json_matches_the_library(runner, breast, case_findings):
     assert data["prior"] == pytest.approx(table.prior, rel=1e-12) and data["current"] == pytest.approx(table.current, rel=1e-12)
     assert [s["tap"] for s in data["steps"]] == [3, 4, 5, 6]
     for step, ours in zip(data["steps"], table.steps):
-        assert set(step) >= {"tap", "p_positive", "p_lm_if_positive", "p_lm_if_negative", "p_lm_if_negative_independent"}
+        assert set(step) >= {"tap", "p_positive", "p_lm_if_positive", "p_lm_if_negative", "p_lm_if_negative_fagan"}
         assert step["p_lm_if_negative"] == pytest.approx(ours.p_lm_if_negative, rel=1e-12)
-        assert step["p_lm_if_negative_independent"] == pytest.approx(ours.p_lm_if_negative_independent, rel=1e-12)
+        assert step["p_lm_if_negative_fagan"] == pytest.approx(ours.p_lm_if_negative_fagan, rel=1e-12)
     assert data["findings"]["csf_2"] == "negative"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from itertools import permutations
 
 import pytest
 from hypothesis import given, settings
@@ -165,14 +166,14 @@ def test_dependence_compares_like_with_like(breast):
     result = dependence(breast, breast.observe(findings))
     rows, table = result.rows, breast.taps(findings)
     # the independent model chains exactly the network's first negative likelihood ratio
-    assert result.independent_lr == pytest.approx(table.steps[0].likelihood_ratio, abs=1e-14)
+    assert result.chained_lr == pytest.approx(table.steps[0].likelihood_ratio, abs=1e-14)
     odds = table.current / (1 - table.current)
     for r, step in zip(rows, table.steps):
         assert r.network == pytest.approx(step.p_lm_if_negative, abs=1e-14)
-        naive = odds * result.independent_lr**r.taps
-        assert r.independent == pytest.approx(naive / (1 + naive), abs=1e-14)
-    assert rows[0].network == pytest.approx(rows[0].independent, abs=1e-14)  # one tap: no difference
-    assert all(r.network > r.independent for r in rows[1:])  # dependence keeps P(LM) up
+        naive = odds * result.chained_lr**r.taps
+        assert r.chained == pytest.approx(naive / (1 + naive), abs=1e-14)
+    assert rows[0].network == pytest.approx(rows[0].chained, abs=1e-14)  # one tap: no difference
+    assert all(r.network > r.chained for r in rows[1:])  # dependence keeps P(LM) up
     assert [r.likelihood_ratio for r in rows] == sorted(r.likelihood_ratio for r in rows)
 
 
@@ -182,7 +183,7 @@ def test_dependence_shows_the_published_cumulative_yield(breast):
     rows = dependence(breast, breast.observe()).rows
     cal = breast.tables.calibration
     assert [round(r.yield_network, 9) for r in rows[:3]] == [0.5, round(cal.two_taps, 9), 0.85]
-    assert [r.yield_independent for r in rows[:3]] == pytest.approx([0.5, 0.75, 0.875], abs=1e-12)
+    assert [r.yield_chained for r in rows[:3]] == pytest.approx([0.5, 0.75, 0.875], abs=1e-12)
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
@@ -190,20 +191,46 @@ def test_dependence_shows_the_published_cumulative_yield(breast):
 def test_network_never_below_independence_after_two_or_more_negatives(pretest, k, network):
     net = lmbayes.load_network(network, pretest=pretest)
     row = dependence(net, net.observe()).rows[k - 1]
-    assert row.network >= row.independent - 1e-12
-    assert row.yield_network <= row.yield_independent + 1e-12
+    assert row.network >= row.chained - 1e-12
+    assert row.yield_network <= row.yield_chained + 1e-12
 
 
-def test_explain_refuses_too_many_findings_and_the_target(breast):
+def test_explain_refuses_the_target_and_groups_a_complete_work_up(breast):
     with pytest.raises(InputError, match="nothing to explain"):
         explain(breast, breast.observe({"lm": "present", "headache": "present"}))
     many = breast.with_taps(10)
     findings = many.observe({"headache": "present", "mri": "normal", "mri_compression": "absent"}, ["negative"] * 10)
     assert len(findings) == 13
     assert len(explain(many, findings)) == 13
-    more = many.observe({**findings.states, **{n: "absent" for n in ("seizures", "cranial_nerve_palsy", "limb_weakness", "bladder_bowel")}})
-    with pytest.raises(InputError, match="17 findings: exact attribution handles at most 16"):
-        explain(many, more)
+
+
+def test_eighteen_findings_are_attributed_in_groups_exactly_by_hand(breast):
+    """18 findings (seven signs, the MRI's three readings, a tap's eight analyses) are more than
+    the 16 attributed one by one: they are attributed as three groups. The Shapley value of
+    three players is the average over their 6 orders of arrival, each computed here from
+    P(LM) of the subsets through the public posterior."""
+    signs = {n.id: "absent" for n in breast.spec.of_kind("sign")} | {"headache": "present", "cranial_nerve_palsy": "present"}
+    mri = {"mri": "typical_enhancement", "mri_compression": "absent", "mri_parenchymal": "absent"}
+    tap = {f"{a.id}_1": a.states[0] for a in breast.spec.tap_analyses}
+    groups = {"signs": signs, "mri": mri, "tap 1": {**tap, "csf_1": "negative"}}
+    findings = breast.observe({k: v for g in groups.values() for k, v in g.items()})
+    assert len(findings) == 18
+    items = {a.finding: a for a in explain(breast, findings)}
+    assert set(items) == set(groups)
+    assert items["tap 1"].members[-1] == "csf_1=negative" and len(items["mri"].members) == 3
+
+    def db(names):
+        p = breast.posterior(breast.observe({k: v for n in names for k, v in groups[n].items()})).p_target
+        return 10 * math.log10(p / (1 - p))
+
+    for name in groups:
+        gains = []
+        for order in permutations(groups):
+            before = order[: order.index(name)]
+            gains.append(db((*before, name)) - db(before))
+        assert items[name].shapley_db == pytest.approx(sum(gains) / len(gains), abs=1e-9)
+    others = [n for n in groups if n != "tap 1"]
+    assert items["tap 1"].in_context_lr == pytest.approx(10 ** ((db(groups) - db(others)) / 10), rel=1e-9)
 
 
 def test_teaching_json(runner):
@@ -215,9 +242,9 @@ def test_teaching_json(runner):
     assert data["current"] == data["p_lm"]  # the key the other commands use, beside the old one
     data = json.loads(runner.invoke(cli, ["dependence", "--json"]).output)
     assert len(data["rows"]) == 6 and set(data["rows"][0]) == {
-        "taps", "network", "independent", "fagan", "likelihood_ratio", "yield_network", "yield_independent"
+        "taps", "network", "chained", "fagan", "likelihood_ratio", "yield_network", "yield_chained"
     }
-    assert {"independent_lr", "fagan_lr", "network_version", "network_digest"} <= set(data)
+    assert {"chained_lr", "fagan_lr", "network_version", "network_digest"} <= set(data)
 
 
 def test_a_confirmed_level_below_90_percent_says_what_holds_p_lm_back(runner, tmp_path):
@@ -236,11 +263,11 @@ def test_a_confirmed_level_below_90_percent_says_what_holds_p_lm_back(runner, tm
     assert last["eano_esmo"] == "confirmed" and last["p_lm_after"] < 0.90
     assert data["level_gap"]["against"][:2] == ["systemic_status=no_active_disease", "mri=normal"]
     text = " ".join(runner.invoke(cli, ["replay", str(case)]).output.split())
-    assert "EANO-ESMO says confirmed (a positive cytology), yet P(LM) is" in text
+    assert "EANO-ESMO level: confirmed (a positive cytology), yet P(LM) is" in text
     assert "held back by systemic_status=no_active_disease, mri=normal" in text
     net = lmbayes.load_network()
     case_file, _ = load_case("seed_case")
     seed = case_file.findings[-1]
     assert net.posterior(seed).p_target > 0.95
     assert level_gap(net, seed, "confirmed", net.posterior(seed).p_target) is None  # they agree
-    assert "EANO-ESMO says" not in runner.invoke(cli, ["replay", "seed_case"]).output
+    assert "yet P(LM) is" not in runner.invoke(cli, ["replay", "seed_case"]).output

@@ -248,7 +248,7 @@ BOMB = "lol:\n  a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         ((r"^title: .*", "title: *i"), "line 27: not valid YAML (an alias (*i) is not allowed in a network file"),
         ((r"^target: lm\n", "target: lm\ntarget: lm\n"), "line 38: duplicate key 'target' (first at line 37); give each once"),
         ((r"(leak: \{value: )0\.15", r"\g<1>" + "9" * 400), "line 185: node 'headache', field 'leak.value'"),
-        ((r"^  taps: 6", "  taps: " + "9" * 5000), "line 412: node 'cytology', field 'taps'"),
+        ((r"^  taps: 6", "  taps: " + "9" * 5000), "line 414: node 'cytology', field 'taps'"),
     ],
     ids=["anchor", "alias", "repeated-key", "huge-value", "huge-taps"],
 )

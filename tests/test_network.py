@@ -89,7 +89,7 @@ def test_tap_table_columns_by_hand(breast, hand):
     odds = hand["prior"] / (1 - hand["prior"])
     for j, step in enumerate(table.steps, start=1):
         naive = odds * lr1**j / (1 + odds * lr1**j)
-        assert step.p_lm_if_negative_independent == pytest.approx(naive, abs=1e-14)
+        assert step.p_lm_if_negative_fagan == pytest.approx(naive, abs=1e-14)
     first = table.steps[0]
     assert first.p_lm_if_negative == pytest.approx(bayes(hand["prior"], hand["neg_lm"], hand["neg_no_lm"]), abs=1e-14)
     assert first.likelihood_ratio == pytest.approx(lr1, abs=1e-12)

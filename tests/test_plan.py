@@ -12,7 +12,13 @@ import pytest
 
 from lmbayes.cli.main import cli
 from lmbayes.errors import InputError
+from lmbayes.menu import hospital_menu
 from lmbayes.plan import Thresholds, plan_workup, value_of_test
+
+
+def cytology_only(net):
+    """A hospital that sends only cytology from each tap (the routine panel left out)."""
+    return hospital_menu(net.spec, without="routine")
 from lmbayes.plan import testing_thresholds as pauker_kassirer
 from lmbayes.technique import STANDARD, USUAL, Technique
 
@@ -138,13 +144,13 @@ def test_a_tap_to_the_standard_is_worth_more_than_a_usual_or_a_poor_one(breast, 
 def test_a_tap_option_carries_its_technique_as_a_value(breast, case_findings):
     poor = Technique(volume_ml=4, delay_min=120)
     findings = breast.observe(case_findings, ["negative"])
-    plan = plan_workup(breast, findings, next_technique=poor, thresholds=Thresholds(0.125, 0.8))
+    plan = plan_workup(breast, findings, next_technique=poor, thresholds=Thresholds(0.125, 0.8), menu=cytology_only(breast))
     taps = {o.technique: o for o in plan.tests if o.test == "csf_2"}
     assert set(taps) == {USUAL, poor} and USUAL != STANDARD
     assert all(o.technique is None for o in plan.tests if o.test != "csf_2")
     assert taps[poor].information_bits < taps[USUAL].information_bits
     assert [c.technique for c in plan.taps_to_rule_out][:2] == [USUAL, poor]
-    assert [c.analyses for c in plan.taps_to_rule_out] == [(), (), ("routine",), ("ctc",), ("ctdna",)]
+    assert [c.analyses for c in plan.taps_to_rule_out] == [(), ()]
     # the sentence is made from the value only where text is written
     assert "3 more taps done with 4 mL, processed after 120 min, lumbar (P = 9.9%)" in plan.advice
     poor_table = breast.taps(findings, next_technique=poor)
@@ -154,22 +160,22 @@ def test_a_tap_option_carries_its_technique_as_a_value(breast, case_findings):
 def test_taps_to_rule_out_agree_with_the_tap_table(breast, case_findings):
     findings = {**case_findings, **CASE_EXTRA}
     for net in (breast, breast.with_taps(10)):  # the planner uses the network as given
-        plan = plan_workup(net, net.observe(findings, ["neg", "neg"]), thresholds=Thresholds(0.06, 0.8))
+        plan = plan_workup(net, net.observe(findings, ["neg", "neg"]), thresholds=Thresholds(0.06, 0.8), menu=cytology_only(net))
         steps = net.taps(findings, csf=["neg", "neg"]).steps
         expected = next(i for i, s in enumerate(steps, start=1) if s.p_lm_if_negative < 0.06)
         usual = plan.taps_to_rule_out[0]
         assert usual.technique == USUAL
         assert usual.taps == expected == 2
         assert usual.p_lm_after == pytest.approx(steps[1].p_lm_if_negative, abs=1e-15)
-        assert "To rule out: 2 more negative taps done the usual way" in plan.advice
+        assert "To rule out (each tap: cytology alone): 2 more negative taps done the usual way" in plan.advice
 
 
 def test_the_planner_counts_only_the_taps_the_network_models(breast, case_findings):
     findings = {**case_findings, **CASE_EXTRA}
     strict = Thresholds(0.0375, 0.8)  # above the floor (3.60%), below P(LM) after the 6th tap (3.85%)
-    six = plan_workup(breast, breast.observe(findings, ["neg", "neg"]), thresholds=strict)
+    six = plan_workup(breast, breast.observe(findings, ["neg", "neg"]), thresholds=strict, menu=cytology_only(breast))
     ten_net = breast.with_taps(10)
-    ten = plan_workup(ten_net, ten_net.observe(findings, ["neg", "neg"]), thresholds=strict)
+    ten = plan_workup(ten_net, ten_net.observe(findings, ["neg", "neg"]), thresholds=strict, menu=cytology_only(ten_net))
     steps = ten_net.taps(findings, csf=["neg", "neg"]).steps
     expected = next(i for i, s in enumerate(steps, start=1) if s.p_lm_if_negative < strict.rule_out)
     assert expected > breast.spec.n_taps - 2
@@ -181,12 +187,16 @@ def test_the_planner_counts_only_the_taps_the_network_models(breast, case_findin
 
 def test_the_floor_is_named_when_rule_out_cannot_be_reached(breast, case_findings):
     below_floor = Thresholds(0.03, 0.8)  # the floor is 3.54%
-    plan = plan_workup(breast, breast.observe({**case_findings, **CASE_EXTRA}, ["neg", "neg"]), thresholds=below_floor)
+    findings = breast.observe({**case_findings, **CASE_EXTRA}, ["neg", "neg"])
+    plan = plan_workup(breast, findings, thresholds=below_floor, menu=cytology_only(breast))
     assert plan.taps_to_rule_out[0].taps is None
     assert plan.floor > plan.thresholds.rule_out
-    assert ("No number of negative cytologies brings P(LM) below 3.0%: patients with LM whose tumour burden "
-            "cytology cannot see keep it above 3.5%") in plan.advice
-    assert "With other analyses of each tap: 1 more negative tap with routine (P = " in plan.advice
+    assert ("No number of negative taps (each tap: cytology alone) brings P(LM) below 3.0%: patients with LM whose "
+            "tumour burden these analyses cannot see keep it above 3.5%") in plan.advice
+    # with the routine panel on each tap (the default) the floor is lower and the count reached
+    panel = plan_workup(breast, findings, thresholds=below_floor)
+    assert panel.floor < below_floor.rule_out and panel.taps_to_rule_out[0].taps == 1
+    assert "To rule out (each tap: cytology + 5 analyses): 1 more negative tap done the usual way" in panel.advice
 
 
 def test_stop_testing_when_no_result_can_change_management(breast):
@@ -197,7 +207,9 @@ def test_stop_testing_when_no_result_can_change_management(breast):
     plan = plan_workup(breast, breast.observe(findings, "neg,neg,neg"))
     assert plan.zone == "rule_out"
     assert not any(o.changes_management for o in plan.tests)
-    assert plan.advice.endswith("no result of any available test can change management: stop testing.")
+    assert plan.advice.endswith(
+        "No test advised: no result would change management (none brings P(LM) above the treatment threshold)."
+    )
 
 
 def test_plan_json_and_text(runner, case_findings):
