@@ -358,13 +358,14 @@ PLAN_COLUMNS = (
     Column("analyses", "analyses", 0, lambda r: "+".join(r[0].analyses)),
     Column("information_bits", "info", 9, lambda r: r[0].information_bits),
     Column("expected_change", "E|change|", 10, lambda r: r[0].expected_change),
+    Column("value", "value", 0, lambda r: r[0].value),
     Column("result", "result", 24, lambda r: r[1].state, left=True),
     Column("probability", "probability", 7, lambda r: r[1].probability, percent),
     Column("p_lm", "P(LM)", 6, lambda r: r[1].p_lm, percent),
     Column("zone", "zone", 0, lambda r: r[1].zone),
     Column("another_cause", "another cause", 0, lambda r: r[1].another_cause),
 )
-_RESULT, _PROBABILITY, _P_LM = PLAN_COLUMNS[6:9]
+_RESULT, _PROBABILITY, _P_LM = PLAN_COLUMNS[7:10]
 
 
 #: and with --uncertainty: P(LM)'s median and 95% interval after the result, and whether

@@ -29,7 +29,7 @@ def explain_text(
         from lmbayes.explain import MAX_SHAPLEY
 
         lines.append(textwrap.fill(
-            f"{len(post.findings.states)} findings, more than the {MAX_SHAPLEY} attributed one by one: each tap's "
+            f"{len(post.findings)} findings, more than the {MAX_SHAPLEY} attributed one by one: each tap's "
             "analyses, the signs and each test's readings are attributed together (still exact).", width()))
     lines.append("")
     finding_width = min(36, max(len(a.finding) for a in items))

@@ -96,6 +96,17 @@ def parse_assignment(text: str) -> tuple[str, str]:
     return node, state
 
 
+class FiniteRange(click.FloatRange):
+    """A float range that also refuses nan and infinity (click's range lets nan through: every
+    comparison with it is false)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if number != number or number in (float("inf"), float("-inf")):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
 class ParsedType(click.ParamType):
     """An option value read by a library parser; its errors become click usage errors (exit 2)."""
 
@@ -193,7 +204,7 @@ def network_options(f: Callable[..., Any]) -> Callable[..., Any]:
     )
     @click.option(
         "--pretest",
-        type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+        type=FiniteRange(0.0, 1.0, min_open=True, max_open=True),
         default=None,
         metavar="P",
         help="Your own pre-test probability of LM, before any finding (0 < P < 1).",

@@ -10,6 +10,7 @@ import click
 from lmbayes.cli import _format_cohort, _format_query
 from lmbayes.cli._words import EPILOG
 from lmbayes.cli._options import (
+    FiniteRange,
     NextTapType,
     StrategyType,
     UserInputError,
@@ -118,7 +119,7 @@ def taps(
         click.echo(_format_query.taps_text(net, findings, table, intervals, draws, seed, rv))
 
 
-PROBABILITY = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
+PROBABILITY = FiniteRange(0.0, 1.0, min_open=True, max_open=True)
 
 
 @click.command(epilog=EPILOG)
@@ -126,10 +127,10 @@ PROBABILITY = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
 @csv_option
 @click.option("--rule-out-below", type=PROBABILITY, default=None, metavar="P", help=f"Set LM aside below this P(LM) [default: {DEFAULT_THRESHOLDS.rule_out:.2f}].")
 @click.option("--treat-above", type=PROBABILITY, default=None, metavar="P", help=f"Treat above this P(LM) [default: {DEFAULT_THRESHOLDS.treat:.2f}].")
-@click.option("--benefit", type=click.FloatRange(0.0, min_open=True), default=None, help="Net benefit of treating a patient with LM (derives the thresholds).")
-@click.option("--harm", type=click.FloatRange(0.0, min_open=True), default=None, help="Net harm of treating a patient without LM (same units).")
+@click.option("--benefit", type=FiniteRange(0.0, min_open=True), default=None, help="Net benefit of treating a patient with LM (derives the thresholds).")
+@click.option("--harm", type=FiniteRange(0.0, min_open=True), default=None, help="Net harm of treating a patient without LM (same units).")
 @click.option(
-    "--test-harm", type=click.FloatRange(0.0), default=None, metavar="R",
+    "--test-harm", type=FiniteRange(0.0), default=None, metavar="R",
     help=f"Harm of a test itself (an LP, an MRI), in units of the benefit of treating LM [default: "
     f"{DEFAULT_TEST_HARM:g}, a judgement]; with --benefit, in its units. No test is advised whose expected gain is smaller.",
 )
@@ -268,9 +269,9 @@ def sensitivity(
               help="Instead: write N patients drawn from the whole network as a cohort file (with --out).")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE.csv",
               help="The cohort file to write (with --cohort).")
-@click.option("--missing", type=click.FloatRange(0.0, 1.0, max_open=True), default=0.2, show_default=True, metavar="SHARE",
+@click.option("--missing", type=FiniteRange(0.0, 1.0, max_open=True), default=0.2, show_default=True, metavar="SHARE",
               help="With --cohort: share of findings not recorded (each further tap not done with this share).")
-@click.option("--unknown", type=click.FloatRange(0.0, 1.0, max_open=True), default=0.0, show_default=True, metavar="SHARE",
+@click.option("--unknown", type=FiniteRange(0.0, 1.0, max_open=True), default=0.0, show_default=True, metavar="SHARE",
               help="With --cohort: share of patients whose diagnosis is left empty.")
 def simulate(
     net: Network,

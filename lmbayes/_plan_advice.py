@@ -39,8 +39,8 @@ def notes(network: Network, findings: Findings, plan: Plan, menu: Menu) -> tuple
     confirmed = any(findings.states.get(t) == positive for t in spec.taps)
     if plan.zone == TREAT and not confirmed and not plan.lp_blocked and spec.n_taps > findings.taps_done:
         found.append(
-            "Above the treatment threshold CSF is still recommended (eano2017): cytology classifies LM "
-            "(confirmed rather than probable), gives a baseline to judge response and comes before "
+            "Above the treatment threshold CSF is still recommended: cytology decides between confirmed and "
+            "probable LM (eano2017, lerhun2021), gives a baseline to judge response and comes before "
             "intrathecal therapy; unless an LP is contraindicated (--without lp)."
         )
     small = []
@@ -101,11 +101,11 @@ def advice(plan: Plan, n_taps: int) -> str:
     if plan.imaging_first:
         parts.append(f"Next: {plan.tests[0].label} first, {IMAGING_FIRST}{_mass(plan)}.")
         movers = [o for o in movers if o is not plan.tests[0]]
-        taps = [o for o in movers if o.technique is not None]
-        if taps:
-            crossing = [o for o in taps[0].outcomes if o.zone != TEST and o.probability > 0]
-            parts.append(f"Then, if still needed: {test_name(taps[0])}; "
-                         + "; ".join(crossing_text(taps[0], o, named=False) for o in crossing) + ".")
+        lps = [o for o in movers if o.technique is not None]
+        if lps:
+            crossing = [o for o in lps[0].outcomes if o.zone != TEST and o.probability > 0]
+            parts.append(f"Then, if still needed: {test_name(lps[0])}; "
+                         + "; ".join(crossing_text(lps[0], o, named=False) for o in crossing) + ".")
     elif movers:
         best = movers[0]
         crossing = [o for o in best.outcomes if o.zone != TEST and o.probability > 0]

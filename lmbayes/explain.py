@@ -181,7 +181,7 @@ def explain(network: Network, findings: Findings) -> tuple[Attribution, ...]:
     names = [f"{node}={state}" for node, state in findings.states.items()]
     if not ev:
         return ()
-    groups = [(name, (i,)) for i, name in enumerate(names)]
+    groups: list[tuple[str, tuple[int, ...]]] = [(name, (i,)) for i, name in enumerate(names)]
     if len(ev) > MAX_SHAPLEY:
         groups = finding_groups(network, findings)
         if len(groups) > MAX_SHAPLEY:
@@ -333,7 +333,7 @@ class LevelGap:
     def sentence(self) -> str:
         """The one line a reader sees.
 
-        >>> LevelGap("probable", 0.003, ("csf_1=negative",), 0.5).sentence()[:59]
+        >>> LevelGap("probable", 0.003, ("csf_1=negative",), 0.5).sentence()[:60]
         'EANO-ESMO level: probable (typical signs and a typical MRI),'
         """
         p = f"{100 * self.p_lm:.1f}%" if self.p_lm >= 0.001 else f"{100 * self.p_lm:.2g}%"

@@ -86,6 +86,9 @@ def hospital_menu(
     events = {n.event for n in spec.of_kind("test") if n.observable}
     added, removed = _names(with_), _names(without)
     choices = [LP, *sorted(events), *groups]
+    for name in (*removed, *added):
+        if name in spec.not_applicable:
+            raise InputError(f"'{name}' does not apply in the network '{spec.name}': {spec.not_applicable[name]}")
     for name in removed:
         if name not in choices:
             hint = "; a tap's cytology comes with every LP (leave the LP out with lp)" if name in ("cytology", "csf") else ""

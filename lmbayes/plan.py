@@ -245,8 +245,8 @@ def _lp_blocked(menu: Menu, p_mass: float | None, imaging_first: bool) -> str:
     if imaging_first or p_mass is None or p_mass < MASS_LESION_LIKELY:
         return ""
     return (
-        f"no LP while a brain metastasis is likely (P = {percent(p_mass)}) and no MRI has excluded a mass "
-        "lesion: image the brain first"
+        f"a brain metastasis is likely (P = {percent(p_mass)}) and no MRI has excluded a mass lesion: "
+        "image the brain first (CT where an MRI cannot be done)"
     )
 
 

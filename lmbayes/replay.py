@@ -213,9 +213,13 @@ class WeakerTap(Reason):
 
     kind: ClassVar[str] = "weaker_tap"
 
+    #: the negative taps of the step
+    taps: int = 1
+
     def sentence(self) -> str:
+        these = "This negative tap moves" if self.taps == 1 else f"These {_count(self.taps)} negative taps move"
         return (
-            f"This negative tap moves the odds less than the one before (x{_lr(self.likelihood_ratio)} "
+            f"{these} the odds less than the one before (x{_lr(self.likelihood_ratio)} "
             f"against x{_lr(self.previous)}): the patients with LM still undetected are more often "
             "those whose tumour burden cytology cannot see."
         )
@@ -224,15 +228,32 @@ class WeakerTap(Reason):
 @dataclass(frozen=True)
 class FirstNegativeTap(Reason):
     likelihood_ratio: float
-    missed: float  # P(first tap negative | LM)
+    missed: float  # P(the step's taps all negative | LM)
+    #: the negative taps of the step
+    taps: int = 1
 
     kind: ClassVar[str] = "first_negative_tap"
 
     def sentence(self) -> str:
+        if self.taps == 1:
+            return (
+                f"A negative cytology lowers the odds (x{_lr(self.likelihood_ratio)}) but one tap is negative "
+                f"in {percent(self.missed)} of patients with LM."
+            )
+        n = _count(self.taps)
         return (
-            f"A negative cytology lowers the odds (x{_lr(self.likelihood_ratio)}) but one tap is negative "
-            f"in {percent(self.missed)} of patients with LM."
+            f"{n.capitalize()} negative cytologies lower the odds (x{_lr(self.likelihood_ratio)}) but {n} taps "
+            f"are all negative in {percent(self.missed)} of patients with LM."
         )
+
+
+def _count(n: int) -> str:
+    """A count of taps in words.
+
+    >>> _count(2), _count(12)
+    ('two', '12')
+    """
+    return {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}.get(n, str(n))
 
 
 @dataclass(frozen=True)
@@ -327,6 +348,15 @@ class _Context:
                         stack.append(w)
         return frozenset(found)
 
+    def all_negative_with_lm(self, k: int) -> float:
+        """P(the first ``k`` taps all negative | LM)."""
+        spec = self.spec
+        if k == 1:
+            return float(self.with_lm[spec.taps[0]][spec.tap_states[0]])
+        present = len(spec.node(spec.target).states) - 1
+        joint = self.network.engine_for().joint(tuple(spec.taps[:k]), {spec.target: present})
+        return float(joint[(0,) * k] / joint.sum())
+
     def tap_states(self, results: Sequence[str]) -> tuple[str, ...]:
         """The tap states of cytology results as a case writes them (``neg``, ``negative@5ml``)."""
         if not results:
@@ -404,9 +434,9 @@ def _why(
         if node in ctx.imaging and state == spec.node(node).states[0] and after >= t.rule_out and lr < 1:
             return NormalTest(spec.node(node).label, lr, after, ctx.with_lm[node][state], t.rule_out)
     if negative_taps_only and previous_tap_lr is not None and lr > previous_tap_lr:
-        return WeakerTap(lr, previous_tap_lr)
+        return WeakerTap(lr, previous_tap_lr, len(taps))
     if negative_taps_only and previous_tap_lr is None:
-        return FirstNegativeTap(lr, ctx.with_lm[spec.taps[0]][spec.tap_states[0]])
+        return FirstNegativeTap(lr, ctx.all_negative_with_lm(len(taps)), len(taps))
     if 1 / NO_MOVE < lr < NO_MOVE:
         return NoMove(lr)
     return None
