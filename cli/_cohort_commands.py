@@ -112,7 +112,9 @@ def fit(net: Network, as_json: bool, cohort: str, out: str, top: int) -> None:
     LM when the diagnosis is empty, the competing causes, the tumour burden), by expectation-
     maximisation. NEW.yaml has every updated number's new value, 95% range and counts, the
     cohort among its sources; the report lists what moved most, in prior standard deviations.
-    Nothing is written when the fit fails.
+    With --pretest P or --setting NAME, P(LM) before any finding is held at the cohort's stated
+    population value and the prior of LM is not re-estimated (use NEW.yaml with the same
+    option). Nothing is written when the fit fails.
     """
     from lmbayes.cohort import read_cohort
     from lmbayes.fit import fit as run_fit

@@ -4,11 +4,12 @@ cohort), validate and fit."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from lmbayes.cli._format import _csv, _cut, _fill, _plain, dumps, header, network_json, width
 from lmbayes.taps import percent
+from lmbayes.usefulness import FEW_EVENTS
 
 if TYPE_CHECKING:
     from lmbayes.cohort import Cohort
@@ -98,12 +99,13 @@ def simulate_csv(results: Sequence[CohortResult]) -> str:
     return _csv(head, [(label, *cells) for label, cells in _natural(results)])
 
 
-def cohort_written(net: Network, cohort: Cohort, path: str, missing: float, seed: int) -> str:
+def cohort_written(net: Network, cohort: Cohort, path: str, missing: float, seed: int, stopped: bool = False) -> str:
     """The line after ``simulate --cohort``: what was written, from what."""
     lm = int((cohort.diagnosis == 1).sum())
+    stop = "; no tap after a positive cytology" if stopped else ""
     return _fill(
         f"wrote {path}: {cohort.patients:,} patients ({lm:,} with LM) drawn from {net.identity} "
-        f"(seed {seed}), {100 * missing:g}% of findings not recorded. Check the network against "
+        f"(seed {seed}), {100 * missing:g}% of findings not recorded{stop}. Check the network against "
         f"it: lmbayes validate {path}{_prior_option(net)}"
     )
 
@@ -169,17 +171,110 @@ def validate_text(net: Network, cohort: str, result: Validation) -> str:
     lines.append(f"{'P(LM) from':>12}{'to':>10}{'patients':>10}{'mean P(LM)':>12}{'with LM':>10}")
     for b in first.bins:
         lines.append(f"{_tiny(b.low):>12}{_tiny(b.high):>10}{b.patients:>10,}{_tiny(b.predicted):>12}{percent(b.observed):>10}")
+    lines += usefulness_lines(result)
+    if result.missing:
+        lines += ["", _fill(f"Not recorded: {_missing_words(net, result.missing)}. Every measure assumes that a finding is "
+                            "missing at random: whether it was recorded depends only on what was recorded (a tap not done "
+                            "after a positive one is), not on the missing value itself.")]
     if result.yields:
-        lines += ["", "Cytology positive within k taps, among patients with LM who had k taps:"]
-        lines.append(f"{'taps':>4}{'patients':>10}{'positive':>10}  {'observed [95% CI]':<26}{'network':>8}")
+        lines += ["", _fill(
+            "Cytology among patients with LM, by the life table: at tap k, among those at risk (tap k "
+            "done, no positive before); within k taps, the cumulative yield. Right when taps stop after a "
+            "positive; a patient who stops while negative is assumed to be like those who go on (missing "
+            "at random)."
+        )]
+        lines.append(f"{'tap':>3}{'at risk':>9}{'pos.':>6}  {'at this tap [95% CI]':<21}{'network':>8}  {'within k [95% CI]':<21}{'network':>8}")
         for y in result.yields:
-            seen = (
-                f"{percent(y.observed)} [{percent(y.low)}, {percent(y.high)}]"
-                if y.observed is not None and y.low is not None and y.high is not None
-                else "n/a"
+            lines.append(
+                f"{y.taps:>3}{y.at_risk:>9,}{y.positive:>6,}  {_share(y.hazard, y.hazard_low, y.hazard_high):<21}"
+                f"{percent(y.network_hazard):>8}  {_share(y.observed, y.low, y.high):<21}{percent(y.network):>8}"
             )
-            lines.append(f"{y.taps:>4}{y.patients:>10,}{y.positive:>10,}  {seen:<26}{percent(y.network):>8}")
     return "\n".join(lines)
+
+
+def usefulness_lines(result: Validation) -> list[str]:
+    """Calibration in numbers, missed LM and false alarms per stage, the decision curve and the
+    calibration by subgroup."""
+    stages = [st for st in result.stages if st.usefulness is not None]
+    if not stages:
+        return []
+    first = stages[0].usefulness
+    assert first is not None
+    lines = ["", f"{'Findings used':<21}{'O/E [95% CI]':<19}{'log loss':>9}{'scaled Brier':>13}{'ICI':>7}{'E90':>7}"]
+    warnings = []
+    for st in stages:
+        u = st.usefulness
+        assert u is not None
+        lines.append(f"{st.name:<21}{_ratio_interval(u.observed_expected, u.oe_low, u.oe_high):<19}{u.log_loss:>9.3f}"
+                     f"{_opt(u.scaled_brier, 3):>13}{_opt(u.ici, 3):>7}{_opt(u.e90, 3):>7}")
+        if u.warning:
+            few = min(st.lm, st.patients - st.lm)
+            warnings.append(f"{st.name} ({few:,} {'with' if st.lm <= st.patients - st.lm else 'without'} LM)")
+    lines += [_fill("O/E: observed over expected patients with LM (1 is right). ICI, E90: the mean and 90th percentile "
+                    "of the distance between P(LM) and the observed rate at that P(LM) (a smoothed calibration curve).")]
+    lines += [_fill(f"Fewer than {FEW_EVENTS} patients with (or without) LM: {', '.join(warnings)}; their calibration "
+                    "figures are unreliable.") for _ in warnings[:1]]
+    lines += ["", _fill(f"At the thresholds (rule out below {percent(first.rule_out)}, treat above {percent(first.treat)}):"),
+              f"{'Findings used':<21}{'LM below rule-out':>19}{'no LM above treat':>19}"]
+    for st in stages:
+        u = st.usefulness
+        assert u is not None
+        lines.append(f"{st.name:<21}{u.missed:>19,}{u.false_alarms:>19,}")
+    if result.decision_curve:
+        lines += ["", _fill("Net benefit with all findings (true positives per patient, less false positives weighted by "
+                            "the threshold's odds), acting where P(LM) is at least the threshold:"),
+                  f"{'threshold':>9}{'network':>10}{'everyone':>10}{'no one':>8}"]
+        lines += [f"{percent(c.threshold):>9}{c.network:>10.4f}{c.everyone:>10.4f}{c.no_one:>8.1f}" for c in result.decision_curve]
+    if result.subgroups:
+        lines += ["", "Calibration by subgroup, all findings:",
+                  f"{'finding':<16}{'state':<19}{'patients':>9}{'LM':>6}{'expected':>9}  O/E [95% CI]"]
+        for g in result.subgroups:
+            lines.append(f"{_cut(g.finding, 16):<16}{_cut(g.state, 18):<19}{g.patients:>9,}{g.lm:>6,}{g.expected:>9.1f}  "
+                         f"{_ratio_interval(g.observed_expected, g.low, g.high)}")
+    return lines
+
+
+def _ratio_interval(value: float | None, low: float | None, high: float | None) -> str:
+    """``1.00 [0.94, 1.07]``, ``0.00`` without an interval, ``n/a`` without a value.
+
+    >>> _ratio_interval(1.001, 0.941, 1.066), _ratio_interval(None, None, None)
+    ('1.00 [0.94, 1.07]', 'n/a')
+    """
+    if value is None:
+        return "n/a"
+    return f"{value:.2f}" if low is None or high is None else f"{value:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def _opt(value: float | None, digits: int) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _missing_words(net: Network, missing: Mapping[str, float]) -> str:
+    """The share of patients without each finding: the other findings one by one, each tap's
+    cytology with the range over its other analyses."""
+    spec = net.spec
+    parts = [f"{c} {100 * s:.0f}%" for c, s in missing.items() if not spec.node(c).tap]
+    for k, tap in enumerate(spec.taps, start=1):
+        if tap not in missing:
+            continue
+        others = [s for c, s in missing.items() if spec.node(c).tap == k and c != tap]
+        low, high = (f"{100 * x:.0f}" for x in (min(others, default=0), max(others, default=0)))
+        extra = "" if not others else f" (its analyses {low}%)" if low == high else f" (its analyses {low}-{high}%)"
+        parts.append(f"tap {k} {100 * missing[tap]:.0f}%{extra}")
+    return ", ".join(parts)
+
+
+def _share(value: float | None, low: float | None, high: float | None) -> str:
+    """``51.1% [47.6, 54.6]``, or ``n/a``.
+
+    >>> _share(0.511, 0.476, 0.546), _share(None, None, None)
+    ('51.1% [47.6, 54.6]', 'n/a')
+    """
+    if value is None:
+        return "n/a"
+    if low is None or high is None:
+        return percent(value)
+    return f"{percent(value)} [{100 * low:.1f}, {100 * high:.1f}]"
 
 
 def validate_json(net: Network, cohort: str, result: Validation) -> str:
@@ -191,12 +286,16 @@ def validate_csv(result: Validation) -> str:
     measures = ("slope", "intercept", "auc", "brier")
     header = ["stage", "taps", "patients", "lm"]
     header += [f"{m}{part}" for m in measures for part in ("", "_low", "_high", "_missing")]
+    more = ("observed_expected", "oe_low", "oe_high", "log_loss", "scaled_brier", "ici", "e50", "e90", "missed", "false_alarms")
+    header += list(more)
     rows = []
     for st in result.stages:
         row: list[object] = [st.name, "" if st.taps is None else st.taps, st.patients, st.lm]
         for m in measures:
             e = getattr(st, m)
             row += [_number(e.value), _number(e.low), _number(e.high), e.reason or ""]
+        u = st.usefulness
+        row += [("" if u is None else _number(getattr(u, m)) if m not in ("missed", "false_alarms") else getattr(u, m)) for m in more]
         rows.append(row)
     return _csv(header, rows)
 
@@ -229,13 +328,18 @@ def fit_text(net: Network, cohort: str, out: str, result: Fit, top: int) -> str:
     ), ""]
     for u in result.updates[: min(3, top)]:
         lines.append(_fill(f"{u.path}: {parameter_words(result.spec, u.path)}; cohort {u.events:,.1f} of {u.total:,.1f}.", "  "))
+    for path, estimate, written, why in result.projected:
+        lines += ["", _fill(
+            f"Projected: the cohort's estimate of {path}, {estimate:.4g}, lies outside what the model can represent "
+            f"({why}); written as {written:.4g}, the nearest value it can.")]
     if result.kept:
         reasons: dict[str, list[str]] = {}
         for path, reason in result.kept:
             reasons.setdefault(reason, []).append(path)
         lines += ["", "Kept as in the file:"]
         lines += [_fill(f"- {reason}: {', '.join(paths)}", "  ") for reason, paths in reasons.items()]
-    lines += ["", _fill(f"wrote {out}; check it with: lmbayes network check {out}")]
+    held = f"; use it with{_prior_option(net)}, as for this cohort" if _prior_option(net) else ""
+    lines += ["", _fill(f"wrote {out}; check it with: lmbayes network check {out}{held}")]
     return "\n".join(lines)
 
 

@@ -271,6 +271,8 @@ def sensitivity(
               help="The cohort file to write (with --cohort).")
 @click.option("--missing", type=FiniteRange(0.0, 1.0, max_open=True), default=0.2, show_default=True, metavar="SHARE",
               help="With --cohort: share of findings not recorded (each further tap not done with this share).")
+@click.option("--stop-after-positive", is_flag=True,
+              help="With --cohort: no tap after the first positive cytology, as in the usual work-up.")
 @click.option("--unknown", type=FiniteRange(0.0, 1.0, max_open=True), default=0.0, show_default=True, metavar="SHARE",
               help="With --cohort: share of patients whose diagnosis is left empty.")
 def simulate(
@@ -285,6 +287,7 @@ def simulate(
     cohort: int | None,
     out: str | None,
     missing: float,
+    stop_after_positive: bool,
     unknown: float,
 ) -> None:
     """Simulate patients like this one through workup strategies, in natural frequencies.
@@ -301,7 +304,8 @@ def simulate(
     with reported():
         net.require_target()
     if cohort is not None or out is not None:
-        _write_cohort(net, findings, cohort, out, missing, unknown, seed, as_text=not (as_json or as_csv))
+        _write_cohort(net, findings, cohort, out, missing, unknown, seed, as_text=not (as_json or as_csv),
+                      stop_after_positive=stop_after_positive)
         return
     strategies = tuple(dict.fromkeys((strategy, *compare)))
     show = not as_json and sys.stderr.isatty()
@@ -319,7 +323,7 @@ def simulate(
 
 def _write_cohort(
     net: Network, findings: Findings, patients: int | None, out: str | None, missing: float, unknown: float, seed: int,
-    as_text: bool = True,
+    as_text: bool = True, stop_after_positive: bool = False,
 ) -> None:
     """``simulate --cohort N --out FILE``: draw the cohort and write it."""
     from lmbayes.cohort import draw_cohort, write_cohort
@@ -331,6 +335,6 @@ def _write_cohort(
     if findings:
         raise UserInputError("--cohort draws patients from the whole network: give no findings (-e, --csf)")
     with reported():
-        drawn = draw_cohort(net, patients, missing=missing, unknown=unknown, rng=seed)
+        drawn = draw_cohort(net, patients, missing=missing, unknown=unknown, rng=seed, stop_after_positive=stop_after_positive)
         write_cohort(net, drawn, out)
-    click.echo(_format_cohort.cohort_written(net, drawn, out, missing, seed))
+    click.echo(_format_cohort.cohort_written(net, drawn, out, missing, seed, stop_after_positive))

@@ -303,6 +303,7 @@ def draw_cohort(
     missing: float = 0.2,
     unknown: float = 0.0,
     rng: np.random.Generator | int | None = None,
+    stop_after_positive: bool = False,
 ) -> Cohort:
     """``patients`` patients drawn from ``network`` (:func:`lmbayes.simulate.forward_sample`),
     with a share of findings not recorded.
@@ -312,7 +313,9 @@ def draw_cohort(
     after the first tap not done no other is (so a patient has ``k`` taps with probability
     ``(1 - missing)^k missing``, all six with ``(1 - missing)^6``); each analysis of a tap done
     is missing with probability ``missing``, its cytology never. The diagnosis is unknown with
-    probability ``unknown``.
+    probability ``unknown``. With ``stop_after_positive``, as in the usual work-up, no tap is
+    done after the first positive cytology (missing by design: it depends only on recorded
+    results, so it is missing at random).
     """
     from lmbayes.simulate import forward_sample
 
@@ -327,6 +330,10 @@ def draw_cohort(
     sample = forward_sample(network, patients, rng)
     columns = spec.observable
     taps = np.cumprod(rng.random((patients, spec.n_taps)) >= missing, axis=1).sum(axis=1)
+    if stop_after_positive and spec.n_taps:
+        positive = np.column_stack([sample[t] == len(spec.tap_states) - 1 for t in spec.taps])
+        first = np.where(positive.any(axis=1), positive.argmax(axis=1) + 1, spec.n_taps)
+        taps = np.minimum(taps, first)
     states = np.empty((patients, len(columns)), dtype=np.int8)
     for j, column in enumerate(columns):
         node = spec.node(column)

@@ -28,7 +28,12 @@ the share of the hidden indicator's variance the findings resolve (``information
 :class:`_Counts`: 1 where the condition is observed, 0 where nothing bears on it), so that
 such numbers stay near their priors with their priors' spread. The cytology figures are counted as published:
 ``one_tap`` the share of patients with LM positive at tap 1, ``three_taps`` the share positive
-within taps 1-3 among those who had three.
+within taps 1-3 by the life table (:func:`lmbayes.measures.life_table`): in the usual work-up
+nobody is tapped again after a positive cytology, and the share among those who had three taps
+would leave out the patients found early. The life table's expected counts are those of an
+equally informative complete sample (``F (1 - F) / Var F`` patients); stopping after a positive
+depends only on recorded results (missing at random), so the likelihood over the taps done
+ignores it.
 
 Each updated number gets the posterior ``Beta(a + e, b + n - e)``: its mean as value, its 2.5%
 and 97.5% quantiles as range, and counts ``[a + e - 1/2, a + b + n - 1]`` (rounded) so that
@@ -54,15 +59,16 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from lmbayes.calibration import CalibrationError
+from lmbayes.calibration import CalibrationError, reachable
 from lmbayes.cohort import Cohort
 from lmbayes.engine import ROWS, Engine
 from lmbayes.errors import LmbayesError
 from lmbayes.kinds import parameter_path
+from lmbayes.measures import life_table
 from lmbayes.network import Network
 from lmbayes.parameters import Quantity
 from lmbayes.spec import NetworkSpec, Parameter
-from lmbayes.tables import burden_misfits
+from lmbayes.tables import burden_misfits, point_context, sign_floors
 from lmbayes.uncertainty import beta_parameters
 
 if TYPE_CHECKING:
@@ -111,6 +117,9 @@ class Fit:
     converged: bool
     patients: int
     source: str
+    #: numbers whose cohort estimate the model cannot represent, moved to the nearest value it
+    #: can: ``(path, estimate, written, why)``
+    projected: tuple[tuple[str, float, float, str], ...] = ()
 
 
 def quantities(spec: NetworkSpec) -> tuple[tuple[Quantity, ...], tuple[tuple[str, str], ...]]:
@@ -157,6 +166,8 @@ class _Counts:
         hidden = []
         self.recorded = np.zeros((n, len(wanted)))
         self.hits = np.zeros((n, len(wanted)))
+        #: per cumulative cytology figure: who is at risk at each tap, and positive there
+        self.life: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for i, q in enumerate(wanted):
             is_hidden = q.nodes[0] in core  # the event is hidden too: every patient counts
             nodes = tuple(dict.fromkeys((*(node for node, _ in q.condition), *((q.nodes[0],) if is_hidden else ()))))
@@ -176,9 +187,15 @@ class _Counts:
             if q.within:
                 if len(recorded) < q.within:
                     continue
-                done = np.all([r >= 0 for r in recorded], axis=0)
-                self.recorded[:, i] = done
-                self.hits[:, i] = done & np.any([np.isin(r, q.event) for r in recorded], axis=0)
+                # the life table over the first `within` taps (taps stop after a positive)
+                found = np.zeros(n, dtype=bool)
+                risk, event = np.zeros((n, q.within)), np.zeros((n, q.within))
+                for j, r in enumerate(recorded[: q.within]):
+                    risk[:, j] = (r >= 0) & ~found
+                    event[:, j] = risk[:, j] * np.isin(r, q.event)
+                    found |= np.isin(r, q.event)
+                self.life[i] = (risk, event)
+                self.recorded[:, i] = risk[:, 0]
                 continue
             for r in recorded:
                 self.recorded[:, i] += r >= 0
@@ -201,6 +218,7 @@ class _Counts:
         k = len(self.masks)
         self.engine = engine = self.engine.with_tables(tables)
         sums = np.zeros((k, 4))  # events, total, sum of w^2 (or joint^2 / w), patients counted
+        life = {i: np.zeros((2, risk.shape[1])) for i, (risk, _) in self.life.items()}
         for start in range(0, cohort.patients, ROWS):
             rows = slice(start, start + ROWS)
             z, joints = engine.family_rows(cohort.columns, cohort.states[rows], self.sets)
@@ -222,6 +240,8 @@ class _Counts:
                     squares = np.where(w > 0, joint * joint / w, 0.0).sum(axis=0)
                 chunk[self.hidden] = np.stack([joint.sum(axis=0), w.sum(axis=0), squares, w.sum(axis=0)], axis=1)
             sums += chunk
+            for i, (risk, event) in self.life.items():
+                life[i] += np.stack([weights[:, i] @ risk[rows], weights[:, i] @ event[rows]])
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = sums[:, 1] / sums[:, 3]
             hidden = np.zeros(k, dtype=bool)
@@ -230,6 +250,12 @@ class _Counts:
             spread = mean * (1.0 - mean)
             information = np.where(spread > 1e-12, (sums[:, 2] / sums[:, 3] - mean * mean) / spread, 1.0)
         information = np.clip(np.nan_to_num(information, nan=1.0), 0.0, 1.0)
+        for i, (at_risk, events) in life.items():
+            # the life-table share with its Greenwood variance, as the counts of an equally
+            # informative complete sample: n = F (1 - F) / Var F (all of tap 1 when Var F = 0)
+            f, variance = (float(x[-1]) for x in life_table(at_risk, events))
+            total = f * (1.0 - f) / variance if 0 < variance < np.inf else float(at_risk[0])
+            sums[i, :2] = f * total, total
         return np.column_stack([sums[:, 0], sums[:, 1], information])
 
 
@@ -237,22 +263,26 @@ def fit(network: Network, cohort: Cohort, *, source: str = "cohort") -> Fit:
     """The network's numbers updated by ``cohort`` (module docstring); ``source`` is the key
     under which the cohort is cited in the new file's sources."""
     network.require_target()
-    if network.pretest is not None:
-        raise FitError("fit learns the prior of LM from the cohort: give no pre-test probability or setting")
-    spec = network.spec
+    spec, pretest = network.spec, network.pretest
     wanted, kept = quantities(spec)
+    if pretest is not None:  # the population's P(LM) is stated: the prior of LM is not re-estimated
+        held = tuple(q for q in wanted if q.path.startswith(f"{spec.target}.prior"))
+        stated = f"the setting '{network.setting}'" if network.setting else f"--pretest {pretest:g}"
+        reason = f"P(LM) before any finding is held at {100 * pretest:g}% ({stated}), not re-estimated"
+        kept = (*kept, *((q.path, reason) for q in held))
+        wanted = tuple(q for q in wanted if q not in held)
     priors = {q.path: beta_parameters(spec.parameters[q.path]) for q in wanted}
     kept = (*kept, *((q.path, "a fixed number (no range)") for q in wanted if priors[q.path] is None))
     wanted = tuple(q for q in wanted if priors[q.path] is not None)
     prior = np.array([priors[q.path] for q in wanted])
     diagnosed = cohort.with_diagnosis(network.target)
     diagnosed.check_possible(network.engine)
-    step = _Counts(network.tables, diagnosed, wanted)
+    step = _Counts(network.tables, diagnosed, wanted)  # the network's tables: with the pre-test probability
 
     def em(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One EM step: the posterior means given the expected counts under ``values``, each
         scaled by the share of information the findings hold about its condition."""
-        counts = step(_tables(_with_values(spec, wanted, values)))
+        counts = step(_tables(_three_taps_reachable(_with_values(spec, wanted, values))[0], pretest))
         counts[:, :2] *= counts[:, 2:]
         return (prior[:, 0] + counts[:, 0]) / (prior.sum(axis=1) + counts[:, 1]), counts
 
@@ -273,16 +303,17 @@ def fit(network: Network, cohort: Cohort, *, source: str = "cohort") -> Fit:
     informed = {u.path for u in updates}
     kept = (*kept, *((q.path, "no patient in the cohort informs it") for q in wanted if q.path not in informed))
     final = replace(spec, parameters={**spec.parameters, **{u.path: u.after for u in updates}})
-    final = _causes_above_their_leaks(final)
+    # checked as the file will hold them: every number to four significant digits
+    final, projected = _reachable(_as_written(_causes_above_their_leaks(final), {u.path for u in updates}))
+    final, burden = _burden_reachable(final)
+    projected = (*projected, *burden)
+    fitted = {u.path for u in updates}
+    kept = (*kept, *((path, "the file's figure does not fit the tumour-burden model with the fitted numbers; moved to the nearest that does")
+                     for path, *_ in burden if path not in fitted))
     updates = [replace(u, after=final.parameters[u.path]) for u in updates]
-    unreachable = {f"{node}.{field}" for node, field in burden_misfits(final)}
-    if unreachable:  # the burden model cannot give these tests the fitted figures: keep the file's
-        updates = [u for u in updates if u.path not in unreachable]
-        kept = (*kept, *((p, "the fitted figure does not fit the tumour-burden model with the other fitted numbers") for p in sorted(unreachable)))
-        final = replace(spec, parameters={**spec.parameters, **{u.path: u.after for u in updates}})
-    _tables(final)
+    _tables(final, pretest)
     ranked = tuple(sorted(updates, key=lambda u: -abs(u.shift)))
-    return Fit(final, ranked, kept, iteration, converged, cohort.patients, source)
+    return Fit(final, ranked, kept, iteration, converged, cohort.patients, source, projected)
 
 
 def _squarem(em: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -312,9 +343,99 @@ def _causes_above_their_leaks(spec: NetworkSpec) -> NetworkSpec:
     return replace(spec, parameters=params)
 
 
-def _tables(spec: NetworkSpec) -> Tables:
+Projection = tuple[tuple[str, float, float, str], ...]
+
+
+def _moved(p: Parameter, value: float) -> Parameter:
+    return replace(p, value=value, low=min(p.low, value), high=max(p.high, value))
+
+
+def _as_written(spec: NetworkSpec, paths: set[str]) -> NetworkSpec:
+    """The numbers at ``paths`` as the fitted file writes them (four significant digits), so
+    that every check sees what will be loaded."""
+    params = dict(spec.parameters)
+    for path in paths:
+        p = params[path]
+        value = float(f"{p.value:.4g}")
+        params[path] = replace(p, value=value, low=min(float(f"{p.low:.4g}"), value), high=max(float(f"{p.high:.4g}"), value))
+    return replace(spec, parameters=params)
+
+
+def _three_taps_reachable(spec: NetworkSpec) -> tuple[NetworkSpec, Projection]:
+    """The three-tap figure moved into what a tumour-burden model reaches with the one-tap
+    figure and the false-positive rate (sampling noise can put a cohort's estimate outside)."""
+    params = spec.parameters
+    three, one, fp = (params.get(f"cytology.{k}") for k in ("three_taps", "one_tap", "false_positive"))
+    if three is None or one is None:
+        return spec, ()
+    bounds = reachable(one.value, fp.value if fp is not None else 0.0)
+    low, high = float(np.asarray(bounds[0])), float(np.asarray(bounds[1]))
+    # kept 0.1% inside the bounds: the written file rounds every number to 4 significant digits
+    value = min(max(three.value, low + 1e-3 * (high - low)), high - 1e-3 * (high - low))
+    if value == three.value:
+        return spec, ()
+    why = f"with a one-tap figure of {one.value:.3f} a tumour-burden model reaches {low:.3f} to {high:.3f}"
+    return (replace(spec, parameters={**params, "cytology.three_taps": _moved(three, value)}),
+            (("cytology.three_taps", three.value, value, why),))
+
+
+def _reachable(spec: NetworkSpec) -> tuple[NetworkSpec, Projection]:
+    """Every fitted number the model can represent: the three-tap figure, and each sign's
+    frequency among patients with LM at least what its leak and other causes alone give."""
+    spec, moved = _three_taps_reachable(spec)
+    found = list(moved)
+    for _ in range(5):  # a moved sign changes no other sign's floor, but stay safe
+        below = {n: v for n, v in sign_floors(spec).items() if v[0] < v[1] - 1e-12}
+        if not below:
+            break
+        params = dict(spec.parameters)
+        for node_id, (m, floor, _) in below.items():
+            kind = spec.node(node_id).kind if node_id in spec.node_ids else ""
+            path = f"{node_id}.sensitivity" if kind == "test" else f"{node_id}.given.{spec.target}"
+            value = min(float(f"{floor * 1.002:.4g}"), 1.0)  # above the floor once the file is rounded
+            params[path] = _moved(params[path], value)
+            found.append((path, m, value, f"its leak and other causes alone give {floor:.3f} among patients with {spec.target}"))
+        spec = replace(spec, parameters=params)
+    return spec, tuple(found)
+
+
+def _burden_reachable(spec: NetworkSpec) -> tuple[NetworkSpec, Projection]:
+    """Each CSF tumour-cell or tumour-DNA figure that the tumour-burden model cannot reach with
+    the other fitted numbers (a detection above 1, a false-positive rate outside [0, 1]) moved
+    to the nearest value it can: a grid, then bisection towards the fitted value, rounded as
+    the file writes it."""
+    found = []
+    for node, field in burden_misfits(spec):
+        path = f"{node}.{field}"
+        ctx = point_context(spec)  # the causes and the burden: none depends on this figure
+
+        def fits(value: float) -> bool:
+            trial = replace(spec, parameters={**spec.parameters, path: replace(spec.parameters[path], value=value)})
+            values = replace(ctx, spec=trial, value=lambda p: np.asarray(trial.parameters[p].value))
+            return (node, field) not in burden_misfits(trial, values)
+
+        estimate = spec.parameters[path].value
+        grid = [v for v in np.linspace(0.005, 0.995, 199) if fits(float(v))]
+        if not grid:
+            continue  # nothing reaches it: the loader names it
+        near = float(min(grid, key=lambda v: abs(v - estimate)))
+        bad = estimate
+        for _ in range(30):
+            middle = (near + bad) / 2
+            near, bad = (middle, bad) if fits(middle) else (near, middle)
+        value = float(f"{near:.4g}")
+        step = 10 ** (np.floor(np.log10(abs(value))) - 3) * np.sign(near - estimate)
+        while not fits(value):  # rounding stepped outside: one digit inward
+            value = float(f"{value + step:.4g}")
+        spec = replace(spec, parameters={**spec.parameters, path: _moved(spec.parameters[path], value)})
+        bound = "at most" if value < estimate else "at least"
+        found.append((path, estimate, value, f"with the other fitted numbers the tumour-burden model reaches {bound} {value:.4g}"))
+    return spec, tuple(found)
+
+
+def _tables(spec: NetworkSpec, pretest: float | None = None) -> Tables:
     try:
-        return Network(spec).tables
+        return Network(spec, pretest=pretest).tables
     except CalibrationError as exc:
         raise FitError(f"the cohort's cytology figures cannot be reproduced by a tumour-burden model: {exc}") from None
 

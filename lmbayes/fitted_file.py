@@ -13,6 +13,8 @@ from pathlib import Path
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
+from lmbayes.errors import InputError, LmbayesError
+
 if TYPE_CHECKING:
     from lmbayes.fit import Fit
     from lmbayes.network import Network
@@ -47,7 +49,11 @@ def write_fitted(network: Network, fit: Fit, path: str | Path, citation: str) ->
 
     def write(tmp: Path) -> None:
         tmp.write_text(text, encoding="utf-8")
-        load_spec(tmp)
+        try:
+            load_spec(tmp)
+        except LmbayesError as exc:  # named as the file it would have been, never the temporary one
+            message = str(exc).replace(str(tmp), str(path)).replace(tmp.name, Path(path).name)
+            raise InputError(f"the fitted network would not load, so nothing was written: {message}") from None
 
     return write_atomically(target(path, "network file", (".yaml", ".yml")), write)
 
@@ -79,8 +85,6 @@ def fitted_text(fit: Fit, original: str, citation: str) -> str:
             field["note"] = field.pop("note")
     data["version"] = f"{data.get('version', '')}+{fit.source}".lstrip("+")
     if fit.source in data["sources"]:
-        from lmbayes.errors import InputError
-
         raise InputError(f"the cohort's source key '{fit.source}' is already a source of the network; rename the cohort file")
     data["sources"] = {**data["sources"], fit.source: citation}
     head = (

@@ -12,7 +12,7 @@ import numpy as np
 
 __all__ = [
     "EPS", "NOT_CONVERGED", "ONE_OUTCOME", "QUASI", "SAME", "SEPARATED", "auc", "brier", "calibration_fit", "logit_design",
-    "newton", "slope_obstacles", "wilson",
+    "life_table", "newton", "slope_obstacles", "wilson",
 ]
 
 #: P(LM) is clipped to [EPS, 1 - EPS] for its logit.
@@ -217,3 +217,27 @@ def wilson(events: int, total: int, z: float = 1.959964) -> tuple[float, float]:
     centre = (p + z * z / (2 * total)) / (1 + z * z / total)
     half = z * np.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
     return float(max(centre - half, 0.0)), float(min(centre + half, 1.0))
+
+
+def life_table(at_risk: np.ndarray, events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cumulative incidence after each step by the life table (Kaplan-Meier) and
+    Greenwood's variance of it, from the (possibly expected, weighted) numbers at risk and with
+    the event at each step: ``F_k = 1 - prod_{j <= k} (1 - x_j / n_j)``,
+    ``Var F_k = (1 - F_k)^2 sum_{j <= k} x_j / (n_j (n_j - x_j))``.
+
+    Patients who leave while event-free (no further tap) are assumed to be like those who stay
+    (missing at random); patients with the event leave the table. Without anyone leaving it is
+    the plain share and the binomial variance:
+
+    >>> f, v = life_table(np.array([10.0, 6.0]), np.array([4.0, 3.0]))
+    >>> [round(float(x), 4) for x in f], round(float(v[-1]), 4), round(0.7 * 0.3 / 10, 4)
+    ([0.4, 0.7], 0.021, 0.021)
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = np.where(at_risk > 0, events / at_risk, 0.0)
+        terms = np.where((at_risk > 0) & (at_risk > events), events / (at_risk * (at_risk - events)), np.inf)
+    terms = np.where(events > 0, terms, 0.0)
+    survival = np.cumprod(1.0 - hazard)
+    with np.errstate(invalid="ignore"):
+        variance = survival * survival * np.cumsum(terms)
+    return 1.0 - survival, np.nan_to_num(variance, nan=0.0, posinf=np.inf)

@@ -21,23 +21,27 @@ contraction, :meth:`lmbayes.engine.Engine.joint_rows`), then, as a clinical pred
 
 The same is done with the findings available before the first tap and after each tap (among
 the patients who had that tap), so the user sees where the network goes wrong. Beside it, the
-per-tap cytology yield observed in the cohort: among patients with LM and at least ``k`` taps,
-the share with a positive cytology within the first ``k``, beside the network's ``S(k)``
-(:mod:`lmbayes.calibration`).
+per-tap cytology yield observed in the cohort by the life table (:class:`TapYield`): right when
+taps stop after a positive, as in the usual work-up, where the share positive within ``k``
+among patients who had ``k`` taps would leave out those found early; beside the network's
+``S(k)`` (:mod:`lmbayes.calibration`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from lmbayes.cohort import Cohort
 from lmbayes.measures import (
-    NOT_CONVERGED, ONE_OUTCOME, QUASI, SEPARATED, auc, brier, calibration_fit, logit_design, newton, slope_obstacles, wilson,
+    NOT_CONVERGED, ONE_OUTCOME, QUASI, SEPARATED, auc, brier, calibration_fit, life_table, logit_design, newton, slope_obstacles,
+    wilson,
 )
 from lmbayes.network import Network
+from lmbayes.thresholds import DEFAULT_THRESHOLDS
+from lmbayes.usefulness import Calibration, CurvePoint, Subgroup, calibration, decision_curve, observed_expected
 
 __all__ = [
     "Bin", "Estimate", "Stage", "TapYield", "Validation", "auc", "brier", "calibration_fit", "slope_obstacles", "validate",
@@ -89,20 +93,31 @@ class Stage:
     intercept: Estimate
     slope: Estimate
     bins: tuple[Bin, ...]
+    #: O/E, log loss, scaled Brier, ICI, missed LM and false alarms at the thresholds
+    usefulness: Calibration | None = None
 
 
 @dataclass(frozen=True)
 class TapYield:
-    """Cytology positive within the first ``taps`` taps among patients with LM who had them."""
+    """Cytology among patients with LM at tap ``taps``, by the life table: ``at_risk`` had that
+    tap with every earlier one not positive, ``positive`` of them were positive then
+    (``hazard``, with its Wilson interval); ``observed`` is the share positive within the first
+    ``taps`` taps (``1 - prod (1 - hazard)``, with Greenwood's interval on the log-log scale),
+    ``network`` the network's. Right for the usual work-up, where nobody is tapped again after
+    a positive cytology; a patient who stops while negative is assumed to be like those who
+    go on (missing at random)."""
 
     taps: int
-    patients: int
+    at_risk: int
     positive: int
+    hazard: float | None
+    hazard_low: float | None
+    hazard_high: float | None
     observed: float | None
-    #: the Wilson 95% interval of ``observed``
     low: float | None
     high: float | None
     network: float
+    network_hazard: float
 
 
 @dataclass(frozen=True)
@@ -114,6 +129,11 @@ class Validation:
     seed: int | None
     stages: tuple[Stage, ...]
     yields: tuple[TapYield, ...]
+    #: the share of patients with a known diagnosis in whom each column is not recorded
+    missing: Mapping[str, float] = field(default_factory=dict)
+    #: net benefit by threshold, and O/E by subgroup, with all findings
+    decision_curve: tuple[CurvePoint, ...] = ()
+    subgroups: tuple[Subgroup, ...] = ()
 
 
 def validate(
@@ -158,14 +178,18 @@ def validate(
             seed=seed,
             stages=tuple(stages),
             yields=tuple(_yields(network, cohort)),
+            missing={c: float((states[:, j] < 0).mean()) for j, c in enumerate(cohort.columns)} if y.size else {},
+            decision_curve=decision_curve(scored[0], y) if scored else (),
+            subgroups=_subgroups(network, cohort.columns, states, taps, scored[0], y) if scored else (),
         )
 
+    scored: list[np.ndarray] = []  # P(LM) with all findings, kept by the first stage
     try:
-        stages = _stages(network, cohort, plan, y, states, taps, resamples, bins, progress)
+        stages = _stages(network, cohort, plan, y, states, taps, resamples, bins, progress, scored)
     except KeyboardInterrupt:
         if resamples is None:
             raise
-        raise BootstrapStopped(result(_stages(network, cohort, plan, y, states, taps, None, bins, None), 0)) from None
+        raise BootstrapStopped(result(_stages(network, cohort, plan, y, states, taps, None, bins, None, scored), 0)) from None
     return result(stages, bootstrap)
 
 
@@ -187,6 +211,7 @@ def bootstrap_steps(network: Network, cohort: Cohort) -> int:
 def _stages(
     network: Network, cohort: Cohort, plan: list[tuple[str, int | None]], y: np.ndarray, states: np.ndarray,
     taps: np.ndarray, resamples: _Resamples | None, bins: int, progress: Callable[[int], None] | None,
+    scored: list[np.ndarray] | None = None,
 ) -> list[Stage]:
     target = network.target
     tap_of = {n.id: n.tap for n in network.spec.nodes if n.tap}
@@ -199,8 +224,37 @@ def _stages(
         with np.errstate(divide="ignore", invalid="ignore"):  # P(findings) zero: refused below
             p = joint[:, -1] / z
         blocks = None if resamples is None else (w[:, rows] for w in resamples)
-        stages.append(_stage(name, k, p, y[rows], blocks, bins, progress))
+        stage = _stage(name, k, p, y[rows], blocks, bins, progress)
+        t = DEFAULT_THRESHOLDS
+        stages.append(replace(stage, usefulness=calibration(p, y[rows], t.rule_out, t.treat)))
+        if scored is not None and k is None and not scored:
+            scored.append(p)
     return stages
+
+
+#: The findings whose states make the subgroups of the calibration (where the cohort has them).
+SUBGROUPS = ("systemic_status", "subtype", "mri")
+
+
+def _subgroups(
+    network: Network, columns: Sequence[str], states: np.ndarray, taps: np.ndarray, p: np.ndarray, y: np.ndarray
+) -> tuple[Subgroup, ...]:
+    """O/E in each state of :data:`SUBGROUPS` (not recorded: its own group) and by taps done."""
+    groups: list[tuple[str, str, np.ndarray]] = []
+    for finding in SUBGROUPS:
+        if finding in columns and finding in network.spec.node_ids:
+            column = states[:, list(columns).index(finding)]
+            names = network.spec.node(finding).states
+            groups += [(finding, names[i], column == i) for i in range(len(names))]
+            groups.append((finding, "not recorded", column < 0))
+    for k in range(0, min(int(taps.max(initial=0)), 3) + 1):
+        groups.append(("taps done", f"{k}+" if k == 3 else str(k), taps >= 3 if k == 3 else taps == k))
+    found = []
+    for finding, state, rows in groups:
+        if rows.any():
+            oe, low, high = observed_expected(p[rows], y[rows])
+            found.append(Subgroup(finding, state, int(rows.sum()), int(y[rows].sum()), float(p[rows].sum()), oe, low, high))
+    return tuple(found)
 
 
 class _Resamples:
@@ -266,8 +320,8 @@ def _stage(name: str, taps: int | None, p: np.ndarray, y: np.ndarray, blocks: It
             for key, values in found.items():
                 parts.setdefault(key, []).append(np.atleast_1d(values))
         boot = {key: np.concatenate(values) for key, values in parts.items()}
-    estimates = {key: _estimate(value, boot.get(key), reasons[key]) for key, value in point.items()}
-    return Stage(name, taps, int(y.size), int(y.sum()), bins=_bins(p, y, bins), **estimates)
+    e = {key: _estimate(value, boot.get(key), reasons[key]) for key, value in point.items()}
+    return Stage(name, taps, int(y.size), int(y.sum()), e["brier"], e["auc"], e["intercept"], e["slope"], _bins(p, y, bins))
 
 
 def _estimate(value: np.ndarray, draws: np.ndarray | None, reason: str | None) -> Estimate:
@@ -298,24 +352,52 @@ def _bins(p: np.ndarray, y: np.ndarray, bins: int) -> tuple[Bin, ...]:
 
 
 def _yields(network: Network, cohort: Cohort) -> Sequence[TapYield]:
-    """Observed cumulative cytology yield among patients with LM (module docstring)."""
+    """Cytology yield among patients with LM by the life table (:class:`TapYield`)."""
     spec = network.spec
     calibration = network.tables.calibration
+    if calibration is None:
+        return []
     positive_state = len(spec.tap_states) - 1
     lm = cohort.diagnosis == 1
     found = np.zeros(cohort.patients, dtype=bool)
-    done = np.ones(cohort.patients, dtype=bool)
-    result = []
-    for k, tap in enumerate(spec.taps, start=1):
+    at_risk, events = [], []
+    for tap in spec.taps:
         if tap not in cohort.columns:
             break
         column = cohort.states[:, cohort.columns.index(tap)]
-        done &= column >= 0
+        risk = lm & (column >= 0) & ~found
+        at_risk.append(int(risk.sum()))
+        events.append(int((risk & (column == positive_state)).sum()))
         found |= column == positive_state
-        had = lm & done
-        n, x = int(had.sum()), int((had & found).sum())
-        if calibration is None:
-            break
-        low, high = wilson(x, n) if n else (None, None)
-        result.append(TapYield(k, n, x, x / n if n else None, low, high, float(calibration.cumulative(k))))
+    cumulative, variance = life_table(np.array(at_risk, dtype=float), np.array(events, dtype=float))
+    result = []
+    for k, (n, x) in enumerate(zip(at_risk, events), start=1):
+        before = float(calibration.cumulative(k - 1))
+        network_hazard = (float(calibration.cumulative(k)) - before) / (1.0 - before)
+        if n == 0:
+            result.append(TapYield(k, 0, 0, None, None, None, None, None, None, float(calibration.cumulative(k)), network_hazard))
+            continue
+        low, high = wilson(x, n)
+        f, v = float(cumulative[k - 1]), float(variance[k - 1])
+        band = _log_log(1.0 - f, v)
+        result.append(TapYield(
+            k, n, x, x / n, low, high, f, None if band is None else 1.0 - band[1], None if band is None else 1.0 - band[0],
+            float(calibration.cumulative(k)), network_hazard,
+        ))
+        if band is None:
+            break  # everyone at risk positive: no one left for the next tap
     return result
+
+
+def _log_log(survival: float, variance: float, z: float = 1.959964) -> tuple[float, float] | None:
+    """The 95% interval of a life-table survival on the log(-log) scale (always within (0, 1)):
+    ``S ** exp(+-1.96 sqrt(V) / (S |ln S|))``. By hand for S = 0.3, V = 0.021: the standard
+    error is 0.1449 / 0.3612 = 0.4012, so 0.3 ** 2.195 = 0.0711 and 0.3 ** 0.4556 = 0.5779.
+
+    >>> [round(x, 4) for x in _log_log(0.3, 0.021)]
+    [0.0711, 0.5779]
+    """
+    if not 0.0 < survival < 1.0 or not np.isfinite(variance):
+        return None
+    se = np.sqrt(variance) / (survival * abs(np.log(survival)))
+    return float(survival ** np.exp(z * se)), float(survival ** np.exp(-z * se))

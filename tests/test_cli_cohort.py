@@ -47,7 +47,7 @@ def test_validate_the_shipped_cohort_fits_80_columns_and_gives_json(tmp_path):
     text = invoke_cleanly(["validate", "breast_cohort", "--pretest", "0.2", "--bootstrap", "50"])
     assert text.exit_code == 0, text.output
     assert max(map(len, text.output.splitlines())) <= 80
-    assert "before the first tap" in text.output and "Cytology positive within k taps" in text.output
+    assert "before the first tap" in text.output and "Cytology among patients with LM, by the life table" in text.output
     data = json.loads(invoke_cleanly(["validate", "breast_cohort", "--pretest", "0.2", "--bootstrap", "50", "--json"]).output)
     assert data["cohort"] == "breast_cohort" and data["lm"] == 221
     assert [s["name"] for s in data["stages"][:2]] == ["all findings", "before the first tap"]
@@ -101,12 +101,15 @@ def test_fit_writes_a_network_that_checks_and_reports_what_moved(tmp_path):
     assert invoke_cleanly(["taps", "--network", str(out)]).exit_code == 0
 
 
-def test_fit_refuses_a_pretest_and_writes_nothing(tmp_path):
+def test_fit_with_a_pretest_holds_the_prior_of_lm(tmp_path):
     out = tmp_path / "fitted.yaml"
     result = invoke_cleanly(["fit", "breast_cohort", "--pretest", "0.2", "--out", str(out)])
-    assert result.exit_code == 1
-    assert "give no pre-test probability" in result.output
-    assert not out.exists()
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "P(LM) before any finding is held at 20% (--pretest 0.2), not re-estimated" in text
+    assert "use it with --pretest 0.2, as for this cohort" in text
+    fitted, shipped = load_network(out).spec.parameters, load_network().spec.parameters
+    assert fitted["lm.prior.active_recurrence"].value == shipped["lm.prior.active_recurrence"].value
 
 
 # Networks of any size through every cohort path (issue 23): 60 causes make 61 nodes that are

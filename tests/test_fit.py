@@ -186,9 +186,13 @@ def test_the_fitted_file_loads_with_the_new_numbers(net, recovered, tmp_path):
     assert spec.parameters["cytology.technique.low_volume_loss"] == net.spec.parameters["cytology.technique.low_volume_loss"]
 
 
-def test_fit_refuses_a_pretest(net):
-    with pytest.raises(FitError, match="pre-test"):
-        fit(load_network(pretest=0.2), draw_cohort(net, 10, rng=1))
+def test_fit_holds_a_stated_pretest_and_keeps_the_prior_of_lm(net):
+    stated = load_network(pretest=0.2)
+    result = fit(stated, draw_cohort(stated, 300, rng=1))
+    kept = dict(result.kept)
+    assert kept["lm.prior.active_recurrence"].startswith("P(LM) before any finding is held at 20% (--pretest 0.2)")
+    assert not any(u.path.startswith("lm.prior") for u in result.updates)
+    assert result.spec.parameters["lm.prior.active_recurrence"] == net.spec.parameters["lm.prior.active_recurrence"]
 
 
 def test_numbers_the_cohort_does_not_record_are_kept_and_said(net):

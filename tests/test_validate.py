@@ -160,7 +160,10 @@ def test_patients_without_diagnosis_are_left_out_and_yields_count_lm_with_k_taps
     text = "lm,csf_1,csf_2,mri\npresent,neg,pos,\npresent,pos,,\npresent,neg,,\nabsent,neg,neg,normal\n,pos,,\n"
     result = validate(network, parse_cohort(network, text), bootstrap=0)
     assert (result.patients, result.known, result.lm) == (5, 4, 3)
-    assert [(y.taps, y.patients, y.positive) for y in result.yields] == [(1, 3, 1), (2, 1, 1)]
+    # the life table: 3 with LM at tap 1, one positive; at tap 2 only the one still negative
+    # is at risk, and positive: everyone found within two taps
+    assert [(y.taps, y.at_risk, y.positive) for y in result.yields] == [(1, 3, 1), (2, 1, 1)]
+    assert [y.observed for y in result.yields] == pytest.approx([1 / 3, 1.0])
     assert result.stages[0].slope.low is None  # no bootstrap, no interval
 
 
