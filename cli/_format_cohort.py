@@ -225,6 +225,16 @@ def usefulness_lines(result: Validation) -> list[str]:
                             "the threshold's odds), acting where P(LM) is at least the threshold:"),
                   f"{'threshold':>9}{'network':>10}{'everyone':>10}{'no one':>8}"]
         lines += [f"{percent(c.threshold):>9}{c.network:>10.4f}{c.everyone:>10.4f}{c.no_one:>8.1f}" for c in result.decision_curve]
+    c = result.comparator
+    if c is not None:
+        auc_text = "n/a" if c.auc is None else f"{c.auc:.3f}"
+        difference = "n/a" if c.auc_difference is None else f"{c.auc_difference:+.3f}{_pair(c.auc_low, c.auc_high, 3)}"
+        gains = ", ".join(f"{percent(t)} {d:+.4f}" for t, d in c.net_benefit_difference)
+        lines += ["", _fill(
+            f"Comparator on the same patients, all findings: a {c.name}, chained from the prior as if the findings "
+            f"were independent (a Fagan nomogram finding by finding): AUC {auc_text}, Brier {c.brier:.4f}. Network "
+            f"minus comparator: AUC {difference}, Brier {c.brier_difference:+.4f}{_pair(c.brier_low, c.brier_high, 4)}; "
+            f"net benefit at {gains}.")]
     if result.subgroups:
         lines += ["", "Calibration by subgroup, all findings:",
                   f"{'finding':<16}{'state':<19}{'patients':>9}{'LM':>6}{'expected':>9}  O/E [95% CI]"]
@@ -243,6 +253,10 @@ def _ratio_interval(value: float | None, low: float | None, high: float | None) 
     if value is None:
         return "n/a"
     return f"{value:.2f}" if low is None or high is None else f"{value:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def _pair(low: float | None, high: float | None, digits: int) -> str:
+    return "" if low is None or high is None else f" [{low:+.{digits}f}, {high:+.{digits}f}]"
 
 
 def _opt(value: float | None, digits: int) -> str:

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from lmbayes.cohort import Cohort
+from lmbayes.comparator import Comparison, compare
 from lmbayes.measures import (
     NOT_CONVERGED, ONE_OUTCOME, QUASI, SEPARATED, auc, brier, calibration_fit, life_table, logit_design, newton, slope_obstacles,
     wilson,
@@ -134,6 +135,8 @@ class Validation:
     #: net benefit by threshold, and O/E by subgroup, with all findings
     decision_curve: tuple[CurvePoint, ...] = ()
     subgroups: tuple[Subgroup, ...] = ()
+    #: the Fagan chain on the same patients, with all findings (:mod:`lmbayes.comparator`)
+    comparator: Comparison | None = None
 
 
 def validate(
@@ -181,6 +184,7 @@ def validate(
             missing={c: float((states[:, j] < 0).mean()) for j, c in enumerate(cohort.columns)} if y.size else {},
             decision_curve=decision_curve(scored[0], y) if scored else (),
             subgroups=_subgroups(network, cohort.columns, states, taps, scored[0], y) if scored else (),
+            comparator=compare(network, cohort.columns, states, scored[0], y, resamples if bootstrap else None) if scored else None,
         )
 
     scored: list[np.ndarray] = []  # P(LM) with all findings, kept by the first stage

@@ -94,3 +94,25 @@ def _findings(net, row):
 
 def net_columns(net):
     return net.spec.observable
+
+
+def test_the_comparator_is_a_fagan_chain_scored_on_the_same_patients(drawn):
+    from scipy.stats import mannwhitneyu
+
+    from lmbayes.comparator import chained_lr
+
+    net, cohort = drawn
+    # one finding: the chain is the exact posterior given it
+    single = chained_lr(net, ["headache"], np.array([[1], [0]]))
+    assert single[0] == pytest.approx(net.posterior(net.observe({"headache": "present"})).p_target, rel=1e-12)
+    assert single[1] == pytest.approx(net.posterior(net.observe({"headache": "absent"})).p_target, rel=1e-12)
+    result = validate(net, cohort, bootstrap=50, rng=1)
+    q = chained_lr(net, cohort.columns, cohort.states)
+    y = cohort.diagnosis
+    u = mannwhitneyu(q[y == 1], q[y == 0]).statistic  # ties count one half, as in lmbayes' AUC
+    c = result.comparator
+    assert c.auc == pytest.approx(u / ((y == 1).sum() * (y == 0).sum()), rel=1e-12)
+    assert c.brier == pytest.approx(np.mean((q - y) ** 2), rel=1e-12)
+    first = result.stages[0]
+    assert c.auc_difference == pytest.approx(first.auc.value - c.auc, abs=1e-12)
+    assert c.auc_low <= c.auc_difference <= c.auc_high
