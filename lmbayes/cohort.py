@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -40,6 +41,7 @@ from lmbayes.findings import resolve_state
 from lmbayes.spec import MAX_TAPS
 
 if TYPE_CHECKING:
+    from lmbayes.spec import NetworkSpec
     from lmbayes.engine import Engine
     from lmbayes.network import Network
 
@@ -157,14 +159,17 @@ def read_cohort(network: Network, path: str | Path) -> Cohort:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise CohortError(f"{where}, line {line}: not UTF-8 text; save the cohort as UTF-8 CSV") from None
+    del data  # the text alone from here on
     return parse_cohort(network, text, where)
 
 
 def parse_cohort(network: Network, text: str, where: str = "cohort") -> Cohort:
-    """Check the text of a cohort file (see the module docstring)."""
+    """Check the text of a cohort file (see the module docstring). Rows are turned into state
+    indices as they are read, a block at a time: no list of every cell is kept (a million
+    patients with every finding would take gigabytes as Python strings)."""
     network.require_target()
     spec, target = network.spec, network.target
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(_lines(text))
     try:
         header = next(reader, None)
         while header is not None and not any(h.strip() for h in header):
@@ -172,7 +177,10 @@ def parse_cohort(network: Network, text: str, where: str = "cohort") -> Cohort:
         if header is None:
             raise CohortError(f"{where}: empty file; expected a header line of node ids, e.g. {target},headache,mri,csf_1")
         columns = _columns(network, [h.strip() for h in header], where, reader.line_num)
-        rows, lines = [], []
+        nodes = tuple(c for c in columns if c not in (target, ID))
+        kept = [j for j, c in enumerate(columns) if c != ID]
+        lookup: dict[str, dict[str, int]] = {c: {"": MISSING} for c in columns}  # cell text -> state index, read once
+        blocks, lines, rows = [], [], []
         for row in reader:
             if not any(cell.strip() for cell in row):
                 continue
@@ -180,38 +188,75 @@ def parse_cohort(network: Network, text: str, where: str = "cohort") -> Cohort:
                 raise CohortError(f"{where}, line {reader.line_num}: {len(row)} fields, but the header has {len(columns)}")
             rows.append(row)
             lines.append(reader.line_num)
+            if len(rows) == ROWS_PER_BLOCK:
+                blocks.append(_block(spec, columns, kept, rows, lines[-len(rows):], lookup, where))
+                rows = []
+        blocks.append(_block(spec, columns, kept, rows, lines[len(lines) - len(rows):], lookup, where))
     except csv.Error as exc:
         raise CohortError(f"{where}, line {reader.line_num}: not CSV ({exc})") from None
-    if not rows:
+    if not lines:
         raise CohortError(f"{where}: no patients (only a header line)")
-    nodes = tuple(c for c in columns if c not in (target, ID))
-    states = np.full((len(rows), len(nodes)), MISSING, dtype=np.int8)
-    diagnosis = np.full(len(rows), MISSING, dtype=np.int8)
-    lookup: dict[str, dict[str, int]] = {c: {} for c in columns}  # each column's cell text -> state index, read once
-    for i, (row, line) in enumerate(zip(rows, lines)):
-        j = 0
-        for column, cell in zip(columns, row):
-            if column == ID:
-                continue
-            value = cell.strip()
-            index = MISSING
-            if value:
-                index = lookup[column].get(value, MISSING)
-                if index == MISSING:
-                    states_of = spec.node(column).states
-                    try:
-                        index = states_of.index(resolve_state(column, states_of, value))
-                    except FindingError as exc:
-                        raise CohortError(f"{where}, line {line}, column {column}: {printable(str(exc))}") from None
-                    lookup[column][value] = index
-            if column == target:
-                diagnosis[i] = index
-            else:
-                states[i, j] = index
-                j += 1
-    cohort = Cohort(nodes, states, diagnosis, np.asarray(lines), where)
+    table = np.concatenate(blocks)
+    named = [columns[j] for j in kept]
+    if target in named:
+        diagnosis = table[:, named.index(target)].copy()
+        states = np.delete(table, named.index(target), axis=1)
+    else:
+        diagnosis, states = np.full(len(table), MISSING, dtype=np.int8), table
+    cohort = Cohort(nodes, states, diagnosis, np.asarray(lines, dtype=np.int64), where)
     _check_tap_order(network, cohort, where)
     return cohort
+
+
+#: Rows turned into state indices per block while a cohort file is read (their cells as
+#: Python strings: about 30 MB at 70 columns).
+ROWS_PER_BLOCK = 8192
+#: A cell text not met before in its column.
+_UNSEEN = -2
+
+
+def _block(
+    spec: NetworkSpec, columns: Sequence[str], kept: Sequence[int], rows: list[list[str]], lines: Sequence[int],
+    lookup: dict[str, dict[str, int]], where: str,
+) -> np.ndarray:
+    """A block of rows as state indices: each column's cells through its lookup at C speed, and
+    each text not met before resolved once (or named with its line)."""
+    block = np.empty((len(rows), len(kept)), dtype=np.int8)
+    if not rows:
+        return block
+    cells = list(zip(*rows))
+    for k, j in enumerate(kept):
+        column, get = columns[j], lookup[columns[j]].get
+        codes = np.fromiter((get(cell, _UNSEEN) for cell in cells[j]), dtype=np.int8, count=len(rows))
+        for i in np.flatnonzero(codes == _UNSEEN):
+            cell = cells[j][i]
+            if cell not in lookup[column]:
+                lookup[column][cell] = _state_index(spec, column, cell, where, lines[i])
+            codes[i] = lookup[column][cell]
+        block[:, k] = codes
+    return block
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their ends, one at a time (``splitlines`` would hold them all)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
+def _state_index(spec: NetworkSpec, column: str, cell: str, where: str, line: int) -> int:
+    """A cell's state index (``MISSING`` for an empty one), or a :class:`CohortError` naming it."""
+    value = cell.strip()
+    if not value:
+        return MISSING
+    states_of = spec.node(column).states
+    try:
+        return states_of.index(resolve_state(column, states_of, value))
+    except FindingError as exc:
+        raise CohortError(f"{where}, line {line}, column {column}: {printable(str(exc))}") from None
 
 
 def _columns(network: Network, header: list[str], where: str, line: int) -> tuple[str, ...]:

@@ -8,7 +8,8 @@ tool's own thresholds, and calibration by subgroup (the TRIPOD items of an exter
 * **ICI, E50, E90** (Austin and Steyerberg, Stat Med 2019): the mean, median and 90th
   percentile of ``|p - p_c|``, where ``p_c`` is the observed rate at ``p`` by a locally weighted
   linear regression of ``y`` on ``p`` (tricube weights, the nearest 75% of patients), evaluated
-  at 200 quantiles of ``p`` and interpolated;
+  at 200 quantiles of ``p`` and interpolated (above 50,000 patients the curve is fitted on every
+  m-th patient in order of ``p``);
 * **missed and false alarms** at the management thresholds: patients with LM whose P(LM) is
   below the rule-out threshold, and patients without LM above the treatment threshold;
 * **net benefit** at threshold ``t`` (Vickers and Elkin 2006): ``TP/n - FP/n t/(1 - t)`` for
@@ -31,6 +32,9 @@ __all__ = ["Calibration", "CurvePoint", "Subgroup", "calibration", "decision_cur
 
 #: The thresholds of the decision curve, 1% to 50%.
 CURVE = (0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
+#: The smoothed calibration curve is fitted on at most this many patients (evenly spaced in
+#: order of P(LM)); its cost is the grid's 200 points times the patients.
+CURVE_ROWS = 50_000
 #: Below this many patients with LM (or without) in a stage, its calibration is said to be
 #: unreliable (Riley et al., BMJ 2021: about 100 events for external validation).
 FEW_EVENTS = 100
@@ -83,6 +87,9 @@ def lowess_curve(p: np.ndarray, y: np.ndarray, span: float = 0.75, points: int =
     """
     order = np.argsort(p, kind="stable")
     xs, ys = p[order], y[order].astype(float)
+    if xs.size > CURVE_ROWS:  # the curve from every m-th patient in order of P(LM): no draw, same digits
+        step = int(np.ceil(xs.size / CURVE_ROWS))
+        xs, ys = xs[::step], ys[::step]
     n = xs.size
     k = max(2, int(np.ceil(span * n)))
     grid = np.unique(np.quantile(xs, np.linspace(0, 1, min(points, n))))

@@ -115,3 +115,34 @@ def test_a_file_that_would_not_load_names_the_output_never_a_temporary_file(tmp_
     assert "nothing was written" in message and "new.yaml" in message and ".tmp" not in message
     assert not out.exists()
     load_spec(net.spec.path)  # the shipped file is untouched
+
+
+def test_a_cohort_is_read_a_block_at_a_time_as_cell_by_cell(monkeypatch):
+    """The block reader against the plainest reading: every cell through resolve_state, with
+    blocks of 3 rows so that synonyms, blanks and a new spelling cross block boundaries."""
+    import csv
+    import io
+
+    from lmbayes import cohort as module
+    from lmbayes.cohort import parse_cohort
+    from lmbayes.findings import resolve_state
+
+    net = load_network()
+    text = ("lm,headache,mri,csf_1,csf_2,id\n" + "present,yes,abnormal,neg,pos,a\nabsent, no ,normal,,,b\n"
+            "present,Present,typical_enhancement,negative,equiv,c\n,,,pos,,d\nabsent,n,normal,-,+,e\n"
+            "present,yes,,atypical,,f\nabsent,no,normal,neg,neg,g\n")
+    monkeypatch.setattr(module, "ROWS_PER_BLOCK", 3)
+    cohort = parse_cohort(net, text)
+    rows = list(csv.reader(io.StringIO(text)))
+    header, body = rows[0], rows[1:]
+    for i, row in enumerate(body):
+        for column, cell in zip(header, row):
+            if column == "id":
+                continue
+            states = net.spec.node(column).states
+            expected = states.index(resolve_state(column, states, cell.strip())) if cell.strip() else -1
+            got = cohort.diagnosis[i] if column == "lm" else cohort.states[i, cohort.columns.index(column)]
+            assert got == expected, (i, column, cell)
+    assert list(cohort.lines) == list(range(2, 9))
+    with pytest.raises(InputError, match="line 5, column headache"):
+        parse_cohort(net, text.replace(",,,pos,,d", ",sometimes,,pos,,d"))
