@@ -307,6 +307,14 @@ def simulate(
         _write_cohort(net, findings, cohort, out, missing, unknown, seed, as_text=not (as_json or as_csv),
                       stop_after_positive=stop_after_positive)
         return
+    context = click.get_current_context()
+    given = [f"--{name.replace('_', '-')}" for name in ("missing", "unknown", "stop_after_positive")
+             if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+    if given:
+        raise UserInputError(
+            f"{', '.join(given)} shape{'s' if len(given) == 1 else ''} a synthetic cohort: give --cohort N --out FILE.csv "
+            "too (a strategy stops after a positive tap unless it ends in +all)"
+        )
     strategies = tuple(dict.fromkeys((strategy, *compare)))
     show = not as_json and sys.stderr.isatty()
     with reported(), progress_bar(patients * 1, show) as advance:

@@ -146,3 +146,10 @@ def test_a_cohort_is_read_a_block_at_a_time_as_cell_by_cell(monkeypatch):
     assert list(cohort.lines) == list(range(2, 9))
     with pytest.raises(InputError, match="line 5, column headache"):
         parse_cohort(net, text.replace(",,,pos,,d", ",sometimes,,pos,,d"))
+
+
+@pytest.mark.parametrize("args", [["--stop-after-positive"], ["--unknown", "0.5"], ["--missing", "0.1"]])
+def test_cohort_options_without_a_cohort_are_one_line(runner, args):
+    result = runner.invoke(cli, ["simulate", "--patients", "50", *args])
+    assert result.exit_code == 2 and "shape" in result.output and "give --cohort N --out FILE.csv too" in result.output
+    assert result.output.count("\n") == 1
