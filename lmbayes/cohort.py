@@ -228,7 +228,7 @@ def _block(
     for k, j in enumerate(kept):
         column, get = columns[j], lookup[columns[j]].get
         codes = np.fromiter((get(cell, _UNSEEN) for cell in cells[j]), dtype=np.int8, count=len(rows))
-        for i in np.flatnonzero(codes == _UNSEEN):
+        for i in map(int, np.flatnonzero(codes == _UNSEEN)):
             cell = cells[j][i]
             if cell not in lookup[column]:
                 lookup[column][cell] = _state_index(spec, column, cell, where, lines[i])
