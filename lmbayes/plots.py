@@ -181,21 +181,40 @@ def _tap_curve(plt: Any, table: TapTable, path: str | Path, title: str) -> Path:
 
 
 def calibration_curve(result: Validation, path: str | Path, title: str) -> Path:
-    """Observed share with LM against mean predicted P(LM) in each group, with all findings
-    and before the first tap; the diagonal is perfect calibration."""
+    """Left: observed share with LM against mean predicted P(LM) in each group, with all
+    findings and before the first tap (the diagonal is perfect calibration). Right: the
+    decision curve with all findings, net benefit against the threshold beside acting in
+    everyone and in no one."""
     with _drawing(path) as plt:
-        fig, ax = plt.subplots(figsize=(6, 6))
+        fig, (ax, dc) = plt.subplots(1, 2, figsize=(12, 6))
+        curve = result.decision_curve
+        if curve:
+            t = [100 * c.threshold for c in curve]
+            dc.plot(t, [c.network for c in curve], marker="o", color="#2f6f9f", linewidth=2.5, label="act where P(LM) >= threshold")
+            dc.plot(t, [c.everyone for c in curve], color="#d98c2b", linestyle="--", label="act in everyone")
+            dc.plot(t, [c.no_one for c in curve], color="grey", linestyle=":", label="act in no one")
+            top = max(c.network for c in curve)
+            dc.set_ylim(-0.1 * max(top, 0.01), 1.15 * max(top, 0.01))
+            dc.set_xlabel("threshold P(LM) to act (%)", fontsize=12)
+            dc.set_ylabel("net benefit (true positives per patient)", fontsize=12)
+            dc.set_title("decision curve, all findings", fontsize=13)
+            dc.grid(alpha=0.3)
+            dc.tick_params(labelsize=11)
+            dc.legend(fontsize=11, loc="center right")
+        else:
+            dc.set_axis_off()
         ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
         for stage, style in zip(result.stages[:2], ({"marker": "o", "color": "#2f6f9f"}, {"marker": "s", "color": "#d98c2b"})):
             slope = f", slope {stage.slope.value:.2f}" if stage.slope.value is not None else ""
             ax.plot([b.predicted for b in stage.bins], [b.observed for b in stage.bins], label=f"{stage.name}{slope}", **style)
-        ax.set_xlabel("mean predicted P(LM) in the group")
-        ax.set_ylabel("observed share with LM")
+        ax.set_xlabel("mean predicted P(LM) in the group", fontsize=12)
+        ax.set_ylabel("observed share with LM", fontsize=12)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=13)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="upper left")
+        ax.tick_params(labelsize=11)
+        ax.legend(fontsize=11, loc="upper left")
         return _save(fig, path)
 
 
