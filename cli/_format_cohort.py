@@ -195,6 +195,8 @@ def validate_text(net: Network, cohort: str, result: Validation) -> str:
 def usefulness_lines(result: Validation) -> list[str]:
     """Calibration in numbers, missed LM and false alarms per stage, the decision curve and the
     calibration by subgroup."""
+    from lmbayes.validate import Estimate  # loaded with the validation it formats
+
     stages = [st for st in result.stages if st.usefulness is not None]
     if not stages:
         return []
@@ -205,8 +207,8 @@ def usefulness_lines(result: Validation) -> list[str]:
     for st in stages:
         u = st.usefulness
         assert u is not None
-        lines.append(f"{st.name:<21}{_ratio_interval(u.observed_expected, u.oe_low, u.oe_high):<19}{u.log_loss:>9.3f}"
-                     f"{_opt(u.scaled_brier, 3):>13}{_opt(u.ici, 3):>7}{_opt(u.e90, 3):>7}")
+        lines.append(f"{st.name:<21}{_estimate(Estimate(u.observed_expected, u.oe_low, u.oe_high), 2):<19}{u.log_loss:>9.3f}"
+                     + "".join(f"{_estimate(Estimate(x, None, None), 3):>{w}}" for x, w in ((u.scaled_brier, 13), (u.ici, 7), (u.e90, 7))))
         if u.warning:
             few = min(st.lm, st.patients - st.lm)
             warnings.append(f"{st.name} ({few:,} {'with' if st.lm <= st.patients - st.lm else 'without'} LM)")
@@ -240,27 +242,12 @@ def usefulness_lines(result: Validation) -> list[str]:
                   f"{'finding':<16}{'state':<19}{'patients':>9}{'LM':>6}{'expected':>9}  O/E [95% CI]"]
         for g in result.subgroups:
             lines.append(f"{_cut(g.finding, 16):<16}{_cut(g.state, 18):<19}{g.patients:>9,}{g.lm:>6,}{g.expected:>9.1f}  "
-                         f"{_ratio_interval(g.observed_expected, g.low, g.high)}")
+                         f"{_estimate(Estimate(g.observed_expected, g.low, g.high), 2)}")
     return lines
-
-
-def _ratio_interval(value: float | None, low: float | None, high: float | None) -> str:
-    """``1.00 [0.94, 1.07]``, ``0.00`` without an interval, ``n/a`` without a value.
-
-    >>> _ratio_interval(1.001, 0.941, 1.066), _ratio_interval(None, None, None)
-    ('1.00 [0.94, 1.07]', 'n/a')
-    """
-    if value is None:
-        return "n/a"
-    return f"{value:.2f}" if low is None or high is None else f"{value:.2f} [{low:.2f}, {high:.2f}]"
 
 
 def _pair(low: float | None, high: float | None, digits: int) -> str:
     return "" if low is None or high is None else f" [{low:+.{digits}f}, {high:+.{digits}f}]"
-
-
-def _opt(value: float | None, digits: int) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 def _missing_words(net: Network, missing: Mapping[str, float]) -> str:

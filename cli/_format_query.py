@@ -30,6 +30,7 @@ from lmbayes.cli._format import (
     width,
 )
 from lmbayes.findings import Findings
+from lmbayes.menu import panel_words
 from lmbayes.taps import percent
 from lmbayes.technique import STANDARD, Technique, way
 from lmbayes.thresholds import DEFAULT_TEST_HARM, DEFAULT_THRESHOLDS
@@ -211,13 +212,13 @@ def plan_text(
     for n, option in enumerate(plan.tests):
         name = option.label
         if option.technique:  # an LP: its technique on the row, its panel below
-            name = f"{option.label.split(' (')[0]}, {_short_way(option.technique)}"
+            name = f"LP, tap {net.spec.node(option.test).tap}, {_short_way(option.technique)}"
         lines.append(
             f"{_cut(name, name_width):<{name_width}} {option.information_bits:>5.3f} bit "
             f"{100 * option.expected_change:>6.1f} pts  {'yes' if option.changes_management else 'no'}"
         )
         if option.technique:
-            lines.append(_fill(f"    panel: {option.label.split(' (', 1)[1][:-1]}", "      "))
+            lines.append(_fill(f"    panel: {panel_words(net.spec, option.analyses)}", "      "))
         for k, o in enumerate(option.outcomes):
             # a label only where the result moves management to another zone
             mark = {"rule_out": "  (rule out)", "treat": "  (treat)"}.get(o.zone, "") if o.zone != plan.zone else ""

@@ -200,7 +200,7 @@ def plan(
             benefit_harm=None if benefit is None or harm is None else (benefit, harm, harm_of_test),
         )
         intervals = None if draws is None else plan_intervals(net, findings, result, draws)
-        rv = review(net, findings, result.current, treat=result.thresholds.treat)
+        rv = review(net, findings, result.current, treat=result.thresholds.treat, discordant=result.discordant)
     if as_csv:
         click.echo(_format_query.plan_csv(result, intervals))
     elif as_json:

@@ -40,7 +40,7 @@ import numpy as np
 from lmbayes.errors import InputError
 from lmbayes.findings import Findings
 from lmbayes.network import Network
-from lmbayes.taps import apply_likelihood_ratio, negative_lr, tap_joints
+from lmbayes.taps import apply_likelihood_ratio, negative_lr, percent, tap_joints
 
 __all__ = [
     "Attribution",
@@ -69,7 +69,7 @@ def decibans(lr: float) -> float:
     return 10.0 * math.log10(lr) if lr > 0 else float("-inf")
 
 
-def _odds(p: float) -> float:
+def odds(p: float) -> float:
     return p / (1.0 - p) if p < 1.0 else float("inf")
 
 
@@ -336,7 +336,7 @@ class LevelGap:
         >>> LevelGap("probable", 0.003, ("csf_1=negative",), 0.5).sentence()[:60]
         'EANO-ESMO level: probable (typical signs and a typical MRI),'
         """
-        p = f"{100 * self.p_lm:.1f}%" if self.p_lm >= 0.001 else f"{100 * self.p_lm:.2g}%"
+        p = percent(self.p_lm)
         if self.level in ("possible", "lack of evidence"):
             pulled = f"raised by {', '.join(self.against)}" if self.against else "raised by the findings together"
             return (

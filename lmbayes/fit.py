@@ -304,12 +304,11 @@ def fit(network: Network, cohort: Cohort, *, source: str = "cohort") -> Fit:
     kept = (*kept, *((q.path, "no patient in the cohort informs it") for q in wanted if q.path not in informed))
     final = replace(spec, parameters={**spec.parameters, **{u.path: u.after for u in updates}})
     # checked as the file will hold them: every number to four significant digits
-    final, projected = _reachable(_as_written(_causes_above_their_leaks(final), {u.path for u in updates}))
+    final, projected = _reachable(_as_written(_causes_above_their_leaks(final), informed))
     final, burden = _burden_reachable(final)
     projected = (*projected, *burden)
-    fitted = {u.path for u in updates}
     kept = (*kept, *((path, "the file's figure does not fit the tumour-burden model with the fitted numbers; moved to the nearest that does")
-                     for path, *_ in burden if path not in fitted))
+                     for path, *_ in burden if path not in informed))
     updates = [replace(u, after=final.parameters[u.path]) for u in updates]
     _tables(final, pretest)
     ranked = tuple(sorted(updates, key=lambda u: -abs(u.shift)))

@@ -332,12 +332,6 @@ def value_of_test(
     )
 
 
-def analysis_groups(spec: NetworkSpec) -> tuple[str, ...]:
-    """The ways a tap's analyses are sent, in the file's order: each group once (``routine``),
-    and each analysis without a group by its own id (``ctc``, ``ctdna``)."""
-    return tuple(dict.fromkeys(a.group or a.id for a in spec.tap_analyses))
-
-
 def outcome_groups(spec: NetworkSpec, readings: tuple[str, ...]) -> list[tuple[str, np.ndarray]]:
     """How the outcomes of a test are shown: each state of a single reading; for a tap with a
     panel, each cytology state, a negative cytology split by whether the panel is all normal;

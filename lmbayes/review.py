@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from lmbayes.explain import LevelGap, eano_level, level_gap
+from lmbayes.explain import LevelGap, eano_level, level_gap, odds
 from lmbayes.findings import Findings
 from lmbayes.network import Network
 from lmbayes.thresholds import DEFAULT_THRESHOLDS
@@ -64,6 +64,7 @@ def discordant_taps(network: Network, findings: Findings) -> tuple[Discordance, 
     positive = spec.tap_states[-1]
     case = network.case(findings)
     ev = case.evidence
+    full = odds(case.p_target(ev))
     result = []
     for k, cytology in enumerate(spec.taps, start=1):
         if findings.states.get(cytology) != positive:
@@ -71,21 +72,16 @@ def discordant_taps(network: Network, findings: Findings) -> tuple[Discordance, 
         same = [n for n in ev if n != cytology and spec.node(n).tap == k]
         if not same:
             continue
-        full = _odds(case.p_target(ev))
-        rest = _odds(case.p_target({n: i for n, i in ev.items() if n not in same}))
+        rest = odds(case.p_target({n: i for n, i in ev.items() if n not in same}))
         ratio = full / rest if rest > 0 else 1.0
         if ratio > DISCORDANT_LR:
             continue
         against = tuple(
             f"{n}={findings.states[n]}" for n in same
-            if _odds(case.p_target({m: i for m, i in ev.items() if m != n})) > full
+            if odds(case.p_target({m: i for m, i in ev.items() if m != n})) > full
         )
         result.append(Discordance(k, against, float(ratio)))
     return tuple(result)
-
-
-def _odds(p: float) -> float:
-    return p / (1.0 - p) if p < 1.0 else float("inf")
 
 
 @dataclass(frozen=True)
@@ -103,12 +99,16 @@ class Review:
         return [level, *(d.sentence() for d in self.discordant)]
 
 
-def review(network: Network, findings: Findings, p_lm: float, treat: float = DEFAULT_THRESHOLDS.treat) -> Review | None:
+def review(
+    network: Network, findings: Findings, p_lm: float, treat: float = DEFAULT_THRESHOLDS.treat,
+    discordant: tuple[Discordance, ...] | None = None,
+) -> Review | None:
     """The review of a query's findings; None for a network without a target or taps
-    (an imported file) or when LM itself is a finding."""
+    (an imported file) or when LM itself is a finding. ``discordant``, where the caller has
+    them already (the plan does), spares computing the discordant taps again."""
     spec = network.spec
     if spec.target is None or not spec.taps or spec.target in findings:
         return None
     level = eano_level(network, findings)
     gap = level_gap(network, findings, level, p_lm, treat=treat)
-    return Review(level, p_lm, gap, discordant_taps(network, findings))
+    return Review(level, p_lm, gap, discordant_taps(network, findings) if discordant is None else discordant)

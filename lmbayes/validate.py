@@ -173,7 +173,7 @@ def validate(
     plan: list[tuple[str, int | None]] = [("all findings", None), ("before the first tap", 0)]
     plan += [(f"after tap {k}", k) for k in range(1, int(taps.max(initial=0)) + 1)]
 
-    def result(stages: list[Stage], bootstrap: int) -> Validation:
+    def result(stages: list[Stage], scored: np.ndarray, bootstrap: int) -> Validation:
         return Validation(
             patients=cohort.patients,
             known=int(known.sum()),
@@ -183,19 +183,18 @@ def validate(
             stages=tuple(stages),
             yields=tuple(_yields(network, cohort)),
             missing={c: float((states[:, j] < 0).mean()) for j, c in enumerate(cohort.columns)} if y.size else {},
-            decision_curve=decision_curve(scored[0], y) if scored else (),
-            subgroups=_subgroups(network, cohort.columns, states, taps, scored[0], y) if scored else (),
-            comparator=compare(network, cohort.columns, states, scored[0], y, resamples if bootstrap else None) if scored else None,
+            decision_curve=decision_curve(scored, y),
+            subgroups=_subgroups(network, cohort.columns, states, taps, scored, y),
+            comparator=compare(network, cohort.columns, states, scored, y, resamples if bootstrap else None),
         )
 
-    scored: list[np.ndarray] = []  # P(LM) with all findings, kept by the first stage
     try:
-        stages = _stages(network, cohort, plan, y, states, taps, resamples, bins, progress, scored)
+        stages, scored = _stages(network, cohort, plan, y, states, taps, resamples, bins, progress)
     except KeyboardInterrupt:
         if resamples is None:
             raise
-        raise BootstrapStopped(result(_stages(network, cohort, plan, y, states, taps, None, bins, None, scored), 0)) from None
-    return result(stages, bootstrap)
+        raise BootstrapStopped(result(*_stages(network, cohort, plan, y, states, taps, None, bins, None), 0)) from None
+    return result(stages, scored, bootstrap)
 
 
 class BootstrapStopped(KeyboardInterrupt):
@@ -216,11 +215,12 @@ def bootstrap_steps(network: Network, cohort: Cohort) -> int:
 def _stages(
     network: Network, cohort: Cohort, plan: list[tuple[str, int | None]], y: np.ndarray, states: np.ndarray,
     taps: np.ndarray, resamples: _Resamples | None, bins: int, progress: Callable[[int], None] | None,
-    scored: list[np.ndarray] | None = None,
-) -> list[Stage]:
+) -> tuple[list[Stage], np.ndarray]:
+    """The stages of ``plan``, and every patient's P(LM) with all findings (the first stage)."""
     target = network.target
     tap_of = {n.id: n.tap for n in network.spec.nodes if n.tap}
-    stages = []
+    stages: list[Stage] = []
+    scored = np.empty(0)
     for name, k in plan:
         keep = np.ones(len(cohort.columns), dtype=bool) if k is None else np.array([tap_of.get(c, 0) <= k for c in cohort.columns], dtype=bool)
         rows = np.ones(y.size, dtype=bool) if not k else taps >= k
@@ -232,9 +232,9 @@ def _stages(
         stage = _stage(name, k, p, y[rows], blocks, bins, progress)
         t = DEFAULT_THRESHOLDS
         stages.append(replace(stage, usefulness=calibration(p, y[rows], t.rule_out, t.treat)))
-        if scored is not None and k is None and not scored:
-            scored.append(p)
-    return stages
+        if k is None:
+            scored = p
+    return stages, scored
 
 
 #: The findings whose states make the subgroups of the calibration (where the cohort has them).
@@ -377,17 +377,17 @@ def _yields(network: Network, cohort: Cohort) -> Sequence[TapYield]:
     cumulative, variance = life_table(np.array(at_risk, dtype=float), np.array(events, dtype=float))
     result = []
     for k, (n, x) in enumerate(zip(at_risk, events), start=1):
-        before = float(calibration.cumulative(k - 1))
-        network_hazard = (float(calibration.cumulative(k)) - before) / (1.0 - before)
+        before, expected = float(calibration.cumulative(k - 1)), float(calibration.cumulative(k))
+        network_hazard = (expected - before) / (1.0 - before)
         if n == 0:
-            result.append(TapYield(k, 0, 0, None, None, None, None, None, None, float(calibration.cumulative(k)), network_hazard))
+            result.append(TapYield(k, 0, 0, None, None, None, None, None, None, expected, network_hazard))
             continue
         low, high = wilson(x, n)
         f, v = float(cumulative[k - 1]), float(variance[k - 1])
         band = _log_log(1.0 - f, v)
         result.append(TapYield(
             k, n, x, x / n, low, high, f, None if band is None else 1.0 - band[1], None if band is None else 1.0 - band[0],
-            float(calibration.cumulative(k)), network_hazard,
+            expected, network_hazard,
         ))
         if band is None:
             break  # everyone at risk positive: no one left for the next tap
