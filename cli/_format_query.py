@@ -33,7 +33,7 @@ from lmbayes.findings import Findings
 from lmbayes.menu import panel_words
 from lmbayes.taps import percent
 from lmbayes.technique import STANDARD, Technique, way
-from lmbayes.thresholds import DEFAULT_TEST_HARM, DEFAULT_THRESHOLDS
+from lmbayes.thresholds import DEFAULT_TEST_HARM, DEFAULT_THRESHOLDS, DERIVED
 
 if TYPE_CHECKING:
     from lmbayes.network import Network, Posterior
@@ -198,7 +198,7 @@ def plan_text(
     lines.append(_fill(
         f"A test's harm: {plan.test_harm:g} x the benefit of treating LM ({harm}); "
         f"treating without LM harms {plan.harm_ratio:.3g} x that benefit (from the treatment threshold)."
-        if t.source != "from benefit and harm by the threshold approach" else
+        if not t.source.startswith(DERIVED) else
         f"A test's harm: {plan.test_harm:g} x the benefit of treating LM; treating without LM: {plan.harm_ratio:.3g} x."
     ))
     if plan.left_out:

@@ -47,7 +47,7 @@ from lmbayes.taps import percent
 from lmbayes._plan_advice import advice, notes
 from lmbayes.menu import LP_REASONS, MASS_LESION, MASS_LESION_LIKELY, Menu, hospital_menu, panel_words
 from lmbayes.technique import STANDARD, USUAL, Technique
-from lmbayes.thresholds import DEFAULT_TEST_HARM, DEFAULT_THRESHOLDS, RULE_OUT, TEST, TREAT, Thresholds
+from lmbayes.thresholds import DEFAULT_TEST_HARM, DEFAULT_THRESHOLDS, DERIVED, RULE_OUT, TEST, TREAT, Thresholds
 
 #: A result that moves P(LM) by less than this (0.1 percentage point, a judgement) is not
 #: labelled with another zone, however close P(LM) sits to a threshold.
@@ -279,7 +279,7 @@ def _derived_thresholds(
     sens = case.engine.posteriors({**ev, target: 1}, [tap])[0][tap][positive]
     spec = 1.0 - case.engine.posteriors({**ev, target: 0}, [tap])[0][tap][positive]
     test, treat, test_treat = testing_thresholds(*benefit_harm, float(sens), float(spec))
-    source = "from benefit and harm by the threshold approach"
+    source = DERIVED
     if test >= test_treat:
         treat = min(max(treat, 1e-9), 1 - 1e-9)
         return Thresholds(rule_out=treat, treat=treat, source=source + "; no tap is worth its harm"), False

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from lmbayes.errors import InputError
 
-__all__ = ["DEFAULT_TEST_HARM", "DEFAULT_THRESHOLDS", "RULE_OUT", "TEST", "TREAT", "Thresholds"]
+__all__ = ["DEFAULT_TEST_HARM", "DEFAULT_THRESHOLDS", "DERIVED", "RULE_OUT", "TEST", "TREAT", "Thresholds"]
 
 RULE_OUT, TEST, TREAT = "rule_out", "test", "treat"
 
@@ -40,6 +40,10 @@ class Thresholds:
         """``rule_out``, ``test`` or ``treat``."""
         return RULE_OUT if p < self.rule_out else TREAT if p > self.treat else TEST
 
+
+#: The source of thresholds derived from benefit and harm (:func:`lmbayes.plan.plan_workup`); a
+#: suffix says when no tap is worth its harm.
+DERIVED = "from benefit and harm by the threshold approach"
 
 #: The teaching defaults, the one place they are written.
 DEFAULT_THRESHOLDS = Thresholds()

@@ -389,7 +389,7 @@ def _yields(network: Network, cohort: Cohort) -> Sequence[TapYield]:
             k, n, x, x / n, low, high, f, None if band is None else 1.0 - band[1], None if band is None else 1.0 - band[0],
             expected, network_hazard,
         ))
-        if band is None:
+        if f >= 1.0:
             break  # everyone at risk positive: no one left for the next tap
     return result
 

@@ -153,3 +153,14 @@ def test_cohort_options_without_a_cohort_are_one_line(runner, args):
     result = runner.invoke(cli, ["simulate", "--patients", "50", *args])
     assert result.exit_code == 2 and "shape" in result.output and "give --cohort N --out FILE.csv too" in result.output
     assert result.output.count("\n") == 1
+
+
+def test_a_tap_without_any_positive_does_not_end_the_life_table():
+    """No positive at tap 1 (the survival is still 1, so no interval): tap 2 is counted too."""
+    from lmbayes.cohort import parse_cohort
+
+    net = load_network()
+    text = "lm,csf_1,csf_2\npresent,neg,neg\npresent,neg,pos\nabsent,neg,neg\n"
+    yields = validate(net, parse_cohort(net, text), bootstrap=0).yields
+    assert [(y.taps, y.at_risk, y.positive) for y in yields] == [(1, 2, 0), (2, 2, 1)]
+    assert [y.observed for y in yields] == pytest.approx([0.0, 0.5])

@@ -308,3 +308,10 @@ def test_explain_takes_a_complete_work_up(runner):
     assert total == pytest.approx(10 * math.log10(odds(data["p_lm"]) / odds(prior)), abs=1e-9)
     menu = hospital_menu(lmbayes.load_network().spec)
     assert menu.panel  # the default panel is the routine CSF
+
+
+def test_thresholds_from_benefit_and_harm_are_named_so_when_no_tap_is_worth_it(runner):
+    text = " ".join(runner.invoke(cli, ["plan", "--benefit", "1", "--harm", "1", "--test-harm", "0.9"]).output.split())
+    assert "no tap is worth its harm" in text
+    assert "A test's harm: 0.9 x the benefit of treating LM; treating without LM: 1 x." in text
+    assert "(from the treatment threshold)" not in text
